@@ -1,0 +1,277 @@
+"""``explain()``: one text, one checkpoint -> one Explanation.
+
+Texts longer than the model's limit are explained in overlapping windows, each window
+on its own, and stitched back on character spans; the result lists the windows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import torch
+
+from .attribution import (DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathModel, integrate, reference_ids,
+                          site_values)
+from .errors import InvalidInput
+from .heads import make_quantity, probabilities, resolve_label
+from .loading import Classifier, load_classifier
+from .result import Explanation, TokenScore, Window
+from .words import word_scores
+
+MAX_CHARS = 100_000
+BASELINES = ("auto", "mask", "pad", "unk")
+
+
+@dataclass
+class _Piece:
+    """One model-sized window of the text, tokenized, with its forward pass done."""
+
+    start: int
+    end: int
+    inputs: dict
+    offsets: list
+    special: torch.Tensor
+    logits: torch.Tensor
+    site_ids: list
+    site_out: tuple
+
+
+def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[str, int, None] = None,
+            contrast: Union[str, int, None] = None, baseline: str = "auto", output: str = "auto",
+            n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
+            max_steps: int = DEFAULT_MAX_STEPS, revision: Optional[str] = None, device=None,
+            max_chars: int = MAX_CHARS, max_tokens: Optional[int] = None) -> Explanation:
+    """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
+
+    ``model``: a Hub ID, a local folder, a loaded ``Classifier``, or ``(model, tokenizer)``.
+    ``target``/``contrast``: label names or indices (default: the predicted label, no
+    contrast). ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid
+    heads), "probability" the probability. ``n_steps``: a fixed Gauss-Legendre rule;
+    default adaptive until the completeness error is under ``tolerance``."""
+    t0 = time.perf_counter()
+    check_text(text, max_chars)
+    if not (0 < tolerance < 1):
+        raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}.", "The default is 0.01.")
+    clf = load_classifier(model, revision=revision, device=device)
+    t_load = time.perf_counter()
+    with clf.lock, torch.inference_mode(False):
+        return _explain(clf, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
+                        max_tokens, t0, t_load)
+
+
+def check_text(text, max_chars: int = MAX_CHARS) -> None:
+    if not isinstance(text, str):
+        raise InvalidInput(f"The text must be a string, not {type(text).__name__}.", "Pass the text to explain.")
+    if not text.strip():
+        raise InvalidInput("The text is empty.", "Type or paste a sentence to explain.")
+    if len(text) > max_chars:
+        raise InvalidInput(f"The text has {len(text):,} characters; this server explains at most {max_chars:,}.",
+                           "Shorten the text or split it into parts.")
+
+
+def _explain(clf: Classifier, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
+             max_tokens, t0, t_load) -> Explanation:
+    tok = clf.tokenizer
+    ref_kind, ref_token, ref_id = reference_token(clf, baseline)
+    pieces = [_forward(clf, text, s, e) for s, e in _windows(clf, text, max_tokens)]
+    t_pred = time.perf_counter()
+
+    probs = torch.stack([probabilities(p.logits, clf.head)[0] for p in pieces]).mean(0)
+    predicted = int(probs.argmax()) if clf.head != "regression" else 0
+    target_index = resolve_label(target, clf.labels)
+    target_index = predicted if target_index is None else target_index
+    quantity = make_quantity(clf.head, clf.labels, target_index, contrast, output)
+
+    tokens: list[TokenScore] = []
+    windows: list[Window] = []
+    steps = 0
+    bounds = _ownership([(p.start, p.end) for p in pieces])
+    with torch.enable_grad():
+        for w, (piece, (own_lo, own_hi)) in enumerate(zip(pieces, bounds)):
+            ids = piece.inputs["input_ids"]
+            base = site_values(clf.sites, piece.site_ids, ids, reference_ids(ids, piece.special, ref_id))
+            path = PathModel(clf.model, clf.sites, piece.inputs, quantity)
+            f_input = float(quantity(piece.logits))
+            with path.hooks():
+                attrs, rec = integrate(path, piece.site_out, base, f_input, config=clf.model.config,
+                                       tolerance=tolerance, max_steps=max_steps, n_steps=n_steps)
+            scores = _token_scores(clf, attrs, ids.shape[1])
+            steps += rec["steps"]
+            pieces_tokens = tok.convert_ids_to_tokens(ids[0].tolist())
+            for i, (tid, name) in enumerate(zip(ids[0].tolist(), pieces_tokens)):
+                special = bool(piece.special[0, i])
+                s, e = piece.offsets[i]
+                start = None if special else piece.start + s
+                end = None if special else piece.start + max(s, e)
+                if len(pieces) > 1 and (start is None or not own_lo <= start < own_hi):
+                    continue
+                tokens.append(TokenScore(i, str(name), int(tid), start, end, float(scores[i]), special, w))
+            windows.append(Window(piece.start, piece.end, own_lo, own_hi, int(ids.shape[1]), rec["steps"],
+                                  float(rec["error"]), bool(rec["converged"]), f_input,
+                                  float(rec["f_baseline"]), float(scores.sum())))
+    t_attr = time.perf_counter()
+    words = word_scores(text, tokens)
+    error = max(w.completeness_error for w in windows)
+    return Explanation(
+        text=text,
+        checkpoint=clf.checkpoint,
+        head=clf.head,
+        labels=tuple(clf.labels),
+        probabilities={name: float(v) for name, v in zip(clf.labels, probs.tolist())},
+        predicted=clf.labels[predicted],
+        target=clf.labels[target_index],
+        contrast=None if quantity.contrast is None else clf.labels[quantity.contrast],
+        explained=quantity.describe(clf.labels),
+        baseline={"kind": ref_kind, "token": ref_token, "token_id": ref_id,
+                  "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"},
+        steps=steps,
+        tolerance=tolerance,
+        converged=all(w.converged for w in windows),
+        completeness_error=float(error),
+        tokens=tuple(tokens),
+        words=words,
+        windows=tuple(windows),
+        timings={"load_s": round(t_load - t0, 4), "predict_s": round(t_pred - t_load, 4),
+                 "attribution_s": round(t_attr - t_pred, 4), "total_s": round(time.perf_counter() - t0, 4)},
+        device=str(clf.device),
+    )
+
+
+def _forward(clf: Classifier, text: str, start: int, end: int) -> _Piece:
+    """Tokenize text[start:end] as the model would and run the plain forward pass,
+    recording what enters each embedding call site."""
+    enc = clf.tokenizer(text[start:end], return_tensors="pt", return_offsets_mapping=True,
+                        return_special_tokens_mask=True, truncation=False)
+    offsets = [tuple(map(int, o)) for o in enc.pop("offset_mapping")[0].tolist()]
+    special = enc.pop("special_tokens_mask").bool()
+    inputs = {k: v.to(clf.device) for k, v in enc.items()}
+    special = special.to(clf.device)
+    ids_seen: list = [None] * len(clf.sites.sites)
+    out_seen: list = [None] * len(clf.sites.sites)
+    handles = []
+
+    def grab(i):
+        def hook(module, args, output):
+            out_seen[i] = output.detach()
+        return hook
+
+    def grab_ids(i, site):
+        def hook(module, args, kwargs):
+            ids = args[0] if args else kwargs.get("input_ids", kwargs.get("input"))
+            ids_seen[i] = ids.transpose(0, 1) if site.seq_first else ids
+        return hook
+
+    with clf.sites.installed():
+        for i, site in enumerate(clf.sites.sites):
+            handles.append(site.layer.register_forward_hook(grab(i)))
+            handles.append(site.caller.register_forward_pre_hook(grab_ids(i, site), with_kwargs=True))
+        try:
+            with torch.no_grad():
+                logits = clf.model(**inputs).logits.detach().float()
+        finally:
+            for h in handles:
+                h.remove()
+    return _Piece(start, end, inputs, offsets, special, logits, ids_seen, tuple(out_seen))
+
+
+def _token_scores(clf: Classifier, attrs: tuple, n: int) -> torch.Tensor:
+    scores = torch.zeros(n, dtype=torch.float64)
+    for site, a in zip(clf.sites.sites, attrs):
+        per_pos = a.sum(-1).cpu()
+        lo, hi = site.shift, min(per_pos.shape[0], n + site.shift)
+        scores[:hi - lo] += per_pos[lo:hi]
+    return scores
+
+
+def reference_token(clf: Classifier, baseline: str) -> tuple:
+    """(kind, token, id) of the baseline's reference token. Auto: mask, else pad, else
+    unk - never a token whose embedding row is (near) zero."""
+    tok = clf.tokenizer
+    weight = clf.sites.weight
+    norms = weight.detach().float().norm(dim=-1) if weight is not None else None
+    floor = 1e-3 * float(norms.median()) if norms is not None else 0.0
+
+    def usable(tid):
+        return tid is not None and (norms is None or (0 <= tid < norms.shape[0] and float(norms[tid]) > floor))
+
+    names = {"mask": (tok.mask_token, tok.mask_token_id), "pad": (tok.pad_token, tok.pad_token_id),
+             "unk": (tok.unk_token, tok.unk_token_id)}
+    choice = (baseline or "auto").strip()
+    if choice == "auto":
+        names.update(eos=(tok.eos_token, tok.eos_token_id), bos=(tok.bos_token, tok.bos_token_id))
+        for kind in ("mask", "pad", "unk", "eos", "bos"):
+            token, tid = names[kind]
+            if usable(tid):
+                return kind, str(token), int(tid)
+        if norms is None:
+            raise InvalidInput("The tokenizer has no mask, pad or unk token with a usable embedding.",
+                               "Pass baseline='<some token>' naming a neutral token of the vocabulary.")
+        # Last resort: the real token closest to the average embedding, a neutral point.
+        w = weight.detach().float()
+        dist = (w - w.mean(0)).norm(dim=-1)
+        dist[norms <= floor] = float("inf")
+        tid = int(dist.argmin())
+        return "nearest-mean", str(tok.convert_ids_to_tokens(tid)), tid
+    if choice in names:
+        token, tid = names[choice]
+        if tid is None:
+            raise InvalidInput(f"This tokenizer has no {choice} token.", "Use baseline='auto'.")
+        if not usable(tid):
+            raise InvalidInput(f"The {choice} token's embedding is all zeros, which makes the attributions "
+                               "meaningless.", "Use baseline='auto' or another token.")
+        return choice, str(token), int(tid)
+    ids = tok(choice, add_special_tokens=False)["input_ids"]
+    vocab_id = tok.convert_tokens_to_ids(choice)
+    if isinstance(vocab_id, int) and vocab_id != tok.unk_token_id:
+        ids = [vocab_id]
+    if len(ids) != 1:
+        raise InvalidInput(f"The baseline {choice!r} is {len(ids)} tokens for this tokenizer, not one.",
+                           "Give a single token (e.g. 'mask', 'pad', 'unk', or a word in the vocabulary).")
+    if not usable(ids[0]):
+        raise InvalidInput(f"The baseline token {choice!r} has an all-zero embedding.", "Pick another token.")
+    return "token", tok.convert_ids_to_tokens(ids[0]), int(ids[0])
+
+
+def _windows(clf: Classifier, text: str, max_tokens: Optional[int]) -> list:
+    """Character spans of model-sized windows, overlapping by about a quarter."""
+    tok = clf.tokenizer
+    limit = clf.max_length if max_tokens is None else min(clf.max_length, max_tokens)
+    extra = tok.num_special_tokens_to_add(pair=False)
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    spans = [tuple(o) for o in enc["offset_mapping"]]
+    if len(spans) + extra <= limit:
+        return [(0, len(text))]
+    slack = 2  # a substring can tokenize a little longer than its slice of the whole
+    while True:
+        size = max(8, limit - extra - slack)
+        out = _cut(spans, len(text), size, min(64, size // 4))
+        longest = max(len(tok(text[s:e], truncation=False)["input_ids"]) for s, e in out)
+        if longest <= limit or size == 8:
+            return out
+        slack += longest - limit + 2
+
+
+def _cut(spans: list, n_chars: int, size: int, overlap: int) -> list:
+    out = []
+    i = 0
+    while True:
+        j = min(len(spans), i + size)
+        s = spans[i][0] if i > 0 else 0
+        e = spans[j - 1][1] if j < len(spans) else n_chars
+        out.append((s, e))
+        if j >= len(spans):
+            return out
+        i = j - overlap
+
+
+def _ownership(spans: list) -> list:
+    """Each window owns the characters up to the middle of its overlaps."""
+    if len(spans) == 1:
+        return [(0, spans[0][1])]
+    out = []
+    for k, (s, e) in enumerate(spans):
+        lo = 0 if k == 0 else (s + spans[k - 1][1]) // 2
+        hi = spans[-1][1] if k == len(spans) - 1 else (spans[k + 1][0] + e) // 2
+        out.append((lo, hi))
+    return out

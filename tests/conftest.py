@@ -1,0 +1,41 @@
+"""Shared fixtures: offline settings and tiny checkpoints built once per test session."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import tiny  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get("EXPLAIN_TEST_THREADS", "2")))
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    """Folder holding every tiny checkpoint (built on first use, ~5 s for all)."""
+    cached = os.environ.get("EXPLAIN_TINY_CACHE")
+    root = Path(cached) if cached else tmp_path_factory.mktemp("tiny")
+    tiny.build_all(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_path(tiny_root):
+    return lambda name: tiny_root / name
+
+
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    path = ROOT / "examples" / "minilm-rt-sentiment"
+    if not (path / "config.json").is_file():
+        pytest.skip("bundled model not built yet")
+    return path

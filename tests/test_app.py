@@ -1,0 +1,66 @@
+"""The Gradio app: the event function directly, and over HTTP with gradio_client."""
+
+import os
+import socket
+import threading
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def app_module(tiny_path):
+    os.environ["EXPLAIN_LOCAL_MODELS"] = str(tiny_path("bert"))
+    import app
+
+    return app
+
+
+def test_event_function(app_module, tiny_path):
+    text = "Brilliant performances, but far too long."
+    words, labels, details, result = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
+    assert "".join(piece for piece, _ in words) == text
+    assert all(score is None or -1.0 <= score <= 1.0 for _, score in words)
+    assert max(abs(s) for _, s in words if s is not None) == pytest.approx(1.0)
+    assert set(labels) == {"negative", "neutral", "positive"}
+    assert "Completeness error" in details and "Red words push toward" in details
+    assert result["schema_version"] == "1.0" and result["text"] == text
+
+
+def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path):
+    import gradio as gr
+
+    bert = str(tiny_path("bert"))
+    with pytest.raises(gr.Error, match="empty"):
+        app_module.run_explain("   ", bert)
+    with pytest.raises(gr.Error, match="no label"):
+        app_module.run_explain("fine", bert, "nonsense")
+    with pytest.raises(gr.Error, match="path on the server"):
+        app_module.run_explain("fine", "/etc")
+    words, *_ = app_module.run_explain("fine again", bert)
+    assert "".join(p for p, _ in words) == "fine again"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gradio_client_round_trip(app_module, tiny_path):
+    from gradio_client import Client
+
+    demo = app_module.build_demo()
+    port = _free_port()
+    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                                   quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        text = "Boring, predictable and far too long."
+        words, labels, details, result = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
+                                                        api_name="/explain")
+        assert result["target"] == "positive"
+        assert result["text"] == text
+        assert labels["label"] in ("negative", "neutral", "positive")
+        assert "Completeness error" in details
+    finally:
+        demo.close()
