@@ -56,8 +56,10 @@ class Classifier:
 
     @classmethod
     def from_objects(cls, model, tokenizer, *, source: Optional[str] = None,
-                     revision: Optional[str] = None, device: Union[str, torch.device, None] = None) -> "Classifier":
-        """Wrap a model and tokenizer already in memory (e.g. one just trained)."""
+                     revision: Optional[str] = None, device: Union[str, torch.device, None] = None,
+                     owned: bool = False) -> "Classifier":
+        """Wrap a model and tokenizer already in memory (e.g. one just trained). The model
+        is put in eval mode; ``owned`` (models this package loaded) also freezes it."""
         if not getattr(tokenizer, "is_fast", False):
             raise UnsupportedModel("The tokenizer is a slow (Python) tokenizer without character offsets.",
                                    "Load it with AutoTokenizer.from_pretrained(..., use_fast=True).")
@@ -65,11 +67,15 @@ class Classifier:
         if not hasattr(model, "get_input_embeddings") or getattr(config, "num_labels", None) is None:
             raise NotAClassifier("This model is not a sequence classifier.",
                                  "Use an AutoModelForSequenceClassification model.")
-        dev = _device(device)
+        if device is None and not owned:  # a model the caller holds stays where it is
+            dev = next(model.parameters()).device
+        else:
+            dev = _device(device)
         model.to(dev)
-        model.eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
+        model.eval()  # dropout off: explanations must be deterministic
+        if owned:  # only freeze models we loaded; a caller's model may still be trained
+            for p in model.parameters():
+                p.requires_grad_(False)
         if getattr(config, "pad_token_id", None) is None:
             # Decoder-only classifiers find the last real token via the pad id; batched
             # path steps need one. eos is what the reference implementations use.
@@ -173,7 +179,8 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
         raise BrokenCheckpoint(f"The tokenizer files could not be loaded ({_short(exc)}).",
                                "Check tokenizer.json / tokenizer_config.json in the checkpoint.") from exc
     model = _load_model(AutoModelForSequenceClassification, folder, config)
-    return Classifier.from_objects(model, tokenizer, source=source or str(folder), revision=revision, device=device)
+    return Classifier.from_objects(model, tokenizer, source=source or str(folder), revision=revision, device=device,
+                                   owned=True)
 
 
 def _load_model(auto_cls, folder: Path, config):
