@@ -104,8 +104,6 @@ def build(name: str, folder: Path, spec=None) -> Path:
     if (folder / "config.json").is_file():
         return folder
     tok = _tokenizer(tok_cls)
-    if tok.pad_token is None and model_type in ("gpt2", "phi", "llama", "mistral", "qwen2"):
-        pass  # decoder-only: the explainer must cope with a missing pad id
     extra = dict(extra)
     num_labels = extra.pop("num_labels", len(LABELS))
     sizes = dict(_ALIASES.get(model_type, _SIZES))
@@ -119,6 +117,10 @@ def build(name: str, folder: Path, spec=None) -> Path:
     config = AutoConfig.for_model(model_type, vocab_size=len(tok), num_labels=num_labels,
                                   id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
                                   **sizes, **specials, **extra)
+    for attr in ("bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value >= len(tok):  # a default of the real model's vocabulary
+            setattr(config, attr, None)
     if hasattr(config, "architectures"):
         config.architectures = None
     torch.manual_seed(0)
