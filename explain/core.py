@@ -14,6 +14,7 @@ import torch
 from .attribution import (DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathModel, integrate, reference_ids,
                           site_values)
 from .errors import InvalidInput
+from .faithfulness import evaluate_faithfulness
 from .heads import make_quantity, probabilities, resolve_label
 from .loading import Classifier, load_classifier
 from .result import Explanation, TokenScore, Window
@@ -41,14 +42,16 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
             contrast: Union[str, int, None] = None, baseline: str = "auto", output: str = "auto",
             n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
             max_steps: int = DEFAULT_MAX_STEPS, revision: Optional[str] = None, device=None,
-            max_chars: int = MAX_CHARS, max_tokens: Optional[int] = None) -> Explanation:
+            max_chars: int = MAX_CHARS, max_tokens: Optional[int] = None,
+            faithfulness: bool = False) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID, a local folder, a loaded ``Classifier``, or ``(model, tokenizer)``.
     ``target``/``contrast``: label names or indices (default: the predicted label, no
     contrast). ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid
     heads), "probability" the probability. ``n_steps``: a fixed Gauss-Legendre rule;
-    default adaptive until the completeness error is under ``tolerance``."""
+    default adaptive until the completeness error is under ``tolerance``. ``faithfulness``:
+    also deletion/insertion curves and AOPC vs random words, in ``extras["faithfulness"]``."""
     t0 = time.perf_counter()
     check_text(text, max_chars)
     if not (0 < tolerance < 1):
@@ -56,8 +59,11 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
     clf = load_classifier(model, revision=revision, device=device)
     t_load = time.perf_counter()
     with clf.lock, torch.inference_mode(False):
-        return _explain(clf, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
+        expl = _explain(clf, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
                         max_tokens, t0, t_load)
+        if faithfulness:
+            expl = expl.replace(extras={**expl.extras, "faithfulness": evaluate_faithfulness(expl, clf)})
+        return expl
 
 
 def check_text(text, max_chars: int = MAX_CHARS) -> None:
