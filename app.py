@@ -10,9 +10,12 @@ import os
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
 from explain import ExplainError, explain, load_classifier
+from explain.baselines import compare_baselines
 from explain.render import highlighted, label_scores, legend, summary_markdown
+from explain.trust import comparison_markdown, curve_rows, trust_markdown, with_trust
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
@@ -47,7 +50,8 @@ def _user_error(exc: BaseException) -> gr.Error:
 
 
 def labels_for(checkpoint: str):
-    """Fill the target dropdown with the model's labels (empty = the predicted label)."""
+    """Fill the target and contrast dropdowns with the model's labels (empty = the
+    predicted label / no contrast)."""
     try:
         source, allow_local = resolve_checkpoint(checkpoint)
         clf = load_classifier(source, allow_local=allow_local)
@@ -55,22 +59,32 @@ def labels_for(checkpoint: str):
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         gr.Warning(html.escape(str(exc)) if isinstance(exc, ExplainError) else "Could not load that model.")
-        return gr.update(choices=[""], value="")
-    return gr.update(choices=[""] + list(clf.labels), value="")
+        return gr.update(choices=[""], value=""), gr.update(choices=[""], value="")
+    choices = [""] + list(clf.labels)
+    contrast = choices if clf.head != "regression" else [""]
+    return gr.update(choices=choices, value=""), gr.update(choices=contrast, value="")
 
 
-def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0):
-    """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON)."""
+def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
+                contrast: str = "", faithfulness: bool = False, compare: bool = False):
+    """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON,
+    faithfulness curves (None unless asked), trust summary markdown, baseline comparison markdown)."""
     try:
         source, allow_local = resolve_checkpoint(checkpoint)
         clf = load_classifier(source, allow_local=allow_local)
         steps = int(n_steps) if n_steps else None
-        expl = explain(text, clf, target=target or None, baseline=baseline or "auto", n_steps=steps)
+        expl = explain(text, clf, target=target or None, contrast=contrast or None, baseline=baseline or "auto",
+                       n_steps=steps, faithfulness=bool(faithfulness))
+        comparison = compare_baselines(text, clf, reference=expl, n_steps=steps) if compare else None
+        expl = with_trust(expl, comparison)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise _user_error(exc) from None
-    return highlighted(expl), label_scores(expl), legend(expl) + "\n\n" + summary_markdown(expl), expl.to_dict()
+    rows = curve_rows(expl)
+    curves = pd.DataFrame(rows) if rows else None
+    return (highlighted(expl), label_scores(expl), legend(expl) + "\n\n" + summary_markdown(expl), expl.to_dict(),
+            curves, trust_markdown(expl.extras["trust"]), comparison_markdown(comparison))
 
 
 def build_demo() -> gr.Blocks:
@@ -85,6 +99,14 @@ def build_demo() -> gr.Blocks:
                                         info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
                 target = gr.Dropdown(label="Explain which label (empty = the predicted one)", choices=[""],
                                      value="", allow_custom_value=True)
+                contrast = gr.Dropdown(label="...rather than which label (contrast; empty = none)", choices=[""],
+                                       value="", allow_custom_value=True,
+                                       info="Why A rather than B: explains p/logit of A minus that of B")
+                with gr.Row():
+                    faithfulness = gr.Checkbox(label="Faithfulness check", value=False,
+                                               info="Deletion/insertion curves and AOPC vs random words")
+                    compare = gr.Checkbox(label="Compare baselines", value=False,
+                                          info="Re-explain with mask / pad / unk and compare rankings")
                 with gr.Accordion("Advanced", open=False):
                     baseline = gr.Dropdown(BASELINE_CHOICES, value="auto", allow_custom_value=True,
                                            label="Baseline token (auto: mask, else pad, else unk)")
@@ -94,13 +116,19 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=4):
                 words = gr.HighlightedText(label="Word attributions", show_legend=False, combine_adjacent=False)
                 labels = gr.Label(label="Prediction", num_top_classes=10)
+                trust = gr.Markdown()
+                curves = gr.LinePlot(x="percent", y="value", color="curve", height=260,
+                                     label="Faithfulness: the measured probability as the top-k% words "
+                                           "are removed (deletion) or kept alone (insertion)",
+                                     x_title="top-k words (% of the text's words)", y_title="measured value")
+                comparison = gr.Markdown()
                 details = gr.Markdown()
                 result = gr.JSON(label="Result (JSON)", visible=False)
-        inputs = [text, checkpoint, target, baseline, n_steps]
-        outputs = [words, labels, details, result]
+        inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare]
+        outputs = [words, labels, details, result, curves, trust, comparison]
         button.click(run_explain, inputs, outputs, api_name="explain", concurrency_limit=1)
-        checkpoint.submit(labels_for, [checkpoint], [target], api_name="labels")
-        demo.load(labels_for, [checkpoint], [target], api_name=False)
+        checkpoint.submit(labels_for, [checkpoint], [target, contrast], api_name="labels")
+        demo.load(labels_for, [checkpoint], [target, contrast], api_name=False)
     return demo
 
 

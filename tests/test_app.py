@@ -17,7 +17,7 @@ def app_module(tiny_path):
 
 def test_event_function(app_module, tiny_path):
     text = "Brilliant performances, but far too long."
-    words, labels, details, result = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
+    words, labels, details, result, *_ = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
     assert "".join(piece for piece, _ in words) == text
     assert all(score is None or -1.0 <= score <= 1.0 for _, score in words)
     assert max(abs(s) for _, s in words if s is not None) == pytest.approx(1.0)
@@ -56,7 +56,7 @@ def test_gradio_client_round_trip(app_module, tiny_path):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = "Boring, predictable and far too long."
-        words, labels, details, result = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
+        words, labels, details, result, *_ = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
                                                         api_name="/explain")
         assert result["target"] == "positive"
         assert result["text"] == text
