@@ -15,12 +15,14 @@ import pandas as pd
 from explain import ExplainError, explain, load_classifier
 from explain.baselines import compare_baselines
 from explain.render import highlighted, label_scores, legend, summary_markdown
-from explain.trust import comparison_markdown, curve_rows, trust_markdown, with_trust
+from explain.trust import CURVES, comparison_markdown, curve_rows, trust_markdown, with_trust
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
 DEFAULT_TEXT = "The acting was wooden and the plot made no sense, but the soundtrack is wonderful."
 BASELINE_CHOICES = ["auto", "mask", "pad", "unk"]
+# Faithfulness curves, in explain.trust.CURVES order: explanation dark, random light.
+CURVE_COLOURS = ["#a63603", "#fdae6b", "#08519c", "#9ecae1"]
 log = logging.getLogger("explain.app")
 
 
@@ -117,10 +119,11 @@ def build_demo() -> gr.Blocks:
                 words = gr.HighlightedText(label="Word attributions", show_legend=False, combine_adjacent=False)
                 labels = gr.Label(label="Prediction", num_top_classes=10)
                 trust = gr.Markdown()
-                curves = gr.LinePlot(x="percent", y="value", color="curve", height=260,
+                curves = gr.LinePlot(x="percent", y="value", color="curve",
                                      label="Faithfulness: the measured probability as the top-k% words "
                                            "are removed (deletion) or kept alone (insertion)",
-                                     x_title="top-k words (% of the text's words)", y_title="measured value")
+                                     x_title="top-k words (% of the text's words)", y_title="measured value",
+                                     color_map=dict(zip(CURVES.values(), CURVE_COLOURS)))
                 comparison = gr.Markdown()
                 details = gr.Markdown()
                 result = gr.JSON(label="Result (JSON)", visible=False)

@@ -92,7 +92,8 @@ def compare_baselines(text: str, model: Union[str, Classifier, tuple], baselines
             continue
         same = next((name for name, e in runs if e.baseline.get("token_id") == token_id), None)
         if same is not None:
-            skipped.append({"baseline": choice, "reason": f"the same token ({token!r}) as {same}"})
+            skipped.append({"baseline": choice, "reason": f"the same token ({token!r}) as {same}",
+                            "duplicate": True})
             continue
         e = explain(text, clf, baseline=choice, target=target, contrast=contrast, **options)
         target, contrast = e.target, e.contrast  # every run explains the same quantity

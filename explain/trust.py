@@ -16,7 +16,9 @@ from .result import Explanation
 PASS, WARN, FAIL, NOT_RUN = "pass", "warn", "fail", "not run"
 AGREE, PARTLY = 0.7, 0.4  # lowest Kendall tau between baselines: agree at >= AGREE, differ below PARTLY
 MIN_GAIN = 0.01  # comprehensiveness must beat random by more than this (probability units) and one sd
-_MARK = {PASS: "✅", WARN: "⚠️", FAIL: "❌", NOT_RUN: "➖"}
+CURVES = {"deletion": "deletion (top words)", "random_deletion": "deletion (random words)",
+          "insertion": "insertion (top words)", "random_insertion": "insertion (random words)"}
+_MARK = {PASS: "**✓ pass**", WARN: "**! caution**", FAIL: "**✗ fail**", NOT_RUN: "**– not run**"}
 
 
 def trust_summary(expl: Explanation, baselines: Optional[dict] = None) -> list[dict]:
@@ -60,6 +62,8 @@ def comparison_markdown(comparison: Optional[dict]) -> str:
         for p in comparison["pairs"]:
             lines.append(f"| {_cell(p['a'])} vs {_cell(p['b'])} | {p['kendall_tau']:.2f} | {p['spearman']:.2f} |")
     for s in comparison.get("skipped", []):
+        if s.get("duplicate"):
+            continue
         lines.append(f"\n_{_cell(s['baseline'])} not run: {_cell(s['reason'])}_")
     return "\n".join(lines)
 
@@ -79,10 +83,8 @@ def curve_rows(expl: Explanation) -> list[dict]:
     curve = report.get("curve")
     if not curve:
         return []
-    names = {"deletion": "deletion: top words removed", "random_deletion": "deletion: random words removed",
-             "insertion": "insertion: only top words kept", "random_insertion": "insertion: only random words kept"}
     rows = []
-    for key, label in names.items():
+    for key, label in CURVES.items():
         for frac, value in zip(curve["fraction"], curve.get(key) or []):
             rows.append({"percent": round(100 * frac, 2), "value": value, "curve": label})
     return rows

@@ -10,7 +10,8 @@ import torch
 from explain import explain, load_classifier
 from explain.baselines import compare_baselines, kendall_tau, spearman
 from explain.faithfulness import evaluate_faithfulness
-from explain.trust import FAIL, NOT_RUN, PASS, WARN, comparison_markdown, curve_rows, trust_summary, with_trust
+from explain.trust import (CURVES, FAIL, NOT_RUN, PASS, WARN, comparison_markdown, curve_rows, trust_summary,
+                           with_trust)
 
 TEXT = "It's not bad at all - actually quite charming, but too long!"
 
@@ -223,8 +224,7 @@ def test_app_contrast_faithfulness_and_baselines(app_module, tiny_path):
     out = app_module.run_explain(TEXT, bert, "positive", "auto", 8, "negative", True, True)
     words, labels, details, result, curves, trust, comparison = out
     assert result["contrast"] == "negative" and "minus" in result["explained"]
-    assert set(curves["curve"]) == {"deletion: top words removed", "deletion: random words removed",
-                                    "insertion: only top words kept", "insertion: only random words kept"}
+    assert set(curves["curve"]) == set(CURVES.values()) and len(CURVES) == 4
     assert "Can I trust this?" in trust and "Completeness" in trust and "Baselines" in trust
     assert "Kendall tau" in comparison
     # Unchecked: no curves, the summary says what was not run.
