@@ -126,6 +126,17 @@ def check_config(config: dict, where: str = "config.json") -> None:
                                "with the standard transformers classes.")
 
 
+def check_architectures(archs: list) -> None:
+    """Refuse a config whose architectures are not sequence classifiers (loading one as
+    a classifier would attach a random head)."""
+    archs = [str(a) for a in archs]
+    if archs and not any(a.endswith("ForSequenceClassification") for a in archs):
+        raise NotAClassifier(
+            f"This checkpoint is a {', '.join(archs)}, not a sequence classifier; loading it as one would "
+            "attach a randomly initialised head, so its predictions and explanations would be noise.",
+            "Use a checkpoint fine-tuned for text classification (…ForSequenceClassification).")
+
+
 def _code_keys(value: Any, prefix: str = "") -> set:
     found = set()
     if isinstance(value, dict):
@@ -163,12 +174,7 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     except (ValueError, KeyError, OSError) as exc:
         raise UnsupportedModel(f"transformers cannot read this config ({_short(exc)}).",
                                "Use a checkpoint of an architecture transformers supports.") from exc
-    archs = getattr(config, "architectures", None) or []
-    if archs and not any(a.endswith("ForSequenceClassification") for a in archs):
-        raise NotAClassifier(
-            f"This checkpoint is a {', '.join(archs)}, not a sequence classifier; loading it as one would "
-            "attach a randomly initialised head, so its predictions and explanations would be noise.",
-            "Use a checkpoint fine-tuned for text classification (…ForSequenceClassification).")
+    check_architectures(getattr(config, "architectures", None) or [])
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False, use_fast=True)
     except ExplainError:
@@ -179,8 +185,16 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
         raise BrokenCheckpoint(f"The tokenizer files could not be loaded ({_short(exc)}).",
                                "Check tokenizer.json / tokenizer_config.json in the checkpoint.") from exc
     model = _load_model(AutoModelForSequenceClassification, folder, config)
-    return Classifier.from_objects(model, tokenizer, source=source or str(folder), revision=revision, device=device,
-                                   owned=True)
+    try:
+        return Classifier.from_objects(model, tokenizer, source=source or str(folder), revision=revision,
+                                       device=device, owned=True)
+    except ExplainError:
+        raise
+    except BaseException as exc:  # a tokenizer that loads but cannot encode (or panics doing so)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise BrokenCheckpoint(f"The checkpoint loaded but fails on a probe sentence ({_short(exc)}).",
+                               "Its tokenizer files or config are broken or inconsistent; re-save it.") from exc
 
 
 def _load_model(auto_cls, folder: Path, config):
@@ -284,19 +298,20 @@ def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Op
     cached = CACHE.get(key)
     if cached is not None:
         return cached
+    path_like = text.startswith((".", "/", "~")) or os.sep in text.replace("/", "")
+    if path_like and not allow_local:
+        raise errors.InvalidInput(f"{text!r} is a path on the server; this app loads Hub IDs only.",
+                                  "Type a Hub model ID like 'org/name'.")
+    # Without allow_local a visitor's string never touches the disk (not even to ask
+    # whether such a folder exists): it is a Hub ID, checked by explain.hub.
     local = Path(text).expanduser()
-    looks_local = text.startswith((".", "/", "~")) or os.sep in text.replace("/", "") or local.is_dir()
-    if looks_local:
-        if not allow_local:
-            raise errors.InvalidInput(f"{text!r} is a path on the server; this app loads Hub IDs only.",
-                                      "Type a Hub model ID like 'org/name'.")
+    if allow_local and (path_like or local.is_dir()):
         if not local.exists():
             raise CheckpointNotFound(f"There is no folder {text!r}.", "Check the path, or give a Hub ID like 'org/name'.")
         clf = load_folder(local, device=device)
     else:
-        from .hub import fetch_checkpoint
+        from .hub import load_hub_classifier
 
-        folder, commit, repo_id = fetch_checkpoint(text, revision=revision, policy=hub_policy)
-        clf = load_folder(folder, source=repo_id, revision=commit, device=device)
+        clf = load_hub_classifier(text, revision=revision, policy=hub_policy, device=device)
     CACHE.put(key, clf)
     return clf
