@@ -28,6 +28,7 @@ from captum.attr import IntegratedGradients
 
 from .errors import InvalidInput
 from .layers import EmbeddingSites
+from .limits import check_deadline
 
 DEFAULT_TOLERANCE = 1e-2
 DEFAULT_MAX_STEPS = 256
@@ -191,6 +192,7 @@ def integrate(path: PathModel, x: tuple, base: tuple, f_input: float, *, config,
     delta = f_input - f0
     scale = max(abs(delta), 1e-6)
     while True:
+        check_deadline()  # a request's deadline (explain(deadline_s=...)) is checked every round
         todo = [iv for iv in intervals if iv.attr is None]
         _compute(ig, path, x, base, todo, grad_chunk)
         spent["grad"] += sum(iv.nodes for iv in todo)

@@ -16,6 +16,7 @@ from .attribution import (DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathModel, integ
 from .errors import InvalidInput
 from .faithfulness import evaluate_faithfulness
 from .heads import make_quantity, probabilities, resolve_label
+from .limits import check_deadline, check_tokens, deadline
 from .loading import Classifier, load_classifier
 from .result import Explanation, TokenScore, Window
 from .words import word_scores
@@ -43,7 +44,8 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
             n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
             max_steps: int = DEFAULT_MAX_STEPS, revision: Optional[str] = None, device=None,
             max_chars: int = MAX_CHARS, max_tokens: Optional[int] = None,
-            faithfulness: bool = False) -> Explanation:
+            faithfulness: bool = False, deadline_s: Optional[float] = None,
+            max_text_tokens: Optional[int] = None) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID, a local folder, a loaded ``Classifier``, or ``(model, tokenizer)``.
@@ -51,14 +53,18 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
     contrast). ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid
     heads), "probability" the probability. ``n_steps``: a fixed Gauss-Legendre rule;
     default adaptive until the completeness error is under ``tolerance``. ``faithfulness``:
-    also deletion/insertion curves and AOPC vs random words, in ``extras["faithfulness"]``."""
+    also deletion/insertion curves and AOPC vs random words, in ``extras["faithfulness"]``.
+    ``max_text_tokens``: refuse longer texts (tokens, after tokenizing). ``deadline_s``:
+    stop with errors.ServerBusy once the explanation (after loading) takes longer."""
     t0 = time.perf_counter()
     check_text(text, max_chars)
     if not (0 < tolerance < 1):
         raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}.", "The default is 0.01.")
     clf = load_classifier(model, revision=revision, device=device)
     t_load = time.perf_counter()
-    with clf.lock, torch.inference_mode(False):
+    if max_text_tokens is not None:
+        check_tokens(clf.tokenizer, text, max_text_tokens)
+    with clf.lock, torch.inference_mode(False), deadline(deadline_s):
         expl = _explain(clf, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
                         max_tokens, t0, t_load)
         if faithfulness:
@@ -95,6 +101,7 @@ def _explain(clf: Classifier, text, target, contrast, baseline, output, n_steps,
     bounds = _ownership([(p.start, p.end) for p in pieces])
     with torch.enable_grad():
         for w, (piece, (own_lo, own_hi)) in enumerate(zip(pieces, bounds)):
+            check_deadline()
             ids = piece.inputs["input_ids"]
             base = site_values(clf.sites, piece.site_ids, ids, reference_ids(ids, piece.special, ref_id))
             path = PathModel(clf.model, clf.sites, piece.inputs, quantity)
