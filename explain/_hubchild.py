@@ -124,6 +124,8 @@ class HubChild:
         if policy.endpoint:
             env["HF_ENDPOINT"] = policy.endpoint
         self.timeout_s = policy.timeout_s
+        # The first answer also waits for the child's start-up (imports), slow on a busy machine.
+        self._startup_s = 15.0
         self._err = tempfile.TemporaryFile()
         # -P: the script's folder (explain/) must not shadow installed modules.
         self.proc = subprocess.Popen([sys.executable, "-P", __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -141,7 +143,8 @@ class HubChild:
         try:
             self.proc.stdin.write(json.dumps({"op": op, "timeout": self.timeout_s, **args}) + "\n")
             self.proc.stdin.flush()
-            line = self._lines.get(timeout=deadline_s)
+            line = self._lines.get(timeout=deadline_s + self._startup_s)
+            self._startup_s = 0.0
         except queue.Empty:
             self.kill()
             return {"fail": "deadline", "detail": f"{what} {args.get('repo_id')} took longer than {deadline_s:g} s"}
