@@ -161,7 +161,7 @@ def _inspect(child: HubChild, repo_id: str, revision: Optional[str], policy: Hub
     if n > policy.max_parameters:
         raise CheckpointTooLarge(f"{repo_id} has {_count(n)} parameters; this server explains models of up to "
                                  f"{_count(policy.max_parameters)}.", "Pick a smaller model, or run the "
-                                 "explainer locally (the Python package has no such limit).")
+                                 "explainer yourself with a higher EXPLAIN_MAX_PARAMETERS.")
     return sha, files
 
 
