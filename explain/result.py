@@ -93,6 +93,17 @@ class Explanation:
     def replace(self, **changes: Any) -> "Explanation":
         return dataclasses.replace(self, **changes)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Explanation":
+        """Inverse of ``to_dict()`` (e.g. a result read back from JSON to render it again)."""
+        data = dict(data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        data["labels"] = tuple(data.get("labels", ()))
+        data["tokens"] = tuple(TokenScore(**t) for t in data.get("tokens", ()))
+        data["words"] = tuple(WordScore(**w) for w in data.get("words", ()))
+        data["windows"] = tuple(Window(**w) for w in data.get("windows", ()))
+        return cls(**{k: v for k, v in data.items() if k in known})
+
     def top_words(self, k: int = 5) -> list:
         """The k words with the largest absolute score, largest first."""
         return sorted(self.words, key=lambda w: -abs(w.score))[:k]
