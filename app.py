@@ -5,28 +5,31 @@ Only UI here: components, events, the queue. Everything else is ``explain``."""
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
 from explain import ExplainError, explain, load_classifier
+from explain import share
 from explain.baselines import compare_baselines
-from explain.render import highlighted, label_scores, legend, summary_markdown
+from explain.render import categories, highlighted_levels, label_scores, legend, summary_markdown
 from explain.trust import CURVES, comparison_markdown, curve_rows, trust_markdown, with_trust
-from explain.limits import ServeLimits, check_request
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
 DEFAULT_TEXT = "The acting was wooden and the plot made no sense, but the soundtrack is wonderful."
 BASELINE_CHOICES = ["auto", "mask", "pad", "unk"]
+DOWNLOADS = Path(tempfile.gettempdir()) / "explain-downloads"  # last 200 results' files
+HUB_MODELS = HERE / "examples" / "hub_models.json"
+EXAMPLE_TEXTS = HERE / "examples" / "texts.json"
 # Faithfulness curves, in explain.trust.CURVES order: explanation dark, random light.
 CURVE_COLOURS = ["#a63603", "#fdae6b", "#08519c", "#9ecae1"]
 log = logging.getLogger("explain.app")
-# Server-side bounds (EXPLAIN_* variables): queue, concurrency, text, tokens, deadline.
-LIMITS = ServeLimits.from_env()
 
 
 def allowed_folders() -> dict:
@@ -58,7 +61,6 @@ def labels_for(checkpoint: str):
     """Fill the target and contrast dropdowns with the model's labels (empty = the
     predicted label / no contrast)."""
     try:
-        check_request(LIMITS, "", checkpoint)
         source, allow_local = resolve_checkpoint(checkpoint)
         clf = load_classifier(source, allow_local=allow_local)
     except BaseException as exc:  # keep serving whatever the checkpoint does
@@ -72,19 +74,19 @@ def labels_for(checkpoint: str):
 
 
 def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
-                contrast: str = "", faithfulness: bool = False, compare: bool = False):
+                contrast: str = "", faithfulness: bool = False, compare: bool = False,
+                progress=gr.Progress(track_tqdm=True)):
     """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON,
     faithfulness curves (None unless asked), trust summary markdown, baseline comparison markdown)."""
     try:
-        check_request(LIMITS, text, checkpoint, target, baseline, contrast, n_steps=n_steps)
         source, allow_local = resolve_checkpoint(checkpoint)
+        progress(0.0, desc="Loading the checkpoint (downloading it the first time)")
         clf = load_classifier(source, allow_local=allow_local)
+        progress(0.5, desc="Explaining")
         steps = int(n_steps) if n_steps else None
         expl = explain(text, clf, target=target or None, contrast=contrast or None, baseline=baseline or "auto",
-                       n_steps=steps, faithfulness=bool(faithfulness), max_chars=LIMITS.max_chars,
-                       max_text_tokens=LIMITS.max_tokens, deadline_s=LIMITS.deadline_s)
-        comparison = (compare_baselines(text, clf, reference=expl, n_steps=steps, deadline_s=LIMITS.deadline_s)
-                      if compare else None)
+                       n_steps=steps, faithfulness=bool(faithfulness))
+        comparison = compare_baselines(text, clf, reference=expl, n_steps=steps) if compare else None
         expl = with_trust(expl, comparison)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -92,18 +94,75 @@ def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "a
         raise _user_error(exc) from None
     rows = curve_rows(expl)
     curves = pd.DataFrame(rows) if rows else None
-    return (highlighted(expl), label_scores(expl), legend(expl) + "\n\n" + summary_markdown(expl), expl.to_dict(),
+    return (highlighted_levels(expl), label_scores(expl), legend(expl) + "\n\n" + summary_markdown(expl), expl.to_dict(),
             curves, trust_markdown(expl.extras["trust"]), comparison_markdown(comparison))
 
 
+def explain_json(text: str, model: str = "", target: str = "") -> dict:
+    """Explain a text classifier's prediction on a text: signed word attributions.
+
+    Args:
+        text: the text to classify and explain.
+        model: a Hugging Face Hub ID of a sequence-classification model (empty: this app's default model).
+        target: the label to explain (empty: the predicted label).
+
+    Returns:
+        The explanation as JSON: probabilities per label, the predicted and explained label, and "words" with
+        their character spans in the text and signed scores (positive pushes toward the target label).
+    """
+    return run_explain(text, model, target)[3]
+
+
+# --- Share / embed panel and deep links (?model=ID&text=...&target=...) ---------------------------
+
+def _is_default(checkpoint: str) -> bool:
+    return resolve_checkpoint(checkpoint)[0] == resolve_checkpoint("")[0]
+
+
+def from_link(request: gr.Request):
+    """On page load: fill text/checkpoint from the query, remember the target, say whether to run."""
+    asked = share.read_link(dict(getattr(request, "query_params", None) or {}))
+    fill = (gr.update(value=asked["text"]) if "text" in asked else gr.skip(),
+            gr.update(value=asked["model"]) if "model" in asked else gr.skip())
+    return (*fill, asked.get("target", ""), bool(asked))
+
+
+def labels_and_target(checkpoint: str, wanted: str):
+    """labels_for, then select the deep link's target (if any)."""
+    target, contrast = labels_for(checkpoint)
+    if wanted:
+        target = gr.update(choices=target.get("choices", [""]) + [wanted], value=wanted)
+    return target, contrast
+
+
+def _page_urls(request: gr.Request) -> tuple:
+    try:
+        return request.headers.get("referer"), str(request.url)
+    except Exception:  # a request without headers (direct calls): fall back to env / default
+        return None, None
+
+
+def share_panel(result: dict, checkpoint: str, target: str, request: gr.Request):
+    """After an explanation: the deep link, badge, embeds, static renderings and downloads."""
+    if not result:
+        return tuple(gr.skip() for _ in range(8))
+    base = share.public_base(os.environ, *_page_urls(request))
+    model = None if _is_default(checkpoint) else checkpoint.strip()
+    b = share.bundle(result, base, model, target or None, gr.__version__)
+    json_path, *files = share.write_files(DOWNLOADS, b["files"])
+    return (gr.update(value=b["link"], info=b["note"] or None), b["badge"], b["iframe"], b["web_component"],
+            b["html"], b["html"], files, gr.update(value=json_path, interactive=True))
+
+
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="Explain a text classifier") as demo:
+    # delete_cache: Gradio's copies of the download files older than an hour go, hourly.
+    with gr.Blocks(title="Explain a text classifier", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Why did the classifier say that?\n"
                     "Signed word attributions (layer integrated gradients) for any Hugging Face "
                     "sequence classifier, with a checked error bound.")
         with gr.Row():
             with gr.Column(scale=3):
-                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=LIMITS.max_chars)
+                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=20000)
                 checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=Path(DEFAULT_MODEL).name,
                                         info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
                 target = gr.Dropdown(label="Explain which label (empty = the predicted one)", choices=[""],
@@ -122,8 +181,10 @@ def build_demo() -> gr.Blocks:
                     n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=512,
                                         label="Integration steps (0 = adaptive to error 0.01)")
                 button = gr.Button("Explain", variant="primary")
+                _examples(text, checkpoint, target, contrast)
             with gr.Column(scale=4):
-                words = gr.HighlightedText(label="Word attributions", show_legend=False, combine_adjacent=False)
+                words = gr.HighlightedText(label="Word attributions", combine_adjacent=False, color_map=categories(),
+                                           show_legend=True, show_inline_category=False, elem_id="words")
                 labels = gr.Label(label="Prediction", num_top_classes=10)
                 trust = gr.Markdown()
                 curves = gr.LinePlot(x="percent", y="value", color="curve",
@@ -134,18 +195,90 @@ def build_demo() -> gr.Blocks:
                 comparison = gr.Markdown()
                 details = gr.Markdown()
                 result = gr.JSON(label="Result (JSON)", visible=False)
+                download = gr.DownloadButton("Download the result (JSON)", size="sm", variant="secondary",
+                                             interactive=False)
+                with gr.Accordion("Share / embed", open=False, elem_id="share"):
+                    link = gr.Textbox(label="Link that opens this explanation (it runs on load)",
+                                      buttons=["copy"], elem_id="share-link")
+                    badge = gr.Code(label="Badge for a model card (Markdown)", language="markdown", lines=1)
+                    iframe = gr.Code(label="Embed this explanation (iframe)", language="html", lines=1)
+                    webcomp = gr.Code(label="Embed the app (Gradio web component; opens the app's defaults)",
+                                      language="html", lines=2)
+                    static = gr.Code(label="Static rendering: HTML with inline styles, no JavaScript "
+                                           "(for a model card)", language="html", lines=3, max_lines=8)
+                    preview = gr.HTML(label="Preview of the static rendering")
+                    files = gr.File(label="Downloads: SVG image, HTML and Markdown", file_count="multiple",
+                                    interactive=False)
         inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare]
         outputs = [words, labels, details, result, curves, trust, comparison]
-        button.click(run_explain, inputs, outputs, api_name="explain", concurrency_limit=LIMITS.concurrency)
+        explained = button.click(run_explain, inputs, outputs, api_name="explain",
+                                 concurrency_limit=1, concurrency_id="explain")
         checkpoint.submit(labels_for, [checkpoint], [target, contrast], api_name="labels")
-        demo.load(labels_for, [checkpoint], [target, contrast], api_name=False)
-    # Bounded queue: excess callers get a clean "queue is full" answer instead of waiting forever.
-    demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
+        # A deep link fills the form, loads the labels, selects its target and runs.
+        wanted, run_now = gr.State(""), gr.State(False)
+        linked = (demo.load(from_link, None, [text, checkpoint, wanted, run_now], api_visibility="private")
+                  .then(labels_and_target, [checkpoint, wanted], [target, contrast], api_visibility="private")
+                  .then(_run_if(len(outputs)), [run_now, *inputs], outputs, api_visibility="private",
+                        concurrency_id="explain"))
+        sharing = [link, badge, iframe, webcomp, static, preview, files, download]
+        for event in (explained, linked):
+            event.success(share_panel, [result, checkpoint, target], sharing, api_visibility="private")
+        gr.api(explain_json, api_name="explain_json")
     return demo
+
+
+# Gradio draws highlighted words in black at half opacity: on a dark page that is black on
+# dark brown/blue, so dark mode gets white text. Tokens sit closer, as in running text.
+CSS = """
+#words .token { margin: 0; padding: 0 1px; }
+#words .legend-item { font-size: var(--text-sm); font-weight: normal; }
+.dark #words .token.highlighted, .dark #words .legend-item { color: #ffffff !important; }
+"""
+
+
+def launch_options() -> dict:
+    """Extra launch() settings: the CSS above; EXPLAIN_MCP=1 also serves the API endpoints
+    (explain_json among them) as MCP tools at /gradio_api/mcp/ (needs the "gradio[mcp]" extra)."""
+    options = {"css": CSS}
+    if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes"):
+        return options
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        raise SystemExit('EXPLAIN_MCP=1 needs the MCP extra: pip install "gradio[mcp]==%s"' % gr.__version__)
+    return {**options, "mcp_server": True}
+
+
+def _run_if(n_outputs: int):
+    """run_explain when a deep link asked for it; otherwise leave the outputs alone."""
+    def run(go: bool, *args, progress=gr.Progress(track_tqdm=True)):
+        return run_explain(*args, progress=progress) if go else tuple(gr.skip() for _ in range(n_outputs))
+    return run
+
+
+def _examples(text, checkpoint, target, contrast) -> None:
+    """Example texts and well-known Hub checkpoints from examples/ (when present)."""
+    texts = _read_json(EXAMPLE_TEXTS)
+    if texts:
+        gr.Examples([[t["text"]] for t in texts if t.get("text")], [text], label="Example texts",
+                    examples_per_page=6, cache_examples=False, api_visibility="private")
+    models = _read_json(HUB_MODELS)
+    if models:
+        gr.Examples([[m["id"]] for m in models if m.get("id")], [checkpoint], label="Well-known Hub checkpoints",
+                    fn=labels_for, outputs=[target, contrast], run_on_click=True, examples_per_page=8,
+                    cache_examples=False, api_visibility="private")  # never load them all at start-up
+
+
+def _read_json(path: Path) -> list:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
 
 
 demo = build_demo()
 
 if __name__ == "__main__":
+    demo.queue(max_size=int(os.environ.get("EXPLAIN_QUEUE_SIZE", "16")), default_concurrency_limit=1)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())
