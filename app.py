@@ -19,6 +19,7 @@ from explain import share
 from explain.baselines import compare_baselines
 from explain.render import categories, highlighted_levels, label_scores, legend, summary_markdown
 from explain.trust import CURVES, comparison_markdown, curve_rows, trust_markdown, with_trust
+from explain.limits import ServeLimits, check_request
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
@@ -30,6 +31,8 @@ EXAMPLE_TEXTS = HERE / "examples" / "texts.json"
 # Faithfulness curves, in explain.trust.CURVES order: explanation dark, random light.
 CURVE_COLOURS = ["#a63603", "#fdae6b", "#08519c", "#9ecae1"]
 log = logging.getLogger("explain.app")
+# Server-side bounds (EXPLAIN_* variables): queue, concurrency, text, tokens, deadline.
+LIMITS = ServeLimits.from_env()
 
 
 def allowed_folders() -> dict:
@@ -61,6 +64,7 @@ def labels_for(checkpoint: str):
     """Fill the target and contrast dropdowns with the model's labels (empty = the
     predicted label / no contrast)."""
     try:
+        check_request(LIMITS, "", checkpoint)
         source, allow_local = resolve_checkpoint(checkpoint)
         clf = load_classifier(source, allow_local=allow_local)
     except BaseException as exc:  # keep serving whatever the checkpoint does
@@ -79,14 +83,17 @@ def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "a
     """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON,
     faithfulness curves (None unless asked), trust summary markdown, baseline comparison markdown)."""
     try:
+        check_request(LIMITS, text, checkpoint, target, baseline, contrast, n_steps=n_steps)
         source, allow_local = resolve_checkpoint(checkpoint)
         progress(0.0, desc="Loading the checkpoint (downloading it the first time)")
         clf = load_classifier(source, allow_local=allow_local)
         progress(0.5, desc="Explaining")
         steps = int(n_steps) if n_steps else None
         expl = explain(text, clf, target=target or None, contrast=contrast or None, baseline=baseline or "auto",
-                       n_steps=steps, faithfulness=bool(faithfulness))
-        comparison = compare_baselines(text, clf, reference=expl, n_steps=steps) if compare else None
+                       n_steps=steps, faithfulness=bool(faithfulness), max_chars=LIMITS.max_chars,
+                       max_text_tokens=LIMITS.max_tokens, deadline_s=LIMITS.deadline_s)
+        comparison = (compare_baselines(text, clf, reference=expl, n_steps=steps, deadline_s=LIMITS.deadline_s)
+                      if compare else None)
         expl = with_trust(expl, comparison)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -162,7 +169,7 @@ def build_demo() -> gr.Blocks:
                     "sequence classifier, with a checked error bound.")
         with gr.Row():
             with gr.Column(scale=3):
-                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=20000)
+                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=LIMITS.max_chars)
                 checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=Path(DEFAULT_MODEL).name,
                                         info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
                 target = gr.Dropdown(label="Explain which label (empty = the predicted one)", choices=[""],
@@ -212,7 +219,7 @@ def build_demo() -> gr.Blocks:
         inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare]
         outputs = [words, labels, details, result, curves, trust, comparison]
         explained = button.click(run_explain, inputs, outputs, api_name="explain",
-                                 concurrency_limit=1, concurrency_id="explain")
+                                 concurrency_limit=LIMITS.concurrency, concurrency_id="explain")
         checkpoint.submit(labels_for, [checkpoint], [target, contrast], api_name="labels")
         # A deep link fills the form, loads the labels, selects its target and runs.
         wanted, run_now = gr.State(""), gr.State(False)
@@ -224,6 +231,8 @@ def build_demo() -> gr.Blocks:
         for event in (explained, linked):
             event.success(share_panel, [result, checkpoint, target], sharing, api_visibility="private")
         gr.api(explain_json, api_name="explain_json")
+    # Bounded queue: excess callers get a clean "queue is full" answer instead of waiting forever.
+    demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
     return demo
 
 
@@ -279,6 +288,5 @@ def _read_json(path: Path) -> list:
 demo = build_demo()
 
 if __name__ == "__main__":
-    demo.queue(max_size=int(os.environ.get("EXPLAIN_QUEUE_SIZE", "16")), default_concurrency_limit=1)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())
