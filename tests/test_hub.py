@@ -206,6 +206,19 @@ def test_ids_are_validated_before_any_io(hub, policy, text):
     assert hub.proxy.log == [] and not Path(policy.cache_dir).exists()
 
 
+def test_existing_server_folder_is_never_loaded_by_name(policy, tiny_root, monkeypatch):
+    """A visitor naming a folder that exists on the server (here ./bert, a valid
+    checkpoint) gets the Hub's answer for that ID, never the folder."""
+    from explain.loading import load_classifier
+
+    monkeypatch.chdir(tiny_root)
+    assert Path("bert/config.json").is_file()
+    with pytest.raises(errors.CheckpointNotFound, match="no public model 'bert'"):
+        load_classifier("bert", allow_local=False, hub_policy=policy)
+    with pytest.raises(errors.InvalidInput, match="path on the server"):
+        load_classifier("./bert", allow_local=False, hub_policy=policy)
+
+
 def test_parse_repo_id():
     assert parse_repo_id("org/name") == ("org/name", None)
     assert parse_repo_id(" org/name@v1.0 ") == ("org/name", "v1.0")
