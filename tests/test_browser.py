@@ -52,9 +52,10 @@ def served(tiny_path):
     os.environ["EXPLAIN_LOCAL_MODELS"] = str(tiny_path("bert"))
     import app
 
-    bundled = Path(app.DEFAULT_MODEL) / "config.json"
+    bundled = Path(app.DEFAULT_MODEL) / "config.json"  # the real default model, once it is built
     model = None if bundled.is_file() else str(tiny_path("bert"))
-    labels = ("negative", "positive") if model is None else ("negative", "neutral", "positive")
+    config = json.loads((bundled if model is None else Path(model) / "config.json").read_text())
+    labels = tuple(config["id2label"][str(i)] for i in range(len(config["id2label"])))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serving(app.build_demo(), **app.launch_options()) as url:
         yield url, model, labels
