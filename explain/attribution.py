@@ -2,30 +2,30 @@
 
 The model always gets the real ``input_ids`` (plus the tokenizer's attention mask and
 token types), so it builds its own position ids. Along the path only the output of
-the word-embedding call sites is replaced, by ``baseline + alpha * (input - baseline)``
-through a forward hook: layer integrated gradients. The gradients are computed by
-Captum's ``IntegratedGradients`` over those layer values (the layer outputs of input
-and baseline are computed once here, not by extra forward passes).
+the word-embedding call sites is replaced, by ``baseline + alpha * (input - baseline)``,
+through forward hooks: layer integrated gradients. ``PathRunner`` evaluates many alphas
+in one batched forward (+ backward) pass, chunked to bound memory; the input's own
+layer values are read in the pass itself and the baseline's are computed once, so no
+extra probe passes are spent. Gradients are taken with ``torch.autograd`` directly
+(Captum's ``IntegratedGradients`` computes the same numbers for a fixed rule - the
+tests check that against ``LayerIntegratedGradients`` - but needs one call per node
+count and adds overhead per call).
 
-Integration is composite Gauss-Legendre, adaptive: a forward-only scan along the path
-shows where the output changes; intervals of equal change get a few nodes each, and
-each interval's own completeness check (sum of its attributions vs. the change of the
-output across it) says where to refine, until the relative completeness error
-|sum(attr) - (F(x) - F(x'))| / |F(x) - F(x')| is under the tolerance. F(x') is
-computed on the same path (real ids, baseline embeddings), never by feeding the
-baseline ids, which differ for models whose positions depend on padding.
+Integration (``quadrature``) is adaptive to the relative completeness error
+|sum(attr) - (F(x) - F(x'))| / |F(x) - F(x')|, with F(x') on the same path (real ids,
+baseline embeddings), never the baseline ids fed to the model. In the first pass the
+row at alpha = 1 is the plain forward pass of the text, so a single-window explanation
+needs no separate prediction pass.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import torch
-from captum.attr import IntegratedGradients
 
+from . import quadrature
 from .errors import InvalidInput
 from .layers import EmbeddingSites
 from .limits import check_deadline
@@ -35,23 +35,163 @@ DEFAULT_MAX_STEPS = 256
 ACTIVATION_BUDGET = 768 * 2**20  # bytes of activations per chunk of gradient rows
 
 
-@dataclass(frozen=True)
-class Attribution:
-    token_scores: torch.Tensor  # (n_tokens,), summed over hidden size and call sites
-    f_input: float
-    f_baseline: float
-    steps: int  # gradient evaluations spent, including refinement
-    forward_rows: int  # forward-only evaluations spent (the scan)
-    error: float  # relative completeness error
-    converged: bool
+class PathRunner:
+    """One text (batch 1) on one model: F and gradient contributions at any alphas.
 
-    @property
-    def sum(self) -> float:
-        return float(self.token_scores.sum())
+    ``quantity`` maps logits to the explained scalar per row; when it is None,
+    ``choose(logits_at_input)`` supplies it from the first pass's alpha = 1 row (the
+    prediction), so a target can be picked before the backward pass."""
+
+    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, inputs: dict, reference: torch.Tensor,
+                 *, quantity: Optional[Callable] = None, choose: Optional[Callable] = None) -> None:
+        self.model = model
+        self.sites = sites
+        self.inputs = inputs
+        self.reference = reference  # baseline input ids (batch 1): specials kept, the rest replaced
+        self.quantity = quantity
+        self.choose = choose
+        self.logits_at_input: Optional[torch.Tensor] = None
+        self.positions = max(int(inputs["input_ids"].shape[1]) + 1, 1)
+        n = len(sites.sites)
+        self._base: list = [None] * n  # baseline layer values per site (1, positions, hidden)
+        self._diff: list = [None] * n  # input - baseline per site
+        self._ids: list = [None] * n
+        self._alphas: Optional[torch.Tensor] = None
+        self._grad = False
+        self._leaves: list = [None] * n
+        self._busy = False
+        self.forward_rows = 0
+        self.gradient_rows = 0
+
+    @contextlib.contextmanager
+    def hooks(self):
+        handles = []
+        with self.sites.installed():
+            try:
+                for i, site in enumerate(self.sites.sites):
+                    handles.append(site.caller.register_forward_pre_hook(self._pre_hook(i), with_kwargs=True))
+                    handles.append(site.layer.register_forward_hook(self._hook(i)))
+                yield self
+            finally:
+                for h in handles:
+                    h.remove()
+
+    def _pre_hook(self, i: int):
+        seq_first = self.sites.sites[i].seq_first
+
+        def hook(module, args, kwargs):
+            if self._busy or self._base[i] is not None:
+                return None
+            ids = args[0] if args else kwargs.get("input_ids", kwargs.get("input"))
+            self._ids[i] = (ids.transpose(0, 1) if seq_first else ids)[:1].detach()
+            return None
+        return hook
+
+    def _hook(self, i: int):
+        def hook(module, args, output):
+            if self._busy or self._alphas is None:
+                return None
+            x = output[:1].detach()
+            if self._base[i] is None:
+                self._base[i] = self._baseline(i).to(x.dtype)
+                self._diff[i] = x - self._base[i]
+            base, diff = self._base[i], self._diff[i]
+            a = self._alphas.to(x.dtype).view(-1, 1, 1)
+            v = base + a * diff
+            # The ends are exact: alpha = 1 is the model's own layer output (the prediction).
+            v = torch.where(a == 1, x.expand_as(v), torch.where(a == 0, base.expand_as(v), v))
+            if self._grad:
+                v = v.detach().requires_grad_(True)
+                self._leaves[i] = v
+            return v.to(output.dtype)
+        return hook
+
+    def _baseline(self, i: int) -> torch.Tensor:
+        site = self.sites.sites[i]
+        sid = self._ids[i]
+        if sid is None:
+            raise RuntimeError(f"the ids reaching {site.path} were not seen")
+        b = sid.clone()
+        n = self.reference.shape[1]
+        lo, hi = site.shift, min(sid.shape[1], n + site.shift)
+        b[:, lo:hi] = self.reference[:, :hi - lo].to(b.device)
+        self._busy = True
+        try:
+            with torch.no_grad():
+                return site.embedding(b).detach()
+        finally:
+            self._busy = False
+
+    def evaluate(self, alphas: Sequence[float], *, grad: bool, chunk: int) -> dict:
+        """{alpha: Sample}; samples carry F and (if ``grad``) the per-position gradient
+        contributions (gradient x (input - baseline), summed over the hidden size)."""
+        order = sorted(set(float(a) for a in alphas), reverse=True)  # alpha = 1 first: it may pick the target
+        out: dict = {}
+        for i in range(0, len(order), chunk):
+            if i:
+                check_deadline()  # long rounds are chunked: a request past its deadline stops here too
+            part = order[i:i + chunk]
+            f, contributions = self._rows(part, grad)
+            for r, a in enumerate(part):
+                parts = tuple(c[r] for c in contributions) if grad else ()
+                out[a] = quadrature.Sample(float(f[r]), parts)
+        if grad:
+            self.gradient_rows += len(order)
+        else:
+            self.forward_rows += len(order)
+        return out
+
+    def _rows(self, alphas: list, grad: bool) -> tuple:
+        ids = self.inputs["input_ids"]
+        rows = len(alphas)
+        self._alphas = torch.tensor(alphas, dtype=torch.float32, device=ids.device)
+        self._grad = grad
+        try:
+            with torch.enable_grad() if grad else torch.no_grad():
+                logits = self.model(**{k: v.expand(rows, *v.shape[1:]) for k, v in self.inputs.items()}).logits
+                if 1.0 in alphas and self.logits_at_input is None:
+                    self.logits_at_input = logits[alphas.index(1.0)].detach().float()
+                if self.quantity is None:
+                    if self.logits_at_input is None:
+                        raise RuntimeError("the first pass must include alpha = 1 to pick the target")
+                    self.quantity = self.choose(self.logits_at_input)
+                q = self.quantity(logits)
+                f = q.detach().double().cpu()
+                if not grad:
+                    return f, ()
+                grads = torch.autograd.grad(q.sum(), list(self._leaves), allow_unused=True)
+                # Reduced in float32 on the device, accumulated in float64 on the CPU.
+                return f, [torch.zeros(rows, d.shape[1], dtype=torch.float64) if g is None
+                           else (g.float() * d.float()).sum(-1).double().cpu() for g, d in zip(grads, self._diff)]
+        finally:
+            self._alphas = None
+            self._leaves = [None] * len(self._leaves)
+
+
+def integrate(runner: PathRunner, *, config, tolerance: float = DEFAULT_TOLERANCE,
+              max_steps: int = DEFAULT_MAX_STEPS, n_steps: Optional[int] = None) -> quadrature.Quadrature:
+    """Attributions along the path of ``runner`` (inside ``runner.hooks()``).
+
+    ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
+    (plus a forward-only pass for F at both ends). Otherwise adaptive to ``tolerance`` with
+    at most ``max_steps`` gradient rows (at least the first round's)."""
+    if n_steps is not None and (not isinstance(n_steps, int) or n_steps < 1):
+        raise InvalidInput(f"n_steps must be a whole number of at least 1, got {n_steps!r}.",
+                           "Leave it empty for adaptive steps.")
+    budget = activation_budget(runner.inputs["input_ids"].device)
+    grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
+    if n_steps is not None:
+        ends = runner.evaluate([1.0, 0.0], grad=False,
+                               chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
+        return quadrature.fixed(lambda a: runner.evaluate(a, grad=True, chunk=grad_chunk),
+                                {k: s.f for k, s in ends.items()}, n_steps, tolerance)
+    return quadrature.adaptive(lambda a: runner.evaluate(a, grad=True, chunk=grad_chunk), tolerance=tolerance,
+                               max_steps=max_steps, between_rounds=check_deadline)
 
 
 class PathModel:
-    """Runs a model with the word-embedding outputs replaced by given tensors."""
+    """Runs a model with the word-embedding outputs replaced by given tensors (used to
+    evaluate arbitrary points, e.g. words removed, with the attribution's own hooks)."""
 
     def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, inputs: dict,
                  quantity: Callable[[torch.Tensor], torch.Tensor]) -> None:
@@ -84,7 +224,7 @@ class PathModel:
         return tuple(self.inputs[k].expand(rows, *self.inputs[k].shape[1:]) for k in self.keys)
 
     def __call__(self, *tensors: torch.Tensor) -> torch.Tensor:
-        """Captum's forward function: (site values..., model inputs...) -> quantity per row."""
+        """(site values..., model inputs...) -> quantity per row."""
         n = len(self.sites.sites)
         values, extra = tensors[:n], tensors[n:]
         self._inject = values
@@ -93,16 +233,6 @@ class PathModel:
         finally:
             self._inject = None
         return self.quantity(out.logits)
-
-    def values_along(self, x: tuple, base: tuple, alphas: Sequence[float], chunk: int) -> list[float]:
-        """F(baseline + alpha * (input - baseline)) for each alpha, forward only."""
-        out: list[float] = []
-        with torch.no_grad():
-            for i in range(0, len(alphas), chunk):
-                a = torch.tensor(alphas[i:i + chunk], dtype=x[0].dtype, device=x[0].device)
-                pts = tuple(b + a.view(-1, 1, 1) * (v - b) for v, b in zip(x, base))
-                out.extend(self(*pts, *self.expanded(len(a))).double().tolist())
-        return out
 
 
 def reference_ids(input_ids: torch.Tensor, special: torch.Tensor, reference_id: int) -> torch.Tensor:
@@ -125,8 +255,20 @@ def site_values(sites: EmbeddingSites, site_ids: list, ids: torch.Tensor, base_i
     return tuple(out)
 
 
+def activation_budget(device: torch.device) -> int:
+    """Bytes of activations one chunk of rows may use: ACTIVATION_BUDGET on the CPU (keeps
+    a BERT-base-sized model under ~2.5 GB resident); on a GPU a quarter of its free
+    memory, at most 8 GiB, so that short texts run all their rows in one batch."""
+    if device.type == "cuda" and torch.cuda.is_available():
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(max(ACTIVATION_BUDGET, min(free // 4, 8 * 2**30)))
+    return ACTIVATION_BUDGET
+
+
 def chunk_rows(config, n_positions: int, grad: bool = True, budget: int = ACTIVATION_BUDGET) -> int:
-    """Rows per batch so that one chunk's activations stay near ``budget`` bytes."""
+    """Rows per batch so that one chunk's activations stay near ``budget`` bytes: a
+    coarse count of what a transformer layer keeps for the backward pass (projections,
+    feed-forward, attention scores), from the config's sizes."""
     hidden = _cfg(config, ("hidden_size", "d_model", "n_embd", "dim"), 768)
     layers = _cfg(config, ("num_hidden_layers", "n_layer", "num_layers", "n_layers"), 12)
     layers += _cfg(config, ("decoder_layers", "num_decoder_layers"), 0)
@@ -144,121 +286,3 @@ def _cfg(config, names, default):
         if isinstance(v, int) and v > 0:
             return v
     return default
-
-
-@dataclass
-class _Interval:
-    a: float
-    b: float
-    fa: float
-    fb: float
-    nodes: int
-    attr: Optional[tuple] = None  # per-site tensors (positions, hidden)
-
-    @property
-    def error(self) -> float:
-        if self.attr is None:
-            return math.inf
-        return float(sum(t.sum() for t in self.attr)) - (self.fb - self.fa)
-
-
-def integrate(path: PathModel, x: tuple, base: tuple, f_input: float, *, config,
-              tolerance: float = DEFAULT_TOLERANCE, max_steps: int = DEFAULT_MAX_STEPS,
-              n_steps: Optional[int] = None, scan_points: int = 8) -> tuple:
-    """Per-site attributions (positions, hidden) and the integration record.
-
-    ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum would.
-    Otherwise adaptive to ``tolerance`` with at most ``max_steps`` gradient evaluations."""
-    if n_steps is not None and n_steps < 1:
-        raise InvalidInput(f"n_steps must be at least 1, got {n_steps}.", "Leave it empty for adaptive steps.")
-    positions = max(t.shape[1] for t in x)
-    grad_chunk = chunk_rows(config, positions, grad=True)
-    fwd_chunk = chunk_rows(config, positions, grad=False)
-    ig = IntegratedGradients(path, multiply_by_inputs=True)
-    spent = {"grad": 0, "fwd": 0}
-
-    if n_steps is not None:
-        f0 = path.values_along(x, base, [0.0], fwd_chunk)[0]
-        spent["fwd"] += 1
-        intervals = [_Interval(0.0, 1.0, f0, f_input, n_steps)]
-    else:
-        alphas = [j / scan_points for j in range(scan_points)]
-        fs = path.values_along(x, base, alphas, fwd_chunk) + [f_input]
-        spent["fwd"] += len(alphas)
-        grid = alphas + [1.0]
-        intervals = _partition(grid, fs, parts=2, nodes=4)
-        f0 = fs[0]
-
-    delta = f_input - f0
-    scale = max(abs(delta), 1e-6)
-    while True:
-        check_deadline()  # a request's deadline (explain(deadline_s=...)) is checked every round
-        todo = [iv for iv in intervals if iv.attr is None]
-        _compute(ig, path, x, base, todo, grad_chunk)
-        spent["grad"] += sum(iv.nodes for iv in todo)
-        total = sum(float(sum(t.sum() for t in iv.attr)) for iv in intervals)
-        error = abs(total - delta) / scale
-        if error <= tolerance or n_steps is not None:
-            break
-        # Refine the intervals carrying the largest local error until the rest fit.
-        ranked = sorted(intervals, key=lambda iv: -abs(iv.error))
-        budget = max_steps - spent["grad"]
-        refined = []
-        remaining = sum(abs(iv.error) for iv in ranked)
-        for iv in ranked:
-            if remaining <= tolerance * scale * 0.5 or iv.nodes * 2 > budget:
-                refined.append(iv)
-                continue
-            remaining -= abs(iv.error)
-            budget -= iv.nodes * 2
-            refined.extend(_refine(iv))
-        if all(a is b for a, b in zip(refined, ranked)) and len(refined) == len(ranked):
-            break  # nothing left to refine within the step cap
-        intervals = sorted(refined, key=lambda iv: iv.a)
-    attrs = tuple(sum(iv.attr[s] for iv in intervals) for s in range(len(x)))
-    record = dict(f_baseline=f0, steps=spent["grad"], forward_rows=spent["fwd"],
-                  error=error, converged=error <= tolerance)
-    return attrs, record
-
-
-def _partition(grid: list, fs: list, parts: int, nodes: int) -> list:
-    """Split [0, 1] at scan points into ``parts`` intervals of about equal output change."""
-    var = [abs(fs[i + 1] - fs[i]) for i in range(len(grid) - 1)]
-    total = sum(var)
-    cuts = [0]
-    if total > 0:
-        acc = 0.0
-        want = 1
-        for i, v in enumerate(var[:-1]):
-            acc += v
-            if acc >= total * want / parts and len(cuts) < parts:
-                cuts.append(i + 1)
-                want += 1
-    cuts.append(len(grid) - 1)
-    cuts = sorted(set(cuts))
-    return [_Interval(grid[i], grid[j], fs[i], fs[j], nodes) for i, j in zip(cuts, cuts[1:])]
-
-
-def _refine(iv: _Interval) -> list:
-    """Twice the nodes on the same interval (Gauss-Legendre nodes do not nest)."""
-    return [_Interval(iv.a, iv.b, iv.fa, iv.fb, iv.nodes * 2)]
-
-
-def _compute(ig, path: PathModel, x: tuple, base: tuple, todo: list, chunk: int) -> None:
-    """Gradients for intervals without them, one Captum call per node count."""
-    by_nodes: dict[int, list] = {}
-    for iv in todo:
-        by_nodes.setdefault(iv.nodes, []).append(iv)
-    for nodes, group in by_nodes.items():
-        k = len(group)
-        lo = torch.tensor([iv.a for iv in group], dtype=x[0].dtype, device=x[0].device).view(-1, 1, 1)
-        hi = torch.tensor([iv.b for iv in group], dtype=x[0].dtype, device=x[0].device).view(-1, 1, 1)
-        starts = tuple(b + lo * (v - b) for v, b in zip(x, base))
-        ends = tuple(b + hi * (v - b) for v, b in zip(x, base))
-        batch = max(k, (max(chunk, k) // k) * k)
-        attrs = ig.attribute(ends, baselines=starts, additional_forward_args=path.expanded(k),
-                             n_steps=nodes, method="gausslegendre", internal_batch_size=batch)
-        if isinstance(attrs, torch.Tensor):
-            attrs = (attrs,)
-        for i, iv in enumerate(group):
-            iv.attr = tuple(a[i].detach().double() for a in attrs)

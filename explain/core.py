@@ -1,7 +1,10 @@
 """``explain()``: one text, one checkpoint -> one Explanation.
 
-Texts longer than the model's limit are explained in overlapping windows, each window
-on its own, and stitched back on character spans; the result lists the windows."""
+Texts longer than the model's limit are explained in overlapping windows (``windows``),
+each window on its own, and stitched back on character spans; the result lists the
+windows. A text that fits is one window, and then the first integration pass also makes
+the prediction (its alpha = 1 row is the plain forward pass). Finished explanations are
+kept in a bounded cache (``cache``)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ from typing import Optional, Union
 
 import torch
 
-from .attribution import (DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathModel, integrate, reference_ids,
-                          site_values)
+from . import windows as windowing
+from .attribution import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathRunner, integrate, reference_ids
+from .cache import RESULTS, as_hit, identity
 from .errors import InvalidInput
 from .faithfulness import evaluate_faithfulness
-from .heads import make_quantity, probabilities, resolve_label
+from .heads import OUTPUTS, REGRESSION, make_quantity, probabilities, resolve_label
 from .limits import check_deadline, check_tokens, deadline
 from .loading import Classifier, load_classifier
 from .result import Explanation, TokenScore, Window
@@ -45,7 +49,7 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
             max_steps: int = DEFAULT_MAX_STEPS, revision: Optional[str] = None, device=None,
             max_chars: int = MAX_CHARS, max_tokens: Optional[int] = None,
             faithfulness: bool = False, deadline_s: Optional[float] = None,
-            max_text_tokens: Optional[int] = None) -> Explanation:
+            max_text_tokens: Optional[int] = None, cache: bool = True) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID, a local folder, a loaded ``Classifier``, or ``(model, tokenizer)``.
@@ -55,7 +59,8 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
     default adaptive until the completeness error is under ``tolerance``. ``faithfulness``:
     also deletion/insertion curves and AOPC vs random words, in ``extras["faithfulness"]``.
     ``max_text_tokens``: refuse longer texts (tokens, after tokenizing). ``deadline_s``:
-    stop with errors.ServerBusy once the explanation (after loading) takes longer."""
+    stop with errors.ServerBusy once the explanation (after loading) takes longer.
+    ``cache``: reuse an identical earlier explanation (``timings["cache"] == "hit"``)."""
     t0 = time.perf_counter()
     check_text(text, max_chars)
     if not (0 < tolerance < 1):
@@ -64,12 +69,24 @@ def explain(text: str, model: Union[str, Classifier, tuple], *, target: Union[st
     t_load = time.perf_counter()
     if max_text_tokens is not None:
         check_tokens(clf.tokenizer, text, max_text_tokens)
+    key = (identity(clf), text, target, contrast, baseline, output, n_steps, float(tolerance), max_steps,
+           max_tokens, bool(faithfulness))
+    try:
+        hash(key)
+    except TypeError:  # an unhashable option: it gets its clear error below, uncached
+        cache = False
+    if cache:
+        hit = RESULTS.get(key)
+        if hit is not None:
+            return as_hit(hit, time.perf_counter() - t0)
     with clf.lock, torch.inference_mode(False), deadline(deadline_s):
         expl = _explain(clf, text, target, contrast, baseline, output, n_steps, tolerance, max_steps,
                         max_tokens, t0, t_load)
         if faithfulness:
             expl = expl.replace(extras={**expl.extras, "faithfulness": evaluate_faithfulness(expl, clf)})
-        return expl
+    if cache:
+        RESULTS.put(key, expl)
+    return expl
 
 
 def check_text(text, max_chars: int = MAX_CHARS) -> None:
@@ -86,46 +103,60 @@ def _explain(clf: Classifier, text, target, contrast, baseline, output, n_steps,
              max_tokens, t0, t_load) -> Explanation:
     tok = clf.tokenizer
     ref_kind, ref_token, ref_id = reference_token(clf, baseline)
-    pieces = [_forward(clf, text, s, e) for s, e in _windows(clf, text, max_tokens)]
-    t_pred = time.perf_counter()
-
-    probs = torch.stack([probabilities(p.logits, clf.head)[0] for p in pieces]).mean(0)
-    predicted = int(probs.argmax()) if clf.head != "regression" else 0
     target_index = resolve_label(target, clf.labels)
-    target_index = predicted if target_index is None else target_index
-    quantity = make_quantity(clf.head, clf.labels, target_index, contrast, output)
+    resolve_label(contrast, clf.labels, "contrast label")  # refuse bad options before any model work
+    if output not in OUTPUTS:
+        raise InvalidInput(f"Unknown output {output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
+    pieces = windowing.split(clf, text, max_tokens)
+    owned = windowing.ownership([(p.start, p.end) for p in pieces])
+    probs = None
+    quantity = None
+    predictions = 0
+    if len(pieces) > 1:  # the target is chosen on all windows' average, before attributing any
+        with torch.no_grad():
+            logits = [clf.model(**p.inputs).logits.detach().float() for p in pieces]
+        predictions = len(pieces)
+        probs = torch.stack([probabilities(lg, clf.head)[0] for lg in logits]).mean(0)
+
+    def choose(probs) -> object:
+        predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
+        return make_quantity(clf.head, clf.labels, predicted if target_index is None else target_index,
+                             contrast, output)
+
+    if probs is not None:
+        quantity = choose(probs)
+    t_pred = time.perf_counter()
 
     tokens: list[TokenScore] = []
     windows: list[Window] = []
-    steps = 0
-    bounds = _ownership([(p.start, p.end) for p in pieces])
-    with torch.enable_grad():
-        for w, (piece, (own_lo, own_hi)) in enumerate(zip(pieces, bounds)):
-            check_deadline()
-            ids = piece.inputs["input_ids"]
-            base = site_values(clf.sites, piece.site_ids, ids, reference_ids(ids, piece.special, ref_id))
-            path = PathModel(clf.model, clf.sites, piece.inputs, quantity)
-            f_input = float(quantity(piece.logits))
-            with path.hooks():
-                attrs, rec = integrate(path, piece.site_out, base, f_input, config=clf.model.config,
-                                       tolerance=tolerance, max_steps=max_steps, n_steps=n_steps)
-            scores = _token_scores(clf, attrs, ids.shape[1])
-            steps += rec["steps"]
-            pieces_tokens = tok.convert_ids_to_tokens(ids[0].tolist())
-            for i, (tid, name) in enumerate(zip(ids[0].tolist(), pieces_tokens)):
-                special = bool(piece.special[0, i])
-                s, e = piece.offsets[i]
-                start = None if special else piece.start + s
-                end = None if special else piece.start + max(s, e)
-                if len(pieces) > 1 and (start is None or not own_lo <= start < own_hi):
-                    continue
-                tokens.append(TokenScore(i, str(name), int(tid), start, end, float(scores[i]), special, w))
-            windows.append(Window(piece.start, piece.end, own_lo, own_hi, int(ids.shape[1]), rec["steps"],
-                                  float(rec["error"]), bool(rec["converged"]), f_input,
-                                  float(rec["f_baseline"]), float(scores.sum())))
+    for w, (piece, (own_lo, own_hi)) in enumerate(zip(pieces, owned)):
+        check_deadline()
+        ids = piece.inputs["input_ids"]
+        runner = PathRunner(clf.model, clf.sites, piece.inputs, reference_ids(ids, piece.special, ref_id),
+                            quantity=quantity, choose=lambda lg: choose(probabilities(lg[None], clf.head)[0]))
+        with runner.hooks():
+            quad = integrate(runner, config=clf.model.config, tolerance=tolerance, max_steps=max_steps,
+                             n_steps=n_steps)
+        if probs is None:  # one window: its first pass made the prediction
+            probs = probabilities(runner.logits_at_input[None], clf.head)[0]
+            quantity = runner.quantity
+        scores = _token_scores(clf, quad.parts(), ids.shape[1])
+        names = tok.convert_ids_to_tokens(ids[0].tolist())
+        for i, (tid, name) in enumerate(zip(ids[0].tolist(), names)):
+            special = bool(piece.special[0, i])
+            s, e = piece.offsets[i]
+            start = None if special else piece.start + s
+            end = None if special else piece.start + max(s, e)
+            if len(pieces) > 1 and (start is None or not own_lo <= start < own_hi):
+                continue
+            tokens.append(TokenScore(i, str(name), int(tid), start, end, float(scores[i]), special, w))
+        windows.append(Window(piece.start, piece.end, own_lo, own_hi, int(ids.shape[1]), quad.steps,
+                              float(quad.error), bool(quad.converged), float(quad.f_input),
+                              float(quad.f_baseline), float(scores.sum()),
+                              forward_rows=runner.forward_rows + (1 if predictions else 0), rounds=quad.rounds))
     t_attr = time.perf_counter()
     words = word_scores(text, tokens)
-    error = max(w.completeness_error for w in windows)
+    predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
     return Explanation(
         text=text,
         checkpoint=clf.checkpoint,
@@ -133,20 +164,21 @@ def _explain(clf: Classifier, text, target, contrast, baseline, output, n_steps,
         labels=tuple(clf.labels),
         probabilities={name: float(v) for name, v in zip(clf.labels, probs.tolist())},
         predicted=clf.labels[predicted],
-        target=clf.labels[target_index],
+        target=clf.labels[quantity.target],
         contrast=None if quantity.contrast is None else clf.labels[quantity.contrast],
         explained=quantity.describe(clf.labels),
         baseline={"kind": ref_kind, "token": ref_token, "token_id": ref_id,
                   "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"},
-        steps=steps,
+        steps=sum(w.steps for w in windows),
         tolerance=tolerance,
         converged=all(w.converged for w in windows),
-        completeness_error=float(error),
+        completeness_error=float(max(w.completeness_error for w in windows)),
         tokens=tuple(tokens),
         words=words,
         windows=tuple(windows),
         timings={"load_s": round(t_load - t0, 4), "predict_s": round(t_pred - t_load, 4),
-                 "attribution_s": round(t_attr - t_pred, 4), "total_s": round(time.perf_counter() - t0, 4)},
+                 "attribution_s": round(t_attr - t_pred, 4), "total_s": round(time.perf_counter() - t0, 4),
+                 "cache": "miss"},
         device=str(clf.device),
     )
 
@@ -189,9 +221,9 @@ def _forward(clf: Classifier, text: str, start: int, end: int) -> _Piece:
 
 
 def _token_scores(clf: Classifier, attrs: tuple, n: int) -> torch.Tensor:
+    """Per-token scores from per-site, per-position attributions (shifted sites realigned)."""
     scores = torch.zeros(n, dtype=torch.float64)
-    for site, a in zip(clf.sites.sites, attrs):
-        per_pos = a.sum(-1).cpu()
+    for site, per_pos in zip(clf.sites.sites, attrs):
         lo, hi = site.shift, min(per_pos.shape[0], n + site.shift)
         scores[:hi - lo] += per_pos[lo:hi]
     return scores
@@ -199,7 +231,20 @@ def _token_scores(clf: Classifier, attrs: tuple, n: int) -> torch.Tensor:
 
 def reference_token(clf: Classifier, baseline: str) -> tuple:
     """(kind, token, id) of the baseline's reference token. Auto: mask, else pad, else
-    unk - never a token whose embedding row is (near) zero."""
+    unk - never a token whose embedding row is (near) zero. Remembered per classifier
+    (the norm check reads the whole embedding table) until the table changes."""
+    weight = clf.sites.weight
+    version = None if weight is None else (weight.data_ptr(), weight._version)
+    memo = clf.__dict__.setdefault("_reference_tokens", {})
+    if memo.get("version") != version:
+        memo.clear()
+        memo["version"] = version
+    if baseline not in memo:
+        memo[baseline] = _reference_token(clf, baseline)
+    return memo[baseline]
+
+
+def _reference_token(clf: Classifier, baseline: str) -> tuple:
     tok = clf.tokenizer
     weight = clf.sites.weight
     norms = weight.detach().float().norm(dim=-1) if weight is not None else None
@@ -244,47 +289,3 @@ def reference_token(clf: Classifier, baseline: str) -> tuple:
     if not usable(ids[0]):
         raise InvalidInput(f"The baseline token {choice!r} has an all-zero embedding.", "Pick another token.")
     return "token", tok.convert_ids_to_tokens(ids[0]), int(ids[0])
-
-
-def _windows(clf: Classifier, text: str, max_tokens: Optional[int]) -> list:
-    """Character spans of model-sized windows, overlapping by about a quarter."""
-    tok = clf.tokenizer
-    limit = clf.max_length if max_tokens is None else min(clf.max_length, max_tokens)
-    extra = tok.num_special_tokens_to_add(pair=False)
-    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-    spans = [tuple(o) for o in enc["offset_mapping"]]
-    if len(spans) + extra <= limit:
-        return [(0, len(text))]
-    slack = 2  # a substring can tokenize a little longer than its slice of the whole
-    while True:
-        size = max(8, limit - extra - slack)
-        out = _cut(spans, len(text), size, min(64, size // 4))
-        longest = max(len(tok(text[s:e], truncation=False)["input_ids"]) for s, e in out)
-        if longest <= limit or size == 8:
-            return out
-        slack += longest - limit + 2
-
-
-def _cut(spans: list, n_chars: int, size: int, overlap: int) -> list:
-    out = []
-    i = 0
-    while True:
-        j = min(len(spans), i + size)
-        s = spans[i][0] if i > 0 else 0
-        e = spans[j - 1][1] if j < len(spans) else n_chars
-        out.append((s, e))
-        if j >= len(spans):
-            return out
-        i = j - overlap
-
-
-def _ownership(spans: list) -> list:
-    """Each window owns the characters up to the middle of its overlaps."""
-    if len(spans) == 1:
-        return [(0, spans[0][1])]
-    out = []
-    for k, (s, e) in enumerate(spans):
-        lo = 0 if k == 0 else (s + spans[k - 1][1]) // 2
-        hi = spans[-1][1] if k == len(spans) - 1 else (spans[k + 1][0] + e) // 2
-        out.append((lo, hi))
-    return out

@@ -98,13 +98,25 @@ def summary_markdown(expl: Explanation) -> str:
         f"**Completeness error:** {expl.completeness_error:.2e} (tolerance {expl.tolerance:g}, {bound})",
         f"**Steps:** {expl.steps} gradient evaluations &nbsp; **Time:** {total:.2f} s on {expl.device}",
     ]
+    if expl.timings.get("cache") == "hit":
+        lines[-1] += f" (served from the cache; computed in {expl.timings.get('computed_total_s') or 0.0:.2f} s)"
     if len(expl.windows) > 1:
         lines.append(f"**Long text:** explained in {len(expl.windows)} overlapping windows "
-                     "(each at most the model's length); the probabilities are their average.")
+                     "(each at most the model's length); the probabilities are their average. "
+                     f"Characters scored by each window: {window_spans(expl)}.")
     top = expl.top_words(5)
     if top:
         lines.append("**Strongest words:** " + ", ".join(f"{_escape(w.text)} ({w.score:+.3f})" for w in top))
     return "\n\n".join(lines)
+
+
+def window_spans(expl: Explanation, limit: int = 12) -> str:
+    """Where each window of a long text is scored from: "1: 0-812, 2: 812-1630, ..."
+    (character offsets in the text; each character is scored by exactly one window)."""
+    spans = [f"{k + 1}: {w.owned_start}-{w.owned_end}" for k, w in enumerate(expl.windows)]
+    if len(spans) > limit:
+        spans = spans[:limit - 1] + ["...", spans[-1]]
+    return ", ".join(spans)
 
 
 def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:

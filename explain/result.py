@@ -50,6 +50,8 @@ class Window:
     f_input: float
     f_baseline: float
     sum_attributions: float
+    forward_rows: int = 0  # forward-only rows spent (no gradient): ends of a fixed rule, predictions
+    rounds: int = 0  # sequential batched passes of gradient rows (each may be chunked for memory)
 
 
 @dataclass(frozen=True)

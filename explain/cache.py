@@ -1,0 +1,87 @@
+"""A bounded LRU cache of finished explanations.
+
+The key is (checkpoint identity, device, text, every option that changes the result).
+A checkpoint pinned to a Hub commit is identified by (source, commit), so its entries
+survive the model being unloaded and loaded again; anything else (a local folder, a
+model in memory) by the loaded Classifier object itself and its weights' version
+counters, so neither a re-saved folder, once reloaded, nor a model trained in place
+serves stale results. Explanations are immutable, so a hit returns the
+stored one with only its timings replaced: ``timings["cache"] == "hit"``.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import os
+import re
+import threading
+from typing import Hashable, Optional
+
+from .result import Explanation
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_TOKENS = itertools.count(1)
+_IDENTITY_LOCK = threading.Lock()
+
+
+def identity(clf) -> tuple:
+    """What makes two loaded classifiers give the same explanations."""
+    if isinstance(clf.revision, str) and _COMMIT.match(clf.revision):
+        return ("hub", clf.source, clf.revision, str(clf.device))
+    with _IDENTITY_LOCK:  # a number that lives on the object (unique for the process's lifetime)
+        token = getattr(clf, "_result_cache_token", None)
+        if token is None:
+            token = next(_TOKENS)
+            setattr(clf, "_result_cache_token", token)
+    # In-place changes to the weights (an optimizer step) bump the parameters' version counters.
+    version = sum(p._version for p in clf.model.parameters())
+    return ("object", token, version, str(clf.device))
+
+
+class ResultCache:
+    """At most ``max_entries`` explanations, least recently used evicted first."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max(0, int(max_entries))
+        self._items: "collections.OrderedDict[Hashable, Explanation]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Optional[Explanation]:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, expl: Explanation) -> None:
+        if self.max_entries == 0:
+            return
+        with self._lock:
+            self._items[key] = expl
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def as_hit(expl: Explanation, seconds: float) -> Explanation:
+    """The stored explanation, marked as served from the cache (timings only)."""
+    timings = {"cache": "hit", "total_s": round(seconds, 6),
+               "computed_total_s": expl.timings.get("total_s")}
+    return expl.replace(timings=timings)
+
+
+RESULTS = ResultCache(int(os.environ.get("EXPLAIN_RESULT_CACHE", "256")))
