@@ -98,8 +98,11 @@ def bench(args) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), device cpu, "
           f"repeats {args.repeats} (median; fewer for BERT-base long texts, see 'n')", flush=True)
     rows = []
+    keys = []
+    for key in args.texts.split(","):
+        keys += [f"c{i}" for i in range(len(setup.corpus()))] if key == "corpus" else [key]
     for model in args.models.split(","):
-        for key in args.texts.split(","):
+        for key in keys:
             cell = setup.Cell(model, key, args.default)
             if cell.skip:
                 print(f"skip {model}/{key}: {cell.skip}", flush=True)
@@ -127,6 +130,36 @@ def bench(args) -> None:
             del runs, cell
     print()
     print(table(rows))
+    summary = corpus_summary(rows)
+    if summary:
+        print()
+        print(summary)
+
+
+def corpus_summary(rows: list) -> str:
+    """Medians over the example texts (keys cN), per model and method."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == model and r["text"][:1] == "c" and r["text"][1:].isdigit()]
+        if not mine:
+            continue
+        n = len({r["text"] for r in mine})
+        out.append(f"{model}: {n} example texts ({min(r['tokens'] for r in mine)}-"
+                   f"{max(r['tokens'] for r in mine)} tokens), medians [min-max]:")
+        for m in METHODS:
+            sel = [r for r in mine if r["method"] == m]
+            if not sel:
+                continue
+            def stat(key):
+                vals = sorted(r[key] for r in sel if r.get(key) is not None)
+                return f"{statistics.median(vals):.3g} [{vals[0]:.3g}-{vals[-1]:.3g}]" if vals else "-"
+            line = f"  {m:9s} x fwd {stat('x_fwd')}  x explain {stat('vs_explain')}"
+            if m != "forward":
+                line += f"  error {stat('error_rel')}  grad rows {stat('rows')}"
+            if m in ("captum50", "ti"):
+                line += f"  ({sum(r['vs_explain'] >= 4 for r in sel)}/{len(sel)} texts >= 4x)"
+            out.append(line)
+    return "\n".join(out)
 
 
 def _line(r: dict) -> str:

@@ -41,11 +41,24 @@ SENTENCES = [
 ]
 
 
+CORPUS = Path(__file__).resolve().parent.parent / "examples" / "texts.json"
+
+
+def corpus() -> list:
+    """The example texts shipped for the app (short reviews, several languages, sarcasm)."""
+    import json
+
+    return [d["text"] for d in json.loads(CORPUS.read_text(encoding="utf-8"))] if CORPUS.is_file() else []
+
+
 def text_for(tokenizer, key: str) -> str:
-    """A review of about TARGET_TOKENS[key] tokens (special tokens included)."""
+    """A review of about TARGET_TOKENS[key] tokens (special tokens included), or the
+    example text number N for key "cN"."""
+    if key[:1] == "c" and key[1:].isdigit():
+        return corpus()[int(key[1:])]
     want = TARGET_TOKENS[key]
     if key == "short":
-        return SENTENCES[0]
+        return "The film was terrible and boring."
     if key == "medium":
         return SENTENCES[1] + " " + "A pleasant surprise."
     parts: list = []
@@ -62,14 +75,16 @@ _MODELS: dict = {}
 
 
 def build(name: str, default: str) -> Optional[Classifier]:
-    """A loaded classifier: the bundled default, or BERT-base / DistilBERT from config
-    (random weights, seed 0: the time does not depend on the weights)."""
+    """A loaded classifier: the bundled default, any checkpoint folder (a name with a
+    "/"), or BERT-base / DistilBERT from config (random weights, seed 0: the time does
+    not depend on the weights)."""
     if name in _MODELS:
         return _MODELS[name]
-    if name == "default":
-        if not (Path(default) / "config.json").is_file():
+    if name == "default" or "/" in name:
+        folder = default if name == "default" else name
+        if not (Path(folder) / "config.json").is_file():
             return None
-        clf = load_classifier(default)
+        clf = load_classifier(folder)
     else:
         from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
         from transformers import DistilBertConfig, DistilBertForSequenceClassification
@@ -100,7 +115,8 @@ class Cell:
     def __init__(self, model: str, key: str, default: str) -> None:
         self.model_name, self.key = model, key
         self.clf = build(model, default)
-        self.skip = None if self.clf is not None else f"no model at {default} (train it first)"
+        where = default if model == "default" else model
+        self.skip = None if self.clf is not None else f"no model at {where} (train it first)"
         if self.clf is None:
             return
         tok = self.clf.tokenizer

@@ -186,3 +186,16 @@ def test_configure_threads(monkeypatch):
         assert 1 <= configure_threads() <= 16
     finally:
         torch.set_num_threads(before)
+
+
+def test_no_refinement_below_float32_noise():
+    """F(1) - F(0) = 1e-8 on logits near 5: no rule can resolve that in float32, so the
+    driver stops after round 1 instead of spending the step cap, and says so."""
+    rng = np.random.default_rng(0)
+
+    def evaluate(alphas):
+        return {a: Q.Sample(5.0 + 1e-8 * a, (torch.tensor([1e-8 + 1e-6 * rng.standard_normal()],
+                                                            dtype=torch.float64),)) for a in alphas}
+    quad = Q.adaptive(evaluate, tolerance=1e-2, max_steps=256)
+    assert quad.steps == Q.FIRST_POINTS and quad.rounds == 1
+    assert not quad.converged and quad.error > 1e-2
