@@ -288,5 +288,8 @@ def _read_json(path: Path) -> list:
 demo = build_demo()
 
 if __name__ == "__main__":
+    from explain.runtime import configure_threads
+
+    configure_threads()  # torch threads = CPUs this process may use, unless EXPLAIN_THREADS/OMP_NUM_THREADS say
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())
