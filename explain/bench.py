@@ -163,7 +163,7 @@ def corpus_summary(rows: list) -> str:
 
 
 def _line(r: dict) -> str:
-    return json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
+    return json.dumps({k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in r.items()})
 
 
 def table(rows: list) -> str:

@@ -79,8 +79,8 @@ class ResultCache:
 
 def as_hit(expl: Explanation, seconds: float) -> Explanation:
     """The stored explanation, marked as served from the cache (timings only)."""
-    timings = {"cache": "hit", "total_s": round(seconds, 6),
-               "computed_total_s": expl.timings.get("total_s")}
+    timings = {key: 0.0 for key in expl.timings if key.endswith("_s")}  # the same keys: nothing was computed
+    timings.update(total_s=round(seconds, 6), cache="hit", computed_total_s=expl.timings.get("total_s"))
     return expl.replace(timings=timings)
 
 

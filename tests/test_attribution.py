@@ -160,6 +160,7 @@ def test_result_cache_hit_is_visible_and_bounded(tiny_path):
     assert first.timings["cache"] == "miss" and again.timings["cache"] == "hit"
     assert again.words is first.words and again.tokens is first.tokens  # the same immutable result
     assert again.timings["computed_total_s"] == first.timings["total_s"]
+    assert set(first.timings) <= set(again.timings) and again.timings["attribution_s"] == 0.0
     assert explain(TEXT, clf, target="negative").timings["cache"] == "miss"  # options are in the key
     assert explain(TEXT, clf, cache=False).timings["cache"] == "miss"
     # Weights changed in place (an optimizer step): never a stale hit.
