@@ -40,10 +40,14 @@ def identity(clf) -> tuple:
 
 
 class ResultCache:
-    """At most ``max_entries`` explanations, least recently used evicted first."""
+    """At most ``max_entries`` explanations holding at most ``max_chars`` characters of
+    text in all (a long text's result holds a score per token), least recently used
+    evicted first."""
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(self, max_entries: int = 256, max_chars: int = 2_000_000) -> None:
         self.max_entries = max(0, int(max_entries))
+        self.max_chars = int(max_chars)
+        self._chars = 0
         self._items: "collections.OrderedDict[Hashable, Explanation]" = collections.OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -60,17 +64,21 @@ class ResultCache:
             return found
 
     def put(self, key: Hashable, expl: Explanation) -> None:
-        if self.max_entries == 0:
+        if self.max_entries == 0 or len(expl.text) > self.max_chars:
             return
         with self._lock:
+            old = self._items.pop(key, None)
+            self._chars -= len(old.text) if old is not None else 0
             self._items[key] = expl
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            self._chars += len(expl.text)
+            while len(self._items) > self.max_entries or self._chars > self.max_chars:
+                _, gone = self._items.popitem(last=False)
+                self._chars -= len(gone.text)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._chars = 0
             self.hits = self.misses = 0
 
     def __len__(self) -> int:
@@ -84,4 +92,5 @@ def as_hit(expl: Explanation, seconds: float) -> Explanation:
     return expl.replace(timings=timings)
 
 
-RESULTS = ResultCache(int(os.environ.get("EXPLAIN_RESULT_CACHE", "256")))
+RESULTS = ResultCache(int(os.environ.get("EXPLAIN_RESULT_CACHE", "256")),
+                      int(os.environ.get("EXPLAIN_RESULT_CACHE_CHARS", "2000000")))

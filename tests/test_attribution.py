@@ -171,6 +171,10 @@ def test_result_cache_hit_is_visible_and_bounded(tiny_path):
     for k in "abc":
         small.put(k, first)
     assert len(small) == 2 and small.get("a") is None and small.get("c") is first
+    by_size = ResultCache(max_entries=100, max_chars=2 * len(TEXT) + 1)
+    for k in "abc":
+        by_size.put(k, first)
+    assert len(by_size) == 2 and by_size.get("a") is None
 
 
 def test_configure_threads(monkeypatch):
