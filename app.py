@@ -168,7 +168,7 @@ def build_demo() -> gr.Blocks:
                     "Signed word attributions (layer integrated gradients) for any Hugging Face "
                     "sequence classifier, with a checked error bound.")
         with gr.Row():
-            with gr.Column(scale=3):
+            with gr.Column(scale=3) as form:
                 text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=LIMITS.max_chars)
                 checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=Path(DEFAULT_MODEL).name,
                                         info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
@@ -188,7 +188,6 @@ def build_demo() -> gr.Blocks:
                     n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=512,
                                         label="Integration steps (0 = adaptive to error 0.01)")
                 button = gr.Button("Explain", variant="primary")
-                _examples(text, checkpoint, target, contrast)
             with gr.Column(scale=4):
                 words = gr.HighlightedText(label="Word attributions", combine_adjacent=False, color_map=categories(),
                                            show_legend=True, show_inline_category=False, elem_id="words")
@@ -218,6 +217,8 @@ def build_demo() -> gr.Blocks:
                                     interactive=False)
         inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare]
         outputs = [words, labels, details, result, curves, trust, comparison]
+        with form:
+            _examples(text, checkpoint, target, contrast, outputs)
         explained = button.click(run_explain, inputs, outputs, api_name="explain",
                                  concurrency_limit=LIMITS.concurrency, concurrency_id="explain")
         checkpoint.submit(labels_for, [checkpoint], [target, contrast], api_name="labels")
@@ -265,12 +266,20 @@ def _run_if(n_outputs: int):
     return run
 
 
-def _examples(text, checkpoint, target, contrast) -> None:
-    """Example texts and well-known Hub checkpoints from examples/ (when present)."""
+def explain_example(text: str, checkpoint: str):
+    """An example text on the bundled model with default options (cached on first click)."""
+    return run_explain(text, checkpoint)
+
+
+def _examples(text, checkpoint, target, contrast, outputs) -> None:
+    """Example texts (on the bundled model, cached lazily: each is computed on its first
+    click, then served from the cache) and well-known Hub checkpoints from examples/."""
     texts = _read_json(EXAMPLE_TEXTS)
     if texts:
-        gr.Examples([[t["text"]] for t in texts if t.get("text")], [text], label="Example texts",
-                    examples_per_page=6, cache_examples=False, api_visibility="private")
+        default = Path(DEFAULT_MODEL).name
+        gr.Examples([[t["text"], default] for t in texts if t.get("text")], [text, checkpoint],
+                    outputs=outputs, fn=explain_example, label="Example texts (on the bundled model)",
+                    examples_per_page=6, cache_examples=True, cache_mode="lazy", api_visibility="private")
     models = _read_json(HUB_MODELS)
     if models:
         gr.Examples([[m["id"]] for m in models if m.get("id")], [checkpoint], label="Well-known Hub checkpoints",
