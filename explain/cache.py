@@ -35,7 +35,11 @@ def identity(clf) -> tuple:
             token = next(_TOKENS)
             setattr(clf, "_result_cache_token", token)
     # In-place changes to the weights (an optimizer step) bump the parameters' version counters.
-    version = sum(p._version for p in clf.model.parameters())
+    params = getattr(clf, "_result_cache_params", None)
+    if params is None:  # listing a model's parameters walks its modules: once per classifier
+        params = tuple(clf.model.parameters())
+        setattr(clf, "_result_cache_params", params)
+    version = sum(p._version for p in params)
     return ("object", token, version, str(clf.device))
 
 
