@@ -3,8 +3,8 @@
 1. Model randomization (Adebayo et al. 2018): re-initialise the classifier head, then
    the head and the top encoder layer, then the head and every encoder layer (cascading,
    top down); the word attributions of the randomized model must no longer rank the words
-   like the trained model's (mean Spearman over the sentences below 0.5). A control
-   (the same trained model with a different integration rule) must still agree.
+   like the trained model's (mean Spearman over 20 sentences below 0.5). A control
+   (the same trained model, a fixed 16-node rule instead of adaptive steps) must agree.
 2. Faithfulness: on held-out sentences (tests/data/rt_heldout.json, from the training
    script's own split), AOPC comprehensiveness of the explanation beats random word
    rankings: mean difference > 0 and more than two standard errors.
@@ -23,8 +23,8 @@ from explain import Classifier, explain, load_classifier
 from explain.baselines import kendall_tau, spearman
 
 DATA = json.loads((Path(__file__).parent / "data" / "rt_heldout.json").read_text(encoding="utf-8"))
-SENTENCES = [row["text"] for row in DATA["sentences"]]
-STEPS = 32  # a fixed rule keeps the runs comparable and fast
+SENTENCES = [row["text"] for row in DATA["sentences"]]  # 40, alternating negative / positive
+RANDOMIZATION_SENTENCES = SENTENCES[:20]  # 10 + 10: enough for a mean, a third of the time
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +84,15 @@ def rank_agreement(ref: list, other: list) -> dict:
 
 
 def test_model_randomization_changes_the_attributions(real):
-    trained = [explain(t, real, n_steps=STEPS) for t in SENTENCES]
-    control = rank_agreement(trained, [explain(t, real, n_steps=STEPS // 2) for t in SENTENCES])
-    print(f"\ncontrol (trained, {STEPS} vs {STEPS // 2} steps): " + _fmt(control))
+    texts = RANDOMIZATION_SENTENCES
+    trained = [explain(t, real) for t in texts]
+    control = rank_agreement(trained, [explain(t, real, n_steps=16) for t in texts])
+    print("\ncontrol (trained model, adaptive vs 16 fixed steps): " + _fmt(control))
     assert control["spearman"] > 0.9, control
     n_layers = len(encoder_layers(real.model))
     for top in range(0, n_layers + 1):
         clf = randomized(real, top)
-        other = [explain(t, clf, target=e.target, n_steps=STEPS) for t, e in zip(SENTENCES, trained)]
+        other = [explain(t, clf, target=e.target) for t, e in zip(texts, trained)]
         agree = rank_agreement(trained, other)
         print(f"randomized head + top {top} of {n_layers} layers: " + _fmt(agree))
         assert agree["spearman"] < 0.5, (top, agree)
