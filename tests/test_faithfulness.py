@@ -137,6 +137,17 @@ def test_too_costly_is_skipped_with_a_reason(tiny_path):
     assert item["status"] == NOT_RUN and "skipped" in item["text"]
 
 
+def test_past_the_deadline_the_check_stops_and_the_explanation_stays(tiny_path):
+    from explain.limits import deadline
+
+    clf = load_classifier(tiny_path("bert"))
+    expl = explain(TEXT, clf, n_steps=4)
+    with deadline(0.0):
+        f = evaluate_faithfulness(expl, clf)
+    assert "time limit" in f["skipped"] and "curve" not in f
+    assert "comprehensiveness" in evaluate_faithfulness(expl, clf)
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 def test_compare_baselines(tiny_path):
