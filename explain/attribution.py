@@ -175,9 +175,15 @@ def integrate(runner: PathRunner, *, config, tolerance: float = DEFAULT_TOLERANC
     ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
     (plus a forward-only pass for F at both ends). Otherwise adaptive to ``tolerance`` with
     at most ``max_steps`` gradient rows (at least the first round's)."""
-    if n_steps is not None and (not isinstance(n_steps, int) or n_steps < 1):
-        raise InvalidInput(f"n_steps must be a whole number of at least 1, got {n_steps!r}.",
-                           "Leave it empty for adaptive steps.")
+    if n_steps is not None:
+        try:
+            whole = not isinstance(n_steps, bool) and float(n_steps).is_integer() and n_steps >= 1
+        except (TypeError, ValueError):
+            whole = False
+        if not whole:
+            raise InvalidInput(f"n_steps must be a whole number of at least 1, got {n_steps!r}.",
+                               "Leave it empty for adaptive steps.")
+        n_steps = int(n_steps)
     budget = activation_budget(runner.inputs["input_ids"].device)
     grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
     if n_steps is not None:
