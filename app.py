@@ -95,6 +95,8 @@ def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "a
         comparison = (compare_baselines(text, clf, reference=expl, n_steps=steps, deadline_s=LIMITS.deadline_s)
                       if compare else None)
         expl = with_trust(expl, comparison)
+        if allow_local:  # an operator's folder: show its name, never the server path
+            expl = expl.replace(checkpoint={**expl.checkpoint, "source": Path(source).name})
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -300,5 +302,7 @@ if __name__ == "__main__":
     from explain.runtime import configure_threads
 
     configure_threads()  # torch threads = CPUs this process may use, unless EXPLAIN_THREADS/OMP_NUM_THREADS say
+    if Path(DEFAULT_MODEL).is_dir():  # load the default model (and transformers) before serving
+        load_classifier(DEFAULT_MODEL)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())

@@ -29,6 +29,8 @@ def test_event_function(app_module, tiny_path):
     assert set(labels) == {"negative", "neutral", "positive"}
     assert "Completeness error" in details and "words push toward" in details
     assert result["schema_version"] == "1.0" and result["text"] == text
+    # The operator's folder is named, its server path never shown.
+    assert result["checkpoint"]["source"] == "bert" and "/" not in str(result["checkpoint"])
 
 
 def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path):
