@@ -65,7 +65,7 @@ def text_for(tokenizer, key: str) -> str:
     i = 0
     while True:
         candidate = " ".join(parts + [SENTENCES[i % len(SENTENCES)]])
-        if len(tokenizer(candidate)["input_ids"]) > want:
+        if len(tokenizer(candidate, verbose=False)["input_ids"]) > want:
             return " ".join(parts)
         parts.append(SENTENCES[i % len(SENTENCES)])
         i += 1
