@@ -125,7 +125,7 @@ MEMORY_PROBE = textwrap.dedent("""
     import json, os, resource, sys
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # robust on a shared box; memory does not depend on it
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
     from explain import Classifier, explain
     from explain.attribution import chunk_rows
