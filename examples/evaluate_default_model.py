@@ -9,12 +9,14 @@ model exactly as the app does (float32, safetensors, no remote code)."""
 
 import argparse
 import importlib.util
+import sys
 import time
 from pathlib import Path
 
 import torch
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the explain package, when run as examples/evaluate_default_model.py
 
 
 def main() -> None:
