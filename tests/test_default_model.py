@@ -18,14 +18,19 @@ CLEAR = [
     ("I did not like it at all.", "negative"),
 ]
 # One clear sentiment word each: it must carry the largest attribution, toward the prediction.
+# The other words must be neutral in the training data too: every noun here occurs in
+# training snippets that are 35-65% positive (base rate 49.6%). "script" (119 snippets,
+# 25% positive), "plot" (30%) and "performance" (69%) are themselves evidence in this
+# domain, so "An awful script.", "The plot was dull." and "A brilliant performance."
+# were replaced by the sentences with "story", "characters" and "comedy".
 ONE_WORD = [
     ("The film was terrible.", "terrible"),
     ("What a boring movie.", "boring"),
-    ("The plot was dull.", "dull"),
-    ("An awful script.", "awful"),
+    ("The characters were dull.", "dull"),
+    ("An awful story.", "awful"),
     ("The film was wonderful.", "wonderful"),
     ("The acting was superb.", "superb"),
-    ("A brilliant performance.", "brilliant"),
+    ("A brilliant comedy.", "brilliant"),
     ("This movie is a masterpiece.", "masterpiece"),
 ]
 
