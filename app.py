@@ -19,7 +19,7 @@ from explain import share
 from explain.baselines import compare_baselines
 from explain.render import categories, highlighted_levels, label_scores, legend, summary_markdown
 from explain.trust import CURVES, comparison_markdown, curve_rows, trust_markdown, with_trust
-from explain.limits import ServeLimits, check_request
+from explain.limits import ServeLimits, check_request, deadline
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
@@ -89,11 +89,13 @@ def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "a
         clf = load_classifier(source, allow_local=allow_local)
         progress(0.5, desc="Explaining")
         steps = int(n_steps) if n_steps else None
-        expl = explain(text, clf, target=target or None, contrast=contrast or None, baseline=baseline or "auto",
-                       n_steps=steps, faithfulness=bool(faithfulness), max_chars=LIMITS.max_chars,
-                       max_text_tokens=LIMITS.max_tokens, deadline_s=LIMITS.deadline_s)
-        comparison = (compare_baselines(text, clf, reference=expl, n_steps=steps, deadline_s=LIMITS.deadline_s)
-                      if compare else None)
+        # One deadline for the whole request after loading: the explanation, its
+        # faithfulness curves and the baseline comparison (two more explanations) share it.
+        with deadline(LIMITS.deadline_s):
+            expl = explain(text, clf, target=target or None, contrast=contrast or None,
+                           baseline=baseline or "auto", n_steps=steps, faithfulness=bool(faithfulness),
+                           max_chars=LIMITS.max_chars, max_text_tokens=LIMITS.max_tokens)
+            comparison = compare_baselines(text, clf, reference=expl, n_steps=steps) if compare else None
         expl = with_trust(expl, comparison)
         if allow_local:  # an operator's folder: show its name, never the server path
             expl = expl.replace(checkpoint={**expl.checkpoint, "source": Path(source).name})

@@ -192,6 +192,38 @@ def test_deadline_and_token_limits(tiny_path, monkeypatch):
     assert "".join(p for p, _ in words) == "The acting was wooden."
 
 
+def test_one_deadline_for_the_whole_request(tiny_path, monkeypatch):
+    """The baseline comparison runs two more explanations: they share the request's
+    deadline (set after loading) instead of each getting a fresh one."""
+    import app
+    from explain import limits
+
+    bert = str(tiny_path("bert"))
+    monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", bert)
+    monkeypatch.setattr(app, "LIMITS", replace(app.LIMITS, deadline_s=30.0))
+    seen = []
+    real_explain, real_check = app.explain, limits.check_deadline
+
+    def spy_explain(*args, **kwargs):
+        assert kwargs.get("deadline_s") is None  # no fresh per-call deadline
+        return real_explain(*args, **kwargs)
+
+    def spy_check():
+        seen.append(limits._DEADLINE.get())
+        return real_check()
+    monkeypatch.setattr(app, "explain", spy_explain)
+    monkeypatch.setattr(limits, "check_deadline", spy_check)
+    for module in ("explain.attribution", "explain.core", "explain.windows", "explain.quadrature"):
+        mod = __import__(module, fromlist=["_"])
+        if hasattr(mod, "check_deadline"):
+            monkeypatch.setattr(mod, "check_deadline", spy_check)
+    text = "A deadline shared by three explanations of this sentence."  # not in the result cache
+    *_, comparison = app.run_explain(text, bert, "", "auto", 0, "", False, True)
+    assert "Kendall" in comparison or "tau" in comparison
+    assert len(seen) >= 2 and None not in seen  # checked in the explanation and the comparison's...
+    assert len(set(seen)) == 1 and seen[0][1] == 30.0  # ...against one and the same deadline
+
+
 def test_model_cache_memory_does_not_grow(tiny_path, tmp_path, monkeypatch):
     """Serve 10 different ~12 MB models through a 2-entry cache: evicted models are
     freed (no references left by hooks or results) and resident memory levels off."""
