@@ -134,6 +134,31 @@ def bench(args) -> None:
     if summary:
         print()
         print(summary)
+    verdict = targets(rows)
+    if verdict:
+        print()
+        print(verdict)
+
+
+TARGETS = {"short": 8.0, "medium": 15.0}  # issue 5: at most this many forward passes; >= 4x both others
+
+
+def targets(rows: list) -> str:
+    """The issue's targets, cell by cell, for the short and medium texts: explain() within
+    1e-2 completeness error, at least 4x faster than Captum-50 and than TI, and at most
+    8 (short) / 15 (medium) forward passes."""
+    out = []
+    for r in rows:
+        if r["method"] != "explain" or r["text"] not in TARGETS:
+            continue
+        others = {o["method"]: o["vs_explain"] for o in rows
+                  if (o["model"], o["text"]) == (r["model"], r["text"]) and o["method"] in ("captum50", "ti")}
+        checks = [f"error {r['error_rel']:.1e} {'ok' if r['error_rel'] <= 1e-2 else 'MISSED'}",
+                  f"{r['x_fwd']:.1f} fwd {'ok' if r['x_fwd'] <= TARGETS[r['text']] else 'MISSED'}"
+                  f" (<= {TARGETS[r['text']]:g})"]
+        checks += [f"{o} {v:.2f}x {'ok' if v >= 4 else 'MISSED'}" for o, v in others.items()]
+        out.append(f"{r['model']}/{r['text']}: " + ", ".join(checks))
+    return ("Targets (short and medium texts):\n" + "\n".join(out)) if out else ""
 
 
 def corpus_summary(rows: list) -> str:
