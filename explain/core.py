@@ -186,12 +186,7 @@ def _explain(clf: Classifier, text, target, contrast, baseline, output, n_steps,
 def _forward(clf: Classifier, text: str, start: int, end: int) -> _Piece:
     """Tokenize text[start:end] as the model would and run the plain forward pass,
     recording what enters each embedding call site."""
-    enc = clf.tokenizer(text[start:end], return_tensors="pt", return_offsets_mapping=True,
-                        return_special_tokens_mask=True, truncation=False)
-    offsets = [tuple(map(int, o)) for o in enc.pop("offset_mapping")[0].tolist()]
-    special = enc.pop("special_tokens_mask").bool()
-    inputs = {k: v.to(clf.device) for k, v in enc.items()}
-    special = special.to(clf.device)
+    piece = windowing.tokenize(clf, text, start, end)
     ids_seen: list = [None] * len(clf.sites.sites)
     out_seen: list = [None] * len(clf.sites.sites)
     handles = []
@@ -213,11 +208,11 @@ def _forward(clf: Classifier, text: str, start: int, end: int) -> _Piece:
             handles.append(site.caller.register_forward_pre_hook(grab_ids(i, site), with_kwargs=True))
         try:
             with torch.no_grad():
-                logits = clf.model(**inputs).logits.detach().float()
+                logits = clf.model(**piece.inputs).logits.detach().float()
         finally:
             for h in handles:
                 h.remove()
-    return _Piece(start, end, inputs, offsets, special, logits, ids_seen, tuple(out_seen))
+    return _Piece(start, end, piece.inputs, piece.offsets, piece.special, logits, ids_seen, tuple(out_seen))
 
 
 def _token_scores(clf: Classifier, attrs: tuple, n: int) -> torch.Tensor:

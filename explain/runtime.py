@@ -1,4 +1,4 @@
-"""Process-wide settings for running the explainer: CPU threads and the device.
+"""Process-wide settings for running the explainer: CPU threads.
 
 Nothing here runs on import. ``configure_threads()`` is for programs that own their
 process (the app, the command line, the benchmark); the library itself never changes
@@ -40,7 +40,3 @@ def configure_threads(threads: Optional[int] = None) -> int:
         torch.set_num_threads(threads)
     return threads
 
-
-def default_device() -> torch.device:
-    """CUDA when available, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
