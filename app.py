@@ -1,10 +1,10 @@
 """Gradio app: explain a text classifier's prediction, word by word.
 
-Only UI here: components, events, the queue. Everything else is ``explain``."""
+Layout and wiring only: components, events, the queue. The request pipeline is
+``explain.serving``, what the panels show is ``explain.render``."""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -14,99 +14,81 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from explain import ExplainError, explain, load_classifier
-from explain import share
-from explain.baselines import compare_baselines
-from explain.render import categories, highlighted_levels, label_scores, legend, summary_markdown
-from explain.trust import CURVES, comparison_markdown, curve_rows, trust_markdown, with_trust
-from explain.limits import ServeLimits, check_request, deadline
+from explain.errors import ExplainError
+from explain.render import escape
+from explain.render.views import (
+    CURVES,
+    categories,
+    comparison_markdown,
+    curve_rows,
+    highlighted_levels,
+    label_scores,
+    legend,
+    summary_markdown,
+    trust_markdown,
+)
+from explain.serving import BASELINE_KINDS, Request, Service, share
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / "minilm-rt-sentiment"))
 DEFAULT_TEXT = "The acting was wooden and the plot made no sense, but the soundtrack is wonderful."
-BASELINE_CHOICES = ["auto", "mask", "pad", "unk"]
 DOWNLOADS = Path(tempfile.gettempdir()) / "explain-downloads"  # last 200 results' files
 HUB_MODELS = HERE / "examples" / "hub_models.json"
 EXAMPLE_TEXTS = HERE / "examples" / "texts.json"
-# Faithfulness curves, in explain.trust.CURVES order: explanation dark, random light.
+# Faithfulness curves, in CURVES order: explanation dark, random light.
 CURVE_COLOURS = ["#a63603", "#fdae6b", "#08519c", "#9ecae1"]
 log = logging.getLogger("explain.app")
-# Server-side bounds (EXPLAIN_* variables): queue, concurrency, text, tokens, deadline.
-LIMITS = ServeLimits.from_env()
-
-
-def allowed_folders() -> dict:
-    """Local checkpoints this server may load by name: the bundled default plus any the
-    operator lists in EXPLAIN_LOCAL_MODELS (os.pathsep-separated folders)."""
-    folders = [DEFAULT_MODEL] + [p for p in os.environ.get("EXPLAIN_LOCAL_MODELS", "").split(os.pathsep) if p]
-    return {str(Path(p).resolve()): p for p in folders if Path(p).is_dir()}
-
-
-def resolve_checkpoint(name: str) -> tuple:
-    """Visitor input -> (source, allow_local). Server paths only if the operator allowed them."""
-    name = (name or "").strip() or DEFAULT_MODEL
-    folders = allowed_folders()
-    for resolved, given in folders.items():
-        if name in (given, resolved) or name == Path(given).name:
-            return resolved, True
-    return name, False
+# The operator's settings (EXPLAIN_* variables): limits, queue, caches, allowed folders.
+SERVICE = Service.from_env(DEFAULT_MODEL)
 
 
 def _user_error(exc: BaseException) -> gr.Error:
     if isinstance(exc, ExplainError):
-        return gr.Error(html.escape(str(exc)))
+        return gr.Error(escape.html(str(exc), quote=False))
     log.exception("unexpected failure")
-    return gr.Error(html.escape(f"Something went wrong inside the explainer ({type(exc).__name__}). "
-                                "Try again; if it persists, report it with the text and model used."))
+    return gr.Error(escape.html(f"Something went wrong inside the explainer ({type(exc).__name__}). "
+                                "Try again; if it persists, report it with the text and model used.", quote=False))
 
 
 def labels_for(checkpoint: str):
     """Fill the target and contrast dropdowns with the model's labels (empty = the
     predicted label / no contrast)."""
     try:
-        check_request(LIMITS, "", checkpoint)
-        source, allow_local = resolve_checkpoint(checkpoint)
-        clf = load_classifier(source, allow_local=allow_local)
+        clf, _ = SERVICE.load(checkpoint)
     except BaseException as exc:  # keep serving whatever the checkpoint does
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        gr.Warning(html.escape(str(exc)) if isinstance(exc, ExplainError) else "Could not load that model.")
+        gr.Warning(escape.html(str(exc), quote=False) if isinstance(exc, ExplainError) else "Could not load that model.")
         return gr.update(choices=[""], value=""), gr.update(choices=[""], value="")
     choices = [""] + list(clf.labels)
     contrast = choices if clf.head != "regression" else [""]
     return gr.update(choices=choices, value=""), gr.update(choices=contrast, value="")
 
 
-def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
-                contrast: str = "", faithfulness: bool = False, compare: bool = False,
-                progress=gr.Progress(track_tqdm=True)):
-    """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON,
-    faithfulness curves (None unless asked), trust summary markdown, baseline comparison markdown)."""
+def explanation(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
+                contrast: str = "", faithfulness: bool = False, compare: bool = False, method: str = "engine",
+                progress=None):
+    """The request pipeline for the form's values, its failures as the visitor's gr.Error."""
     try:
-        check_request(LIMITS, text, checkpoint, target, baseline, contrast, n_steps=n_steps)
-        source, allow_local = resolve_checkpoint(checkpoint)
-        progress(0.0, desc="Loading the checkpoint (downloading it the first time)")
-        clf = load_classifier(source, allow_local=allow_local)
-        progress(0.5, desc="Explaining")
-        steps = int(n_steps) if n_steps else None
-        # One deadline for the whole request after loading: the explanation, its
-        # faithfulness curves and the baseline comparison (two more explanations) share it.
-        with deadline(LIMITS.deadline_s):
-            expl = explain(text, clf, target=target or None, contrast=contrast or None,
-                           baseline=baseline or "auto", n_steps=steps, faithfulness=bool(faithfulness),
-                           max_chars=LIMITS.max_chars, max_text_tokens=LIMITS.max_tokens)
-            comparison = compare_baselines(text, clf, reference=expl, n_steps=steps) if compare else None
-        expl = with_trust(expl, comparison)
-        if allow_local:  # an operator's folder: show its name, never the server path
-            expl = expl.replace(checkpoint={**expl.checkpoint, "source": Path(source).name})
+        return SERVICE.explain(Request(text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare,
+                                       method), progress)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise _user_error(exc) from None
+
+
+def run_explain(text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
+                contrast: str = "", faithfulness: bool = False, compare: bool = False, method: str = "engine",
+                progress=gr.Progress(track_tqdm=True)):
+    """The /explain endpoint: (highlighted words, label scores, details markdown, result JSON,
+    faithfulness curves (None unless asked), trust summary markdown, baseline comparison markdown)."""
+    expl = explanation(text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method,
+                       lambda fraction, what: progress(fraction, desc=what))
     rows = curve_rows(expl)
     curves = pd.DataFrame(rows) if rows else None
     return (highlighted_levels(expl), label_scores(expl), legend(expl) + "\n\n" + summary_markdown(expl), expl.to_dict(),
-            curves, trust_markdown(expl.extras["trust"]), comparison_markdown(comparison))
+            curves, trust_markdown(expl.extras.trust), comparison_markdown(expl.extras.baselines))
 
 
 def explain_json(text: str, model: str = "", target: str = "") -> dict:
@@ -121,13 +103,10 @@ def explain_json(text: str, model: str = "", target: str = "") -> dict:
         The explanation as JSON: probabilities per label, the predicted and explained label, and "words" with
         their character spans in the text and signed scores (positive pushes toward the target label).
     """
-    return run_explain(text, model, target)[3]
+    return explanation(text, model, target).to_dict()
 
 
 # --- Share / embed panel and deep links (?model=ID&text=...&target=...) ---------------------------
-
-def _is_default(checkpoint: str) -> bool:
-    return resolve_checkpoint(checkpoint)[0] == resolve_checkpoint("")[0]
 
 
 def from_link(request: gr.Request):
@@ -149,7 +128,7 @@ def labels_and_target(checkpoint: str, wanted: str):
 def _page_urls(request: gr.Request) -> tuple:
     try:
         return request.headers.get("referer"), str(request.url)
-    except Exception:  # a request without headers (direct calls): fall back to env / default
+    except Exception:  # noqa: BLE001 - a request without headers (direct calls): fall back to env / default
         return None, None
 
 
@@ -158,7 +137,7 @@ def share_panel(result: dict, checkpoint: str, target: str, request: gr.Request)
     if not result:
         return tuple(gr.skip() for _ in range(8))
     base = share.public_base(os.environ, *_page_urls(request))
-    model = None if _is_default(checkpoint) else checkpoint.strip()
+    model = None if SERVICE.folders.is_default(checkpoint) else checkpoint.strip()
     b = share.bundle(result, base, model, target or None, gr.__version__)
     json_path, *files = share.write_files(DOWNLOADS, b["files"])
     return (gr.update(value=b["link"], info=b["note"] or None), b["badge"], b["iframe"], b["web_component"],
@@ -173,8 +152,8 @@ def build_demo() -> gr.Blocks:
                     "sequence classifier, with a checked error bound.")
         with gr.Row():
             with gr.Column(scale=3) as form:
-                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=LIMITS.max_chars)
-                checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=Path(DEFAULT_MODEL).name,
+                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, max_length=SERVICE.limits.max_chars)
+                checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=SERVICE.folders.default_name(),
                                         info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
                 target = gr.Dropdown(label="Explain which label (empty = the predicted one)", choices=[""],
                                      value="", allow_custom_value=True)
@@ -187,10 +166,14 @@ def build_demo() -> gr.Blocks:
                     compare = gr.Checkbox(label="Compare baselines", value=False,
                                           info="Re-explain with mask / pad / unk and compare rankings")
                 with gr.Accordion("Advanced", open=False):
-                    baseline = gr.Dropdown(BASELINE_CHOICES, value="auto", allow_custom_value=True,
+                    baseline = gr.Dropdown(list(BASELINE_KINDS), value="auto", allow_custom_value=True,
                                            label="Baseline token (auto: mask, else pad, else unk)")
-                    n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=512,
+                    n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=SERVICE.limits.max_steps,
                                         label="Integration steps (0 = adaptive to error 0.01)")
+                    method = gr.Radio([("this explainer's engine", "engine"),
+                                       ("Captum's LayerIntegratedGradients (the citable reference)", "captum")],
+                                      value="engine", label="Method",
+                                      info="Captum: a fixed rule of the steps above (0 = Captum's default, 50)")
                 button = gr.Button("Explain", variant="primary")
             with gr.Column(scale=4):
                 words = gr.HighlightedText(label="Word attributions", combine_adjacent=False, color_map=categories(),
@@ -219,12 +202,12 @@ def build_demo() -> gr.Blocks:
                     preview = gr.HTML(label="Preview of the static rendering")
                     files = gr.File(label="Downloads: SVG image, HTML and Markdown", file_count="multiple",
                                     interactive=False)
-        inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare]
+        inputs = [text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method]
         outputs = [words, labels, details, result, curves, trust, comparison]
         with form:
             _examples(text, checkpoint, target, contrast, outputs)
         explained = button.click(run_explain, inputs, outputs, api_name="explain",
-                                 concurrency_limit=LIMITS.concurrency, concurrency_id="explain")
+                                 concurrency_limit=SERVICE.limits.concurrency, concurrency_id="explain")
         checkpoint.submit(labels_for, [checkpoint], [target, contrast], api_name="labels")
         # A deep link fills the form, loads the labels, selects its target and runs.
         wanted, run_now = gr.State(""), gr.State(False)
@@ -237,7 +220,7 @@ def build_demo() -> gr.Blocks:
             event.success(share_panel, [result, checkpoint, target], sharing, api_visibility="private")
         gr.api(explain_json, api_name="explain_json")
     # Bounded queue: excess callers get a clean "queue is full" answer instead of waiting forever.
-    demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
+    demo.queue(max_size=SERVICE.limits.queue_size, default_concurrency_limit=SERVICE.limits.concurrency)
     return demo
 
 
@@ -254,12 +237,12 @@ def launch_options() -> dict:
     """Extra launch() settings: the CSS above; EXPLAIN_MCP=1 also serves the API endpoints
     (explain_json among them) as MCP tools at /gradio_api/mcp/ (needs the "gradio[mcp]" extra)."""
     options = {"css": CSS}
-    if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes"):
+    if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes", "on"):
         return options
     try:
         import mcp  # noqa: F401
     except ImportError:
-        raise SystemExit('EXPLAIN_MCP=1 needs the MCP extra: pip install "gradio[mcp]==%s"' % gr.__version__)
+        raise SystemExit('EXPLAIN_MCP=1 needs the MCP extra: pip install "gradio[mcp]==%s"' % gr.__version__) from None
     return {**options, "mcp_server": True}
 
 
@@ -301,10 +284,10 @@ def _read_json(path: Path) -> list:
 demo = build_demo()
 
 if __name__ == "__main__":
-    from explain.runtime import configure_threads
+    from explain.serving import configure_threads
 
     configure_threads()  # torch threads = CPUs this process may use, unless EXPLAIN_THREADS/OMP_NUM_THREADS say
     if Path(DEFAULT_MODEL).is_dir():  # load the default model (and transformers) before serving
-        load_classifier(DEFAULT_MODEL)
+        SERVICE.load("")
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())

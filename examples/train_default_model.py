@@ -51,9 +51,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
 
 VADER_REQ = "vaderSentiment==3.3.2"
 VADER_SDIST = "vaderSentiment-3.3.2.tar.gz"
@@ -235,7 +235,7 @@ def predict_logits(model, seqs, batch_size=128, pooled=False):
 def accuracy(logits, labels):
     pred = logits.argmax(-1).numpy()
     labels = np.asarray(labels)
-    res = {"accuracy": float((pred == labels).mean()), "n": int(len(labels))}
+    res = {"accuracy": float((pred == labels).mean()), "n": len(labels)}
     for k, name in ID2LABEL.items():
         sel = labels == k
         res[f"recall_{name}"] = float((pred[sel] == k).mean())

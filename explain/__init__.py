@@ -4,12 +4,42 @@ integrated gradients, for any transformers sequence-classification checkpoint.
     >>> from explain import explain
     >>> result = explain("The film was terrible.", "examples/minilm-rt-sentiment")
     >>> result.predicted, result.top_words(3)
+
+The package, by layer (each imports only the ones below it; ``.importlinter`` checks):
+``cli`` and ``serving`` -> ``api`` -> ``checks`` and ``checkpoints`` -> ``engine``;
+``render`` beside the engine; ``result``, ``errors``, ``env`` and ``lru`` at the bottom.
 """
 
-from .core import explain
+from .api import compare_baselines, explain
+from .checkpoints import load_classifier
+from .engine import Classifier, deadline
 from .errors import ExplainError
-from .loading import Classifier, load_classifier
-from .result import SCHEMA_VERSION, Explanation, TokenScore, WordScore, Window
+from .result import (
+                     SCHEMA_VERSION,
+                     BaselineComparison,
+                     Explanation,
+                     Extras,
+                     FaithfulnessReport,
+                     TokenScore,
+                     TrustCheck,
+                     Window,
+                     WordScore,
+)
 
-__all__ = ["explain", "load_classifier", "Classifier", "Explanation", "TokenScore", "WordScore", "Window",
-           "ExplainError", "SCHEMA_VERSION"]
+__all__ = [
+                     "SCHEMA_VERSION",
+                     "BaselineComparison",
+                     "Classifier",
+                     "ExplainError",
+                     "Explanation",
+                     "Extras",
+                     "FaithfulnessReport",
+                     "TokenScore",
+                     "TrustCheck",
+                     "Window",
+                     "WordScore",
+                     "compare_baselines",
+                     "deadline",
+                     "explain",
+                     "load_classifier",
+]

@@ -1,13 +1,23 @@
-"""The immutable result of one explanation and its JSON form."""
+"""The immutable result of one explanation, its typed reports, and their JSON form.
+
+Everything here is plain data (stdlib only): the engine fills it, the checks add their
+reports, render and serving read it. ``Explanation.to_dict()`` is the JSON every
+surface serves, versioned by ``SCHEMA_VERSION``; ``from_dict`` reads it back."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: "method" (engine or captum)
+
+HeadKind = Literal["softmax", "sigmoid", "regression"]
+OutputKind = Literal["auto", "logit", "probability"]
+BaselineKind = Literal["auto", "mask", "pad", "unk"]  # or any single token of the vocabulary
+MethodKind = Literal["engine", "captum"]
+Status = Literal["pass", "warn", "fail", "not run"]
 
 
 @dataclass(frozen=True)
@@ -54,13 +64,146 @@ class Window:
     rounds: int = 0  # sequential batched passes of gradient rows (each may be chunked for memory)
 
 
+# --- reports of the trust checks (explain.checks) -------------------------------------------
+
+@dataclass(frozen=True)
+class RandomReference:
+    """AOPC of seeded random word orders: the yardstick for the explanation's own."""
+
+    permutations: int
+    seed: int
+    comprehensiveness: Optional[float] = None
+    comprehensiveness_std: Optional[float] = None
+    sufficiency: Optional[float] = None
+    sufficiency_std: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Deletion/insertion curves at k removed (kept) words, ``fraction`` = k / n_words."""
+
+    k: list
+    fraction: list
+    deletion: list
+    insertion: list
+    random_deletion: list
+    random_insertion: list
+
+
+@dataclass(frozen=True)
+class FaithfulnessReport:
+    """Deletion/insertion curves and ERASER AOPC of one explanation, or why they are missing."""
+
+    measured: str  # the quantity on the curves, in words
+    ranking: str
+    removal: str
+    head: HeadKind
+    n_words: int
+    bins: list
+    bin_k: list
+    random: RandomReference
+    skipped: Optional[str] = None  # set when the check did not run: the reason
+    full: Optional[float] = None
+    empty: Optional[float] = None
+    comprehensiveness: Optional[float] = None
+    sufficiency: Optional[float] = None
+    curve: Optional[Curves] = None
+    forward_rows: Optional[int] = None
+    seconds: Optional[float] = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FaithfulnessReport:
+        data = dict(data)
+        data["random"] = RandomReference(**data["random"])
+        if data.get("curve") is not None:
+            data["curve"] = Curves(**data["curve"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    """One baseline's explanation in a comparison."""
+
+    baseline: str  # display name, e.g. "mask ([MASK])"
+    kind: str
+    token: str
+    completeness_error: float
+    converged: bool
+    top_words: list  # [[text, score], ...] strongest first
+
+
+@dataclass(frozen=True)
+class RankAgreement:
+    a: str
+    b: str
+    kendall_tau: float
+    spearman: float
+
+
+@dataclass(frozen=True)
+class SkippedBaseline:
+    baseline: str
+    reason: str
+    duplicate: Optional[bool] = None  # True: the same token as a baseline already compared
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """The same text explained under several reference tokens, and how the rankings agree."""
+
+    target: str
+    contrast: Optional[str]
+    explained: str
+    baselines: tuple  # BaselineRun, ...
+    words: list
+    scores: dict  # baseline name -> word scores, in ``words`` order
+    pairs: tuple  # RankAgreement, ...
+    min_kendall_tau: Optional[float]
+    mean_kendall_tau: Optional[float]
+    skipped: tuple = ()  # SkippedBaseline, ...
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BaselineComparison:
+        data = dict(data)
+        data["baselines"] = tuple(BaselineRun(**b) for b in data.get("baselines", ()))
+        data["pairs"] = tuple(RankAgreement(**p) for p in data.get("pairs", ()))
+        data["skipped"] = tuple(SkippedBaseline(**s) for s in data.get("skipped", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrustCheck:
+    """One plain-language verdict: completeness, faithfulness or baselines."""
+
+    check: str
+    status: Status
+    text: str
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Optional add-ons of an explanation; absent ones are left out of the JSON."""
+
+    faithfulness: Optional[FaithfulnessReport] = None
+    baselines: Optional[BaselineComparison] = None
+    trust: Optional[tuple] = None  # TrustCheck, ...
+
+    @classmethod
+    def from_dict(cls, data: Optional[dict]) -> Extras:
+        data = data or {}
+        return cls(
+            faithfulness=FaithfulnessReport.from_dict(data["faithfulness"]) if data.get("faithfulness") else None,
+            baselines=BaselineComparison.from_dict(data["baselines"]) if data.get("baselines") else None,
+            trust=tuple(TrustCheck(**t) for t in data["trust"]) if data.get("trust") is not None else None)
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Everything one explanation says; ``to_dict()`` is plain JSON."""
 
     text: str
     checkpoint: dict
-    head: str  # "softmax" | "sigmoid" | "regression"
+    head: HeadKind
     labels: tuple
     probabilities: dict  # label -> probability (softmax/sigmoid) or value (regression)
     predicted: str
@@ -77,26 +220,29 @@ class Explanation:
     windows: tuple
     timings: dict
     device: str
+    method: MethodKind = "engine"
     schema_version: str = SCHEMA_VERSION
-    extras: dict = field(default_factory=dict)  # optional add-ons (faithfulness, ...)
+    extras: Extras = field(default_factory=Extras)
 
     @property
     def sum_attributions(self) -> float:
         return float(sum(w.sum_attributions for w in self.windows))
 
     def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["labels"] = list(self.labels)
-        return _jsonable(out)
+        return _jsonable(self)
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
-    def replace(self, **changes: Any) -> "Explanation":
+    def replace(self, **changes: Any) -> Explanation:
         return dataclasses.replace(self, **changes)
 
+    def with_extras(self, **changes: Any) -> Explanation:
+        """A copy with some extras set (faithfulness=..., baselines=..., trust=...)."""
+        return dataclasses.replace(self, extras=dataclasses.replace(self.extras, **changes))
+
     @classmethod
-    def from_dict(cls, data: dict) -> "Explanation":
+    def from_dict(cls, data: dict) -> Explanation:
         """Inverse of ``to_dict()`` (e.g. a result read back from JSON to render it again)."""
         data = dict(data)
         known = {f.name for f in dataclasses.fields(cls)}
@@ -104,6 +250,7 @@ class Explanation:
         data["tokens"] = tuple(TokenScore(**t) for t in data.get("tokens", ()))
         data["words"] = tuple(WordScore(**w) for w in data.get("words", ()))
         data["windows"] = tuple(Window(**w) for w in data.get("windows", ()))
+        data["extras"] = Extras.from_dict(data.get("extras"))
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def top_words(self, k: int = 5) -> list:
@@ -111,7 +258,15 @@ class Explanation:
         return sorted(self.words, key=lambda w: -abs(w.score))[:k]
 
 
+# Report fields left out of the JSON when unset (so a skipped check has no null curves).
+_OPTIONAL_REPORTS = (Extras, FaithfulnessReport, RandomReference, SkippedBaseline)
+
+
 def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        drop_none = isinstance(value, _OPTIONAL_REPORTS)
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (drop_none and getattr(value, f.name) is None)}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -9,12 +9,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # tiny, hubserver, serve, net, paths
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
-
 import tiny  # noqa: E402
+import torch  # noqa: E402
+from paths import DEFAULT_MODEL  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("EXPLAIN_TEST_THREADS", "2")))
 
@@ -35,7 +35,7 @@ def tiny_path(tiny_root):
 
 @pytest.fixture(scope="session")
 def default_model_path() -> Path:
-    path = ROOT / "examples" / "minilm-rt-sentiment"
+    path = DEFAULT_MODEL
     if not (path / "config.json").is_file():
         pytest.skip("bundled model not built yet")
     return path

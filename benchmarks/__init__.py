@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks (outside the installed package): ``python -m benchmarks.bench``."""

@@ -1,0 +1,190 @@
+"""What this server refuses to load, as pure functions of strings, dicts and numbers
+(no disk, no network): the one place to read to answer "what does it refuse?".
+
+Every rule raises one of ``explain.errors`` with a message that says what to do. The
+loaders (``folder``, ``hub``) call them at the right moment: IDs before any I/O, Hub
+metadata before any weight is downloaded, the config before transformers reads it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection
+from typing import Any, Optional
+
+from ..errors import (
+    AccessDenied,
+    BrokenCheckpoint,
+    CheckpointNotFound,
+    CheckpointTooLarge,
+    InvalidInput,
+    NotAClassifier,
+    UnsafeCheckpoint,
+    UnsupportedModel,
+)
+
+# Config keys that pull or run code from the checkpoint (any key holding
+# "attn_implementation" too: transformers < 5.5 fetched kernels through them).
+CODE_KEYS = ("auto_map", "trust_remote_code", "custom_pipelines")
+# Files that must never be downloaded or loaded: pickles and code.
+FORBIDDEN_SUFFIXES = (".py", ".pyc", ".bin", ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".h5", ".msgpack",
+                      ".so", ".sh", ".joblib", ".npy", ".npz", ".onnx", ".gguf")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                   "vocab.txt", "vocab.json", "merges.txt", "spiece.model", "sentencepiece.bpe.model",
+                   "tokenizer.model", "spm.model")
+_CORE_TOKENIZER = set(TOKENIZER_FILES) - {"tokenizer_config.json", "special_tokens_map.json",
+                                          "added_tokens.json", "merges.txt"}
+_SHARD = re.compile(r"^model-\d{5}-of-\d{5}\.safetensors$")
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,127}$")
+ID_HINT = "A Hub ID looks like 'org/name' or 'org/name@revision' (letters, digits, '-', '_', '.')."
+
+
+# --- names -----------------------------------------------------------------------------
+
+def looks_like_path(text: str) -> bool:
+    """Would ``from_pretrained`` treat this string as a place on the server's disk?"""
+    return text.startswith((".", "/", "~")) or os.sep in text.replace("/", "")
+
+
+def parse_repo_id(text: str, revision: Optional[str] = None) -> tuple:
+    """'org/name[@revision]' -> (repo_id, revision or None), by huggingface_hub's rules.
+    Pure string checks: nothing touches the disk or the network."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    text = (text or "").strip()
+    if "@" in text:
+        text, _, rev = text.partition("@")
+        if revision and rev and rev != revision:
+            raise InvalidInput(f"Two different revisions were given ({rev!r} and {revision!r}).", "Give one.")
+        revision = revision or rev
+    if text.startswith(("/", ".", "~", "\\")) or "\\" in text or ":" in text:
+        raise InvalidInput(f"{text!r} looks like a path on the server; this app loads Hub models by ID.", ID_HINT)
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        raise InvalidInput(f"{text!r} is not a valid Hub model ID.", ID_HINT) from None
+    if revision is not None:
+        revision = str(revision).strip()
+        if not _REVISION.match(revision) or ".." in revision or "//" in revision or revision.endswith(("/", ".lock")):
+            raise InvalidInput(f"{revision!r} is not a valid revision.", "Use a branch, a tag or a commit hash.")
+    return text, revision or None
+
+
+# --- Hub metadata ----------------------------------------------------------------------
+
+def refuse_access(kind: str, repo_id: str) -> None:
+    """Private, gated or disabled repos (``kind``): never loaded, never with a token."""
+    if kind == "private":
+        raise AccessDenied(f"{repo_id} is private.", "This public app only loads public models.")
+    if kind == "gated":
+        raise AccessDenied(f"{repo_id} is gated: its files need an accepted licence and a login, and this public "
+                           "app never uses a token.", "Download it yourself and run the explainer locally.")
+    if kind == "disabled":
+        raise AccessDenied(f"{repo_id} has been disabled on the Hub.", "Pick another model.")
+
+
+def check_access(info: dict, repo_id: str) -> None:
+    """Hub metadata (``private``, ``gated``, ``disabled``) -> refuse if any is set."""
+    for kind in ("private", "gated", "disabled"):
+        if info.get(kind):
+            refuse_access(kind, repo_id)
+
+
+def select_files(repo_id: str, names: Collection[str]) -> list:
+    """The allow-list for a repo: config, safetensors weights, tokenizer files (top level
+    only, exact names). Refuses repos without a config, safetensors or a tokenizer."""
+    top = {n for n in names if "/" not in n and not any(c in n for c in "*?[]")}
+    if "config.json" not in top:
+        raise CheckpointNotFound(f"{repo_id} has no config.json, so it is not a transformers checkpoint.",
+                                 "Pick a model made with transformers' save_pretrained().")
+    if "model.safetensors" in top:
+        weights = ["model.safetensors"]
+    elif "model.safetensors.index.json" in top:
+        weights = ["model.safetensors.index.json"] + sorted(n for n in top if _SHARD.match(n))
+    else:
+        pickles = sorted(n for n in top if n.lower().endswith(FORBIDDEN_SUFFIXES))
+        found = f" (it has {', '.join(pickles[:3])})" if pickles else ""
+        raise UnsafeCheckpoint(f"{repo_id} has no model.safetensors weights{found}; pickled weights can run code "
+                               "when loaded, so this app never loads them.",
+                               "Pick a model with safetensors weights (many repos have a safetensors conversion "
+                               "under a 'refs/pr/N' revision).")
+    tokenizer = [n for n in TOKENIZER_FILES if n in top]
+    if not _CORE_TOKENIZER & set(tokenizer):
+        raise BrokenCheckpoint(f"{repo_id} has no tokenizer files (tokenizer.json, vocab...).",
+                               "Pick a checkpoint saved together with its tokenizer.")
+    return ["config.json"] + weights + tokenizer
+
+
+def check_parameters(n: int, limit: int, repo_id: str) -> None:
+    if n > limit:
+        raise CheckpointTooLarge(f"{repo_id} has {count(n)} parameters; this server explains models of up to "
+                                 f"{count(limit)}.", "Pick a smaller model, or run the "
+                                 "explainer yourself with a higher EXPLAIN_MAX_PARAMETERS.")
+
+
+def check_download_size(total: int, limit: int, repo_id: str) -> None:
+    if total > limit:
+        raise CheckpointTooLarge(f"{repo_id}'s files are {size(total)}; this server downloads at most "
+                                 f"{size(limit)} per model.", "Pick a smaller model, or run the explainer locally.")
+
+
+def check_downloaded(repo_id: str, expected: Collection[str], present: Collection[str], total: int,
+                     limit: int) -> None:
+    """After download: exactly the allow-listed files, within the byte limit."""
+    extra = [p for p in present if p not in expected]
+    if extra or total > limit or any(p.lower().endswith(FORBIDDEN_SUFFIXES) for p in present):
+        raise UnsafeCheckpoint(f"The download of {repo_id} did not match what the Hub announced "
+                               f"({', '.join(extra[:3]) or f'{total:,} bytes'}).", "Pick another model.")
+
+
+# --- config.json -----------------------------------------------------------------------
+
+def check_config(config: dict, where: str = "config.json") -> None:
+    """Refuse configs that would pull or run code from the checkpoint."""
+    bad = sorted(_code_keys(config))
+    if bad:
+        raise UnsafeCheckpoint(f"The checkpoint's {where} asks to run its own code ({', '.join(bad)}).",
+                               "This explainer never runs code from a checkpoint; use a model that works "
+                               "with the standard transformers classes.")
+
+
+def _code_keys(value: Any, prefix: str = "") -> set:
+    found = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            if key in CODE_KEYS or "attn_implementation" in key:
+                found.add(prefix + key)
+            found |= _code_keys(v, prefix + key + ".")
+    return found
+
+
+def check_architectures(archs: list) -> None:
+    """Refuse a config whose architectures are not sequence classifiers (loading one as
+    a classifier would attach a random head)."""
+    archs = [str(a) for a in archs]
+    if archs and not any(a.endswith("ForSequenceClassification") for a in archs):
+        raise NotAClassifier(
+            f"This checkpoint is a {', '.join(archs)}, not a sequence classifier; loading it as one would "
+            "attach a randomly initialised head, so its predictions and explanations would be noise.",
+            "Use a checkpoint fine-tuned for text classification (…ForSequenceClassification).")
+
+
+def check_model_type(model_type: Any, repo_id: str, known: Collection[str]) -> None:
+    """Refuse a model_type this transformers does not know (``known``: its config names)."""
+    if not isinstance(model_type, str) or model_type not in known:
+        raise UnsupportedModel(f"{repo_id}'s config has model_type {model_type!r}, which this version of "
+                               "transformers does not know.", "Pick a model of a standard architecture.")
+
+
+# --- wording ---------------------------------------------------------------------------
+
+def count(n: int) -> str:
+    return f"{n / 1e6:,.1f}M" if n >= 1e6 else f"{n:,}"
+
+
+def size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,} bytes"

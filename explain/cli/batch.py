@@ -1,0 +1,183 @@
+"""Many texts -> one JSON line each, resumable.
+
+Inputs: ``.txt`` (one text per line, blank lines skipped), ``.jsonl`` (objects with a
+``text`` field, optionally ``target``) or ``.csv``/``.tsv`` (a ``text`` column, optionally
+``target``). Each output line is keyed by the row's position and a hash of its text, so
+a rerun after an interruption skips finished rows, and an output written for another
+input or other options is refused rather than mixed. A row that fails gets an error
+record and the run goes on."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..errors import ExplainError, InvalidInput
+
+FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+
+
+class OutputMismatch(ExplainError):
+    """The output file holds results that do not belong to this input or these options."""
+
+    code = "output_mismatch"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input row: ``text`` (None when the row itself could not be read, see ``problem``)."""
+
+    row: int
+    text: Optional[str]
+    target: Optional[str] = None
+    problem: Optional[str] = None
+    raw: str = ""
+
+    @property
+    def key(self) -> tuple:
+        return (self.row, text_hash(self.text if self.text is not None else self.raw))
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    done_before: int = 0
+    ok: int = 0
+    failed: int = 0
+    failed_before: int = 0
+    failed_rows: list = field(default_factory=list)
+
+
+def text_hash(text: str) -> str:
+    """Short SHA-256 of a text (lone surrogates allowed)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def read_rows(path: Path, fmt: Optional[str] = None, column: str = "text") -> list:
+    """The rows of an input file, in order."""
+    path = Path(path)
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt not in ("txt", "jsonl", "csv", "tsv"):
+        raise InvalidInput(f"Cannot tell the format of {path.name!r} from its extension.",
+                           "Name it .txt, .jsonl or .csv, or pass --format txt|jsonl|csv|tsv.")
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no input file {str(path)!r}.", "Check the path.") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+                           "Save it as UTF-8 and try again.") from None
+    if fmt == "txt":
+        lines = content.split("\n")
+        return [Row(i, line.rstrip("\r")) for i, line in enumerate(lines) if line.strip()]
+    if fmt == "jsonl":
+        return [_json_row(i, line, column) for i, line in enumerate(content.split("\n")) if line.strip()]
+    reader = csv.DictReader(content.splitlines(keepends=True), delimiter="\t" if fmt == "tsv" else ",")
+    if column not in (reader.fieldnames or []):
+        raise InvalidInput(f"{path.name} has no {column!r} column (columns: {', '.join(reader.fieldnames or [])}).",
+                           "Name the text column 'text' or pass --column NAME.")
+    return [Row(i, rec.get(column) or "", (rec.get("target") or "").strip() or None, raw=json.dumps(rec))
+            for i, rec in enumerate(reader)]
+
+
+def _json_row(i: int, line: str, column: str) -> Row:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Row(i, None, problem=f"Line {i + 1} is not valid JSON ({exc.msg}).", raw=line)
+    if isinstance(value, str):
+        return Row(i, value, raw=line)
+    if not isinstance(value, dict) or not isinstance(value.get(column), str):
+        return Row(i, None, problem=f"Line {i + 1} has no {column!r} string field.", raw=line)
+    target = value.get("target")
+    return Row(i, value[column], None if target in (None, "") else str(target), raw=line)
+
+
+def read_done(output: Path, rows: Iterable[Row], options: dict, retry_failed: bool = False) -> tuple:
+    """(finished keys, keys finished with an error) from an earlier run's output.
+
+    Drops a half-written last line and, with ``retry_failed``, earlier error records
+    (rewriting the file atomically). Refuses an output made for other rows or options."""
+    output = Path(output)
+    if not output.exists():
+        return set(), set()
+    wanted = {r.key for r in rows}
+    keep, done, failed, dropped = [], set(), set(), 0
+    with output.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+                key = (int(rec["row"]), str(rec["text_sha256"]))
+            except (ValueError, KeyError, TypeError):
+                dropped += 1  # an interrupted write
+                continue
+            if rec.get("options") != options:
+                raise OutputMismatch(f"{output} holds results made with other options ({rec.get('options')}).",
+                                     "Use a new --output file, or the same options as before.")
+            if key not in wanted:
+                raise OutputMismatch(f"{output} holds a result for row {key[0]} whose text is not in this input.",
+                                     "It was written for another input: use a new --output file.")
+            if not rec.get("ok") and retry_failed:
+                dropped += 1
+                continue
+            keep.append(line if line.endswith("\n") else line + "\n")
+            done.add(key)
+            if not rec.get("ok"):
+                failed.add(key)
+    if dropped:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=output.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.writelines(keep)
+        os.replace(tmp, output)
+    return done, failed
+
+
+def run(rows: list, output: Path, options: dict, explain_one: Callable, *, retry_failed: bool = False,
+        progress: Optional[bool] = None) -> Summary:
+    """Explain every unfinished row with ``explain_one(text, target) -> Explanation``,
+    appending one JSON line per row to ``output`` as soon as it is done."""
+    from tqdm.auto import tqdm
+
+    done, failed_before = read_done(output, rows, options, retry_failed)
+    todo = [r for r in rows if r.key not in done]
+    summary = Summary(total=len(rows), done_before=len(rows) - len(todo), failed_before=len(failed_before))
+    summary.failed_rows = sorted(k[0] for k in failed_before)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(rows), initial=summary.done_before, unit="text", disable={True: False, False: True}.get(progress),
+               dynamic_ncols=True, desc="explaining")
+    with Path(output).open("a", encoding="utf-8") as out:
+        for r in todo:
+            record = {"row": r.row, "text_sha256": r.key[1], "options": options}
+            try:
+                if r.problem:
+                    raise InvalidInput(r.problem, "Fix that line of the input and run again.")
+                expl = explain_one(r.text, r.target or options.get("target"))
+                record.update(ok=True, result=expl.to_dict())
+                summary.ok += 1
+            except BaseException as exc:
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                record.update(ok=False, text=r.text if r.text is not None else r.raw, error=error_record(exc))
+                summary.failed += 1
+                summary.failed_rows.append(r.row)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(1)
+            bar.set_postfix(failed=summary.failed + summary.failed_before, refresh=False)
+    bar.close()
+    summary.failed_rows.sort()
+    return summary
+
+
+def error_record(exc: BaseException) -> dict:
+    """A user error as its own dict; anything else as its type and message."""
+    if isinstance(exc, ExplainError):
+        return exc.to_dict()
+    return {"error": "internal", "message": f"{type(exc).__name__}: {exc}"[:500], "problem": "", "fix": ""}

@@ -1,0 +1,158 @@
+"""Command line: explain one text, or a file of texts into JSON lines.
+
+    explain "The film was terrible." --model examples/minilm-rt-sentiment
+    explain "..." --model org/name --target positive --json
+    explain --input texts.csv --output out.jsonl --model org/name
+
+(``python -m explain`` is the same command.)
+
+Exit status: 0 when everything was explained, 1 when anything failed (each failed row
+has an error record in the output), 2 for a usage error, 130 when interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from ..errors import ExplainError
+from . import batch
+
+EPILOG = """examples:
+  {prog} "The film was terrible." --model examples/minilm-rt-sentiment
+  {prog} "Not bad at all." --model org/name --target positive --json
+  {prog} "..." --model org/name --svg card.svg --html card.html --markdown card.md
+  {prog} --input texts.csv --output out.jsonl --model org/name
+      (run it again after an interruption: finished rows are skipped)"""
+
+
+def program_name() -> str:
+    """'explain' when run as the installed command, 'python -m explain' otherwise."""
+    name = os.path.basename(sys.argv[0] or "")
+    return "explain" if name in ("explain", "explain.exe") else "python -m explain"
+
+
+def parser() -> argparse.ArgumentParser:
+    prog = program_name()
+    p = argparse.ArgumentParser(prog=prog, epilog=EPILOG.format(prog=prog),
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                description="Signed word attributions (layer integrated gradients) for any "
+                                            "Hugging Face text classifier.")
+    p.add_argument("text", nargs="?", help="the text to explain ('-' reads it from standard input)")
+    p.add_argument("--model", "-m", required=True, help="Hub ID (org/name[@revision]) or local folder")
+    p.add_argument("--target", help="label to explain (name or index; default: the predicted one)")
+    p.add_argument("--contrast", help="explain target minus this label")
+    p.add_argument("--baseline", default="auto", help="auto, mask, pad, unk or a token (default: auto)")
+    p.add_argument("--steps", type=int, default=None, help="fixed number of integration steps (default: adaptive)")
+    p.add_argument("--method", choices=("engine", "captum"), default="engine",
+                   help="engine (default: adaptive, or --steps) or captum (Captum's LayerIntegratedGradients, "
+                        "--steps nodes, default 50)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the text (auto: on a terminal, unless NO_COLOR is set)")
+    out = p.add_argument_group("static renderings for model cards (one text)")
+    out.add_argument("--html", type=Path, help="write an HTML snippet with inline styles")
+    out.add_argument("--svg", type=Path, help="write an SVG image")
+    out.add_argument("--markdown", type=Path, help="write a Markdown block")
+    many = p.add_argument_group("many texts")
+    many.add_argument("--input", "-i", type=Path, help="a .txt (one text per line), .jsonl or .csv file")
+    many.add_argument("--output", "-o", type=Path, help="JSON lines to write (default: INPUT.explained.jsonl)")
+    many.add_argument("--format", choices=("txt", "jsonl", "csv", "tsv"), help="input format (default: by extension)")
+    many.add_argument("--column", default="text", help="field/column holding the text (default: text)")
+    many.add_argument("--retry-failed", action="store_true", help="redo rows that failed in an earlier run")
+    many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                      help="progress bar on standard error (auto: on a terminal)")
+    return p
+
+
+def use_colour(choice: str, stream=sys.stdout) -> bool:
+    """--color auto: only on a terminal, never with NO_COLOR set (no-color.org) or TERM=dumb."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def main(argv: Optional[list] = None) -> int:
+    args = parser().parse_args(argv)
+    if (args.text is None) == (args.input is None):
+        parser().error("give either a TEXT or --input FILE")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # keep the terminal for our own output
+        from ..checkpoints import load_classifier
+
+        clf = load_classifier(args.model)
+        if args.input is not None:
+            return _many(args, clf)
+        return _one(args, clf)
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted" + (" - run the same command again to resume" if args.input else ""), file=sys.stderr)
+        return 130
+
+
+def _options(args) -> dict:
+    options = {"model": args.model, "target": args.target, "contrast": args.contrast, "baseline": args.baseline,
+               "steps": args.steps}
+    if args.method != "engine":  # only when set: earlier outputs made without it still resume
+        options["method"] = args.method
+    return options
+
+
+def _explain_fn(args, clf):
+    from ..api import explain
+
+    def one(text, target):
+        return explain(text, clf, target=target, contrast=args.contrast, baseline=args.baseline, n_steps=args.steps,
+                       method=args.method)
+    return one
+
+
+def _one(args, clf) -> int:
+    from ..render import ansi, to_html, to_markdown, to_svg
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    expl = _explain_fn(args, clf)(text, args.target)
+    for path, render in ((args.html, to_html), (args.svg, to_svg), (args.markdown, to_markdown)):
+        if path is not None:
+            path.write_text(render(expl) + "\n", encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(expl.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(ansi(expl, colour=use_colour(args.color)))
+    return 0
+
+
+def _many(args, clf) -> int:
+    rows = batch.read_rows(args.input, args.format, args.column)
+    output = args.output or args.input.with_name(args.input.stem + ".explained.jsonl")
+    progress = {"auto": None, "always": True, "never": False}[args.progress]
+    summary = batch.run(rows, output, _options(args), _explain_fn(args, clf), retry_failed=args.retry_failed,
+                        progress=progress)
+    failed = summary.failed + summary.failed_before
+    lines = [f"{summary.ok} explained, {failed} failed, {summary.done_before} already done before "
+             f"({summary.total} rows) -> {output}"]
+    if failed:
+        shown = ", ".join(map(str, summary.failed_rows[:20])) + (" ..." if len(summary.failed_rows) > 20 else "")
+        lines.append(f"failed rows (0-based): {shown}; each has an error record with the reason "
+                     "(--retry-failed redoes them)")
+    print("\n".join(lines), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run() -> None:
+    """The ``explain`` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,102 @@
+"""A model and its tokenizer, made ready to explain: eval mode, a pad id for batched
+path steps, the word-embedding call sites, the head kind, label names and the longest
+input the model accepts. Built from objects in memory; reading checkpoints from disk
+or the Hub is ``explain.checkpoints``' job."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+import torch
+
+from ..errors import NotAClassifier, UnsupportedModel
+from ..result import HeadKind
+from .device import choose_device
+from .heads import head_kind, label_names
+from .sites import EmbeddingSites, find_sites
+
+MAX_POSITIONS = 512
+# RoBERTa-like models start positions at pad + 1, so they accept pad + 1 fewer tokens.
+_PAD_OFFSET_TYPES = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart", "data2vec-text",
+                     "xmod", "roberta-prelayernorm", "ibert", "markuplm", "mpnet", "esm"}
+
+
+@dataclass
+class Classifier:
+    """A loaded sequence classifier and everything the explainer needs to know about it."""
+
+    model: Any
+    tokenizer: Any
+    source: str
+    revision: Optional[str]
+    labels: list
+    head: HeadKind
+    sites: EmbeddingSites
+    max_length: int
+    device: torch.device
+    n_parameters: int
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Per-classifier memos (the reference token, the result-cache identity), never compared.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def checkpoint(self) -> dict:
+        return {"source": self.source, "revision": self.revision,
+                "model_type": getattr(self.model.config, "model_type", None)}
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.numel() * p.element_size() for p in self.model.parameters())
+
+    @classmethod
+    def from_objects(cls, model, tokenizer, *, source: Optional[str] = None,
+                     revision: Optional[str] = None, device: Union[str, torch.device, None] = None,
+                     owned: bool = False) -> Classifier:
+        """Wrap a model and tokenizer already in memory (e.g. one just trained). The model
+        is put in eval mode; ``owned`` (models this package loaded) also freezes it."""
+        if not getattr(tokenizer, "is_fast", False):
+            raise UnsupportedModel("The tokenizer is a slow (Python) tokenizer without character offsets.",
+                                   "Load it with AutoTokenizer.from_pretrained(..., use_fast=True).")
+        config = model.config
+        if not hasattr(model, "get_input_embeddings") or getattr(config, "num_labels", None) is None:
+            raise NotAClassifier("This model is not a sequence classifier.",
+                                 "Use an AutoModelForSequenceClassification model.")
+        if device is None and not owned:  # a model the caller holds stays where it is
+            dev = next(model.parameters()).device
+        else:
+            dev = choose_device(device)
+        model.to(dev)
+        model.eval()  # dropout off: explanations must be deterministic
+        if owned:  # only freeze models we loaded; a caller's model may still be trained
+            for p in model.parameters():
+                p.requires_grad_(False)
+        if getattr(config, "pad_token_id", None) is None:
+            # Decoder-only classifiers find the last real token via the pad id; batched
+            # path steps need one. eos is what the reference implementations use.
+            pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+            if pad is None:
+                pad = getattr(config, "eos_token_id", None)
+                pad = pad[0] if isinstance(pad, list) else pad
+            if pad is None:
+                raise UnsupportedModel("The model has no pad or end-of-sequence token id.",
+                                       "Set model.config.pad_token_id before explaining.")
+            config.pad_token_id = pad
+        if tokenizer.pad_token_id is None and config.pad_token_id is not None:
+            tokenizer.pad_token_id = config.pad_token_id
+        limits = [MAX_POSITIONS]
+        tml = getattr(tokenizer, "model_max_length", None)
+        if isinstance(tml, int) and 0 < tml < 10**8:
+            limits.append(tml)
+        mpe = getattr(config, "max_position_embeddings", None)
+        if isinstance(mpe, int) and mpe > 0:
+            offset = (config.pad_token_id + 1) if getattr(config, "model_type", "") in _PAD_OFFSET_TYPES else 0
+            limits.append(mpe - offset)
+        sample = tokenizer("a probe sentence for the embedding layer", return_tensors="pt")
+        sample = {k: v.to(dev) for k, v in sample.items()}
+        sites = find_sites(model, sample)
+        return cls(model=model, tokenizer=tokenizer, source=source or getattr(config, "_name_or_path", "") or "in-memory",
+                   revision=revision, labels=label_names(config), head=head_kind(config), sites=sites,
+                   max_length=min(limits), device=dev,
+                   n_parameters=sum(p.numel() for p in model.parameters()))

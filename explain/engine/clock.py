@@ -1,0 +1,42 @@
+"""A wall-clock deadline the engine polls between integration rounds, chunks and
+windows. Whoever runs the engine sets it (a server, per request); the engine only
+checks it, so a request past its time stops cleanly with ``ServerBusy``."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator
+from typing import Optional
+
+from ..errors import ServerBusy
+
+_DEADLINE: contextvars.ContextVar = contextvars.ContextVar("explain_deadline", default=None)
+
+
+@contextlib.contextmanager
+def deadline(seconds: Optional[float]) -> Iterator[None]:
+    """Within this block, ``check_deadline()`` raises ServerBusy once ``seconds`` have
+    passed (None: no deadline). Per thread/context, so concurrent requests don't mix."""
+    if seconds is None:
+        yield
+        return
+    token = _DEADLINE.set((time.monotonic() + float(seconds), float(seconds)))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def current() -> Optional[tuple]:
+    """(monotonic end, seconds allowed) of the deadline in force, or None."""
+    return _DEADLINE.get()
+
+
+def check_deadline() -> None:
+    """Raise ServerBusy if the current request ran past its deadline."""
+    now = _DEADLINE.get()
+    if now is not None and time.monotonic() > now[0]:
+        raise ServerBusy(f"This explanation ran past this server's limit of {now[1]:g} s, so it was stopped.",
+                         "Try a shorter text or fewer integration steps, or run the explainer locally.")

@@ -1,0 +1,118 @@
+"""Classification heads: logits -> probabilities, targets, and the explained quantity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional, Union, get_args
+
+import torch
+
+from ..errors import InvalidInput
+from ..result import HeadKind, OutputKind
+
+SOFTMAX, SIGMOID, REGRESSION = get_args(HeadKind)
+OUTPUTS = get_args(OutputKind)
+
+
+def head_kind(config) -> HeadKind:
+    """softmax for single-label, sigmoid for multi-label, regression for one output."""
+    if getattr(config, "problem_type", None) == "multi_label_classification":
+        return SIGMOID
+    if getattr(config, "problem_type", None) == "regression" or int(config.num_labels) == 1:
+        return REGRESSION
+    return SOFTMAX
+
+
+def label_names(config) -> list[str]:
+    n = int(config.num_labels)
+    id2label = getattr(config, "id2label", None) or {}
+    names = [str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(n)]
+    if len(set(names)) != len(names):  # duplicate names would make targets ambiguous
+        names = [f"{name} ({i})" for i, name in enumerate(names)]
+    return names
+
+
+def probabilities(logits: torch.Tensor, head: str) -> torch.Tensor:
+    """Per-label probabilities (or the raw value for regression), last dim = labels."""
+    if head == SOFTMAX:
+        return torch.softmax(logits.float(), dim=-1)
+    if head == SIGMOID:
+        return torch.sigmoid(logits.float())
+    return logits.float()
+
+
+def resolve_label(value: Union[str, int, None], labels: Sequence[str], what: str = "target") -> Optional[int]:
+    """A label given by name (case-insensitive) or index -> its index."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(f"The {what} {value!r} is not a label.", f"Use one of: {', '.join(labels)}.")
+    if isinstance(value, int):
+        if 0 <= value < len(labels):
+            return value
+    else:
+        text = str(value).strip()
+        exact = [i for i, name in enumerate(labels) if name == text]
+        if exact:
+            return exact[0]
+        folded = [i for i, name in enumerate(labels) if name.lower() == text.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        if text.lstrip("-").isdigit() and 0 <= int(text) < len(labels):
+            return int(text)
+    raise InvalidInput(
+        f"The model has no label {value!r} to use as {what}.",
+        f"Use one of: {', '.join(labels)} (or its index 0-{len(labels) - 1}).",
+    )
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What the attributions add up to: a scalar per row computed from logits."""
+
+    head: str
+    target: int
+    contrast: Optional[int] = None
+    output: str = "logit"  # "logit" or "probability"
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits.float()
+        if self.output == "probability" and self.head != REGRESSION:
+            values = probabilities(logits, self.head)
+        else:
+            values = logits
+        out = values[:, self.target]
+        if self.contrast is not None:
+            out = out - values[:, self.contrast]
+        return out
+
+    def describe(self, labels: Sequence[str]) -> str:
+        name = labels[self.target]
+        if self.head == REGRESSION:
+            base = "the regression output"
+        elif self.output == "probability":
+            base = f"the probability of '{name}'"
+        elif self.head == SIGMOID:
+            base = f"the log-odds (logit) of '{name}'"
+        else:
+            base = f"the logit of '{name}'"
+        if self.contrast is not None:
+            other = labels[self.contrast]
+            what = "probability" if self.output == "probability" else ("log-odds" if self.head == SIGMOID else "logit")
+            return f"the {what} of '{name}' minus the {what} of '{other}'"
+        return base
+
+
+def make_quantity(head: str, labels: Sequence[str], target_index: int,
+                  contrast=None, output: str = "auto") -> Quantity:
+    if output not in OUTPUTS:
+        raise InvalidInput(f"Unknown output {output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
+    contrast_index = resolve_label(contrast, labels, "contrast label")
+    if contrast_index is not None and contrast_index == target_index:
+        raise InvalidInput("The contrast label is the target label itself.",
+                           "Pick a different label to contrast with, or none.")
+    if head == REGRESSION and contrast_index is not None:
+        raise InvalidInput("A regression model has one output; there is nothing to contrast with.",
+                           "Leave the contrast label empty.")
+    return Quantity(head, target_index, contrast_index, "logit" if output == "auto" else output)

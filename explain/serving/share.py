@@ -1,0 +1,115 @@
+"""Links and embed snippets for a hosted explainer (a Space): a deep link that opens the
+app pre-filled and runs it, a Markdown badge for model cards, an iframe and a web
+component. Plain strings, no UI library; every value is URL-encoded or HTML-escaped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from ..render import escape
+from ..render.static import to_html, to_markdown, to_svg
+from ..result import Explanation
+
+# Deep-link query parameters the app reads on load.
+PARAMS = ("model", "text", "target")
+BADGE = "https://huggingface.co/datasets/huggingface/badges/resolve/main/open-in-hf-spaces-sm.svg"
+LONG_LINK = 2000  # characters; some browsers, proxies and Markdown renderers cut longer URLs
+
+
+def public_base(env: Mapping[str, str], page_url: Optional[str] = None, request_url: Optional[str] = None) -> str:
+    """The app's public address, ending in '/'.
+
+    EXPLAIN_PUBLIC_URL wins, then SPACE_HOST (set by Hugging Face Spaces: the Space's
+    host name), then the page the visitor is on (the Referer), then the request's own URL."""
+    if env.get("EXPLAIN_PUBLIC_URL"):
+        return _clean(env["EXPLAIN_PUBLIC_URL"])
+    host = (env.get("SPACE_HOST") or "").strip()
+    if re.fullmatch(r"[A-Za-z0-9.\-]+(:\d+)?", host):
+        return f"https://{host}/"
+    for url in (page_url, request_url):
+        if url and urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+            if url is request_url:  # an API route: keep what comes before it
+                parts = urlsplit(url)
+                url = urlunsplit((parts.scheme, parts.netloc, parts.path.split("/gradio_api/")[0], "", ""))
+            return _clean(url)
+    return "http://127.0.0.1:7860/"
+
+
+def _clean(url: str) -> str:
+    parts = urlsplit(url.strip())
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def deep_link(base: str, model: Optional[str] = None, text: Optional[str] = None,
+              target: Optional[str] = None) -> str:
+    """``base?model=...&text=...&target=...`` (empty values left out)."""
+    pairs = [(k, v) for k, v in zip(PARAMS, (model, text, target)) if v]
+    return base + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
+
+
+def read_link(query: Mapping[str, str]) -> dict:
+    """Query parameters -> {'model', 'text', 'target'} (missing ones absent)."""
+    return {k: str(query[k]) for k in PARAMS if query.get(k)}
+
+
+def link_params(link: str) -> dict:
+    """The deep-link parameters of a URL (for tests and round trips)."""
+    return read_link(dict(parse_qsl(urlsplit(link).query, keep_blank_values=True)))
+
+
+def badge_markdown(link: str, alt: str = "Explain this model's predictions") -> str:
+    """A Markdown badge linking to ``link``, for a model card."""
+    return f"[![{escape.markdown(alt, inline=True)}]({BADGE})]({escape.markdown_url(link)})"
+
+
+def iframe_html(link: str, height: int = 900) -> str:
+    """An <iframe> that opens (and runs) the deep link."""
+    return (f'<iframe src="{escape.html(link)}" width="100%" height="{int(height)}" '
+            'style="border:0" loading="lazy" title="Explain a text classifier"></iframe>')
+
+
+def web_component_html(base: str, gradio_version: str) -> str:
+    """The Gradio web component for the app. It opens the app itself: a web component
+    reads the query of the page it is embedded in, not of ``base``."""
+    version = re.sub(r"[^0-9A-Za-z.\-]", "", gradio_version)
+    return (f'<script type="module" src="https://gradio.s3-us-west-2.amazonaws.com/{version}/gradio.js">'
+            f'</script>\n<gradio-app src="{escape.html(base)}"></gradio-app>')
+
+
+def bundle(result: dict, base: str, model: Optional[str], target: Optional[str], gradio_version: str) -> dict:
+    """Everything the Share / embed panel shows for one result (``Explanation.to_dict()``):
+    link, note, badge, iframe, web_component, html, and ``files`` {name: content}."""
+    expl = Explanation.from_dict(result)
+    link = deep_link(base, model, expl.text, target)
+    note = (f"The link carries the whole text ({len(link):,} characters); some sites cut links this long."
+            if len(link) > LONG_LINK else "")
+    static_html = to_html(expl, link)
+    files = {"explanation.json": json.dumps(result, ensure_ascii=False, indent=1), "explanation.svg": to_svg(expl),
+             "explanation.html": static_html, "explanation.md": to_markdown(expl, link)}
+    return {"link": link, "note": note, "badge": badge_markdown(link), "iframe": iframe_html(link),
+            "web_component": web_component_html(base, gradio_version), "html": static_html, "files": files}
+
+
+def write_files(folder: Path, files: dict, keep: int = 200) -> list:
+    """Write ``files`` into a fresh sub-folder of ``folder`` named by their content, keeping
+    only the ``keep`` newest sub-folders (a bounded download area). Returns the paths."""
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    target = Path(folder) / digest
+    target.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in files.items():
+        path = target / name
+        path.write_text(content, encoding="utf-8", errors="replace")
+        paths.append(str(path))
+    old = sorted(Path(folder).iterdir(), key=lambda p: p.stat().st_mtime)[:-keep]
+    for stale in old:
+        shutil.rmtree(stale, ignore_errors=True)
+    return paths

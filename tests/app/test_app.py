@@ -1,0 +1,70 @@
+"""The Gradio app: the event function directly, and over HTTP with gradio_client."""
+
+import pytest
+from net import free_port
+
+
+def test_event_function(app_module, tiny_path):
+    text = "Brilliant performances, but far too long."
+    words, labels, details, result, *_ = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
+    assert "".join(piece for piece, _ in words) == text
+    # Words carry strength categories (the colour scale); the strongest word is "strongly ...".
+    from explain.render import categories
+
+    assert all(cat is None or cat in categories() for _, cat in words)
+    strongest = max(result["words"], key=lambda w: abs(w["score"]))
+    starts = [sum(len(p) for p, _ in words[:i]) for i in range(len(words))]
+    assert dict(zip(starts, (c for _, c in words)))[strongest["start"]].startswith("strongly")
+    assert set(labels) == {"negative", "neutral", "positive"}
+    assert "Completeness error" in details and "words push toward" in details
+    assert result["schema_version"] == "1.1" and result["text"] == text
+    # The operator's folder is named, its server path never shown.
+    assert result["checkpoint"]["source"] == "bert" and "/" not in str(result["checkpoint"])
+
+
+def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path):
+    import gradio as gr
+
+    bert = str(tiny_path("bert"))
+    with pytest.raises(gr.Error, match="empty"):
+        app_module.run_explain("   ", bert)
+    with pytest.raises(gr.Error, match="no label"):
+        app_module.run_explain("fine", bert, "nonsense")
+    with pytest.raises(gr.Error, match="path on the server"):
+        app_module.run_explain("fine", "/etc")
+    words, *_ = app_module.run_explain("fine again", bert)
+    assert "".join(p for p, _ in words) == "fine again"
+
+
+def test_gradio_client_round_trip(app_module, tiny_path):
+    from gradio_client import Client
+
+    demo = app_module.build_demo()
+    port = free_port()
+    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                                   quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        text = "Boring, predictable and far too long."
+        words, labels, details, result, *_ = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
+                                                        api_name="/explain")
+        assert result["target"] == "positive"
+        assert result["text"] == text
+        assert labels["label"] in ("negative", "neutral", "positive")
+        assert "Completeness error" in details
+    finally:
+        demo.close()
+
+
+def test_captum_method_under_advanced(app_module, tiny_path):
+    bert = str(tiny_path("bert"))
+    text = "Boring, predictable and far too long."
+    engine = app_module.run_explain(text, bert, "positive", "auto", 12)[3]
+    captum = app_module.run_explain(text, bert, "positive", "auto", 12, "", False, False, "captum")[3]
+    assert engine["method"] == "engine" and captum["method"] == "captum" and captum["steps"] == 12
+    for a, b in zip(engine["words"], captum["words"]):
+        assert (a["start"], a["end"]) == (b["start"], b["end"]) and abs(a["score"] - b["score"]) < 1e-5
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="Unknown method"):
+        app_module.run_explain(text, bert, "", "auto", 0, "", False, False, "lime")

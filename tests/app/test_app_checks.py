@@ -1,0 +1,46 @@
+"""The app's faithfulness, trust and baseline-comparison panels, directly and over HTTP."""
+
+import pytest
+
+from explain.render.views import CURVES
+
+TEXT = "It's not bad at all - actually quite charming, but too long!"
+
+
+def test_app_contrast_faithfulness_and_baselines(app_module, tiny_path):
+    import gradio as gr
+
+    bert = str(tiny_path("bert"))
+    out = app_module.run_explain(TEXT, bert, "positive", "auto", 8, "negative", True, True)
+    words, labels, details, result, curves, trust, comparison = out
+    assert result["contrast"] == "negative" and "minus" in result["explained"]
+    assert set(curves["curve"]) == set(CURVES.values()) and len(CURVES) == 4
+    assert "Can I trust this?" in trust and "Completeness" in trust and "Baselines" in trust
+    assert "Kendall tau" in comparison
+    # Unchecked: no curves, the summary says what was not run.
+    out = app_module.run_explain(TEXT, bert, "", "auto", 8)
+    assert out[4] is None and "not checked" in out[5] and out[6] == ""
+    with pytest.raises(gr.Error, match="contrast label is the target"):
+        app_module.run_explain(TEXT, bert, "positive", "auto", 8, "positive")
+    target, contrast = app_module.labels_for(bert)
+    assert contrast["choices"] == target["choices"] and "negative" in [c[0] if isinstance(c, tuple) else c
+                                                                      for c in contrast["choices"]]
+
+
+def test_gradio_client_gets_curves_and_summary(app_module, tiny_path):
+    from gradio_client import Client
+    from net import free_port
+
+    demo = app_module.build_demo()
+    port = free_port()
+    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        out = client.predict(TEXT, str(tiny_path("bert")), "positive", "auto", 8, "negative", True, False,
+                             api_name="/explain")
+        result, plot, trust = out[3], out[4], out[5]
+        assert result["extras"]["faithfulness"]["measured"] == "p('positive') - p('negative')"
+        assert plot["columns"] == ["percent", "value", "curve"] and len(plot["data"]) > 0
+        assert "AOPC comprehensiveness" in trust
+    finally:
+        demo.close()

@@ -1,0 +1,160 @@
+"""Long texts: windows stitched back on the text (up to 4,000 tokens), never truncated;
+request bounds; memory bounded by chunking on a BERT-base-sized model."""
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from paths import ROOT
+
+from explain import errors, explain, load_classifier
+from explain.render import segments, summary_markdown
+
+SENTENCES = [
+    "The film was terrible, and the acting was worse.",
+    "An absolute delight from start to finish!",
+    "I did not like it at all; the plot made no sense.",
+    "It's not bad at all - actually quite charming.",
+    "Le film était magnifique, vraiment émouvant.",
+    "Numbers like 42, 3.14 and 2024 appear; emails like a@b.co too.",
+]
+
+
+def long_text(tokenizer, n_tokens: int) -> str:
+    parts, i = [], 0
+    while True:
+        parts.append(SENTENCES[i % len(SENTENCES)])
+        i += 1
+        if i % 8 == 0:
+            parts.append("\n\n")
+        text = " ".join(parts)
+        if i % 20 == 0 and len(tokenizer(text, add_special_tokens=False)["input_ids"]) >= n_tokens:
+            return text
+
+
+def check_stitched(text, result, clf, tol=1e-2, require_converged=True):
+    """Windows cover the text and partition it; every visible character is in a token."""
+    wins = result.windows
+    assert len(wins) > 1
+    assert wins[0].owned_start == 0 and wins[-1].owned_end == len(text)
+    for a, b in zip(wins, wins[1:]):
+        assert a.owned_end == b.owned_start  # each character scored by exactly one window
+        assert b.start < a.end  # neighbours overlap: context on both sides of the seam
+    for w in wins:
+        assert w.n_tokens <= clf.max_length
+        assert w.start <= w.owned_start <= w.owned_end <= w.end
+        assert w.converged == (w.completeness_error <= tol)  # the flag never overstates
+        if require_converged or w.converged:
+            assert w.converged
+            assert abs(w.sum_attributions - (w.f_input - w.f_baseline)) <= tol * abs(w.f_input - w.f_baseline) + 1e-9
+    scored = [t for t in result.tokens if t.start is not None]
+    assert all(a.start <= b.start for a, b in zip(scored, scored[1:]))  # in text order
+    # No two windows score the same characters. (Within a window, SentencePiece tokenizers
+    # give a lone "▁" the offsets of the next character: that is the tokenizer's own view.)
+    assert all(a.end <= b.start for a, b in zip(scored, scored[1:]) if a.window != b.window)
+    covered = [False] * len(text)
+    for t in scored:
+        owner = wins[t.window]
+        assert owner.owned_start <= t.start < owner.owned_end
+        for i in range(t.start, t.end):
+            covered[i] = True
+    missing = [i for i, c in enumerate(text) if not c.isspace() and not covered[i]]
+    assert not missing, f"characters not scored: {missing[:10]}"
+    assert "".join(piece for piece, _ in segments(text, result.words)) == text
+    assert all(math.isfinite(w.score) for w in result.words)
+    assert result.steps == sum(w.steps for w in wins)
+
+
+@pytest.mark.parametrize("name", ["bert", "xlm-roberta", "gpt2"])
+def test_4000_tokens_in_windows(name, tiny_path):
+    clf = load_classifier(tiny_path(name))
+    text = long_text(clf.tokenizer, 4000)
+    n_text = len(clf.tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert n_text >= 4000
+    result = explain(text, clf, cache=False)
+    check_stitched(text, result, clf)
+    assert len(result.windows) >= n_text // clf.max_length + 1
+    # The same number of tokens as the whole text (a window may split a seam word differently).
+    assert abs(sum(1 for t in result.tokens if t.start is not None) - n_text) <= len(result.windows)
+    assert f"{len(result.windows)} overlapping windows" in summary_markdown(result)
+    assert "Characters scored by each window: 1: 0-" in summary_markdown(result)
+
+
+@pytest.mark.parametrize("name", ["roberta", "bart", "deberta-v2", "t5"])
+def test_small_windows_on_other_architectures(name, tiny_path):
+    clf = load_classifier(tiny_path(name))
+    text = " ".join(SENTENCES)
+    result = explain(text, clf, max_tokens=24, cache=False)
+    # The tiny random T5's windows can barely move its output (|F(x) - F(x')| ~ 0.008 seen
+    # in CI), where 1% relative error may need more than the step cap: there the result
+    # must say so (converged False) rather than meet the bound.
+    check_stitched(text, result, clf, require_converged=name != "t5")
+    assert all(w.n_tokens <= 24 for w in result.windows)
+
+
+def test_just_over_the_limit_is_two_windows_not_truncated(tiny_path):
+    clf = load_classifier(tiny_path("distilbert"))
+    text, i = SENTENCES[0], 1
+    while len(clf.tokenizer(text)["input_ids"]) <= clf.max_length:
+        text += " " + SENTENCES[i % len(SENTENCES)]
+        i += 1
+    result = explain(text, clf, cache=False)
+    check_stitched(text, result, clf)
+    assert len(result.windows) == 2
+
+
+def test_request_bounds(tiny_path):
+    from explain import deadline
+    from explain.serving import check_tokens
+
+    clf = load_classifier(tiny_path("bert"))
+    text = long_text(clf.tokenizer, 300)
+    with pytest.raises(errors.InvalidInput, match="tokens long") as info:
+        check_tokens(clf.tokenizer, text, 100)
+    assert "Shorten the text" in str(info.value)
+    with pytest.raises(errors.ServerBusy, match="limit of") as info, deadline(1e-9):
+        explain(text, clf, cache=False)
+    assert "shorter text" in str(info.value)
+    with pytest.raises(errors.InvalidInput, match="window of 3 tokens"):
+        explain(text, clf, max_tokens=3, cache=False)
+    assert check_tokens(clf.tokenizer, text, 10_000) > 100
+    with deadline(600):
+        assert explain(text, clf, cache=False).converged
+
+
+MEMORY_PROBE = textwrap.dedent("""
+    import json, os, resource, sys
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    torch.set_num_threads(1)  # robust on a shared box; memory does not depend on it
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    from explain import Classifier, explain
+    from explain.engine.path import chunk_rows
+    tok = AutoTokenizer.from_pretrained(sys.argv[1])
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(vocab_size=30522, num_labels=2)).eval()  # BERT-base sizes
+    clf = Classifier.from_objects(model, tok, source="bert-base from config")
+    words = "the film was long and the plot made no sense but the music was great".split()
+    ids = tok(" ".join(words[i % len(words)] for i in range(1000)))["input_ids"]
+    text = tok.decode(ids[1:511])
+    result = explain(text, clf, n_steps=2, cache=False)
+    print(json.dumps({"tokens": result.windows[0].n_tokens, "windows": len(result.windows),
+                      "chunk": chunk_rows(model.config, 513), "steps": result.steps,
+                      "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+
+def test_bert_base_512_tokens_stays_under_2_5_gb(tiny_path):
+    """Peak memory depends on the rows per chunk, not on how many rows are integrated, so
+    a fixed 2-step rule (2 gradient rows, each its own chunk, + 2 forward rows) measures
+    the same peak as the adaptive default in a fraction of its time (~20 s on 2 cores)."""
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tiny_path("bert"))], capture_output=True,
+                         text=True, timeout=600, cwd=str(ROOT))
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["tokens"] == 512 and report["windows"] == 1 and report["steps"] == 2
+    assert report["chunk"] == 1
+    assert report["maxrss_mib"] < 2.5 * 1024, report

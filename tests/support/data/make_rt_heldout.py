@@ -1,0 +1,46 @@
+"""Write rt_heldout.json: a fixed sample of the bundled model's held-out sentences.
+
+The split is the training script's own (``split_ids`` on the Rotten Tomatoes snippets of
+the vaderSentiment 3.3.2 source package, seed 42); from its held-out part this takes
+the first PER_CLASS snippets of each class in sha256("sanity:" + text) order.
+
+    python tests/support/data/make_rt_heldout.py --data /path/to/vaderSentiment-3.3.2.tar.gz
+"""
+
+import argparse
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+PER_CLASS = 20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="vaderSentiment-3.3.2.tar.gz")
+    ap.add_argument("--seed", type=int, default=42, help="the training script's --seed")
+    args = ap.parse_args()
+    spec = importlib.util.spec_from_file_location("train_default_model", ROOT / "examples" / "train_default_model.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    corpora, _ = train.read_vader(Path(args.data))
+    _, held = train.split_ids(corpora["movie"], args.seed)
+    picked = []
+    for label in (0, 1):
+        rows = sorted((t for t, y in held if y == label), key=lambda t: hashlib.sha256(f"sanity:{t}".encode()).hexdigest())
+        picked.append(rows[:PER_CLASS])
+    sample = [{"text": t, "label": train.ID2LABEL[y]} for pair in zip(*picked) for t, y in zip(pair, (0, 1))]
+    digest = hashlib.sha256(Path(args.data).read_bytes()).hexdigest()
+    out = {"source": "vaderSentiment 3.3.2 sdist, movieReviewSnippets_GroundTruth.txt (MIT licence)",
+           "sdist_sha256": digest, "split": f"examples/train_default_model.py split_ids(movie, seed={args.seed}), "
+           "held-out part", "selection": f"first {PER_CLASS} per class by sha256('sanity:' + text)",
+           "held_out_size": len(held), "sentences": sample}
+    path = Path(__file__).with_name("rt_heldout.json")
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(sample)} of {len(held)} held-out sentences to {path}")
+
+
+if __name__ == "__main__":
+    main()
