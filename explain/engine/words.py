@@ -1,81 +1,103 @@
-"""Token scores -> word scores on the untouched text, via character offsets.
+"""Token scores -> word units on the untouched text, via character offsets.
 
-A word is a run of letters/digits (with inner apostrophes or hyphens) or one punctuation
-mark; words that share a token are merged, so every token belongs to exactly one unit
-and the word scores add up to the token scores."""
+A unit is, in order of preference:
+
+* a word: letters, digits and combining marks of scripts written with spaces (Latin,
+  Cyrillic, Greek, Arabic, Hebrew, Devanagari, Hangul, ...), with inner apostrophes or
+  hyphens - so Hindi vowel signs and decomposed accents stay inside their word;
+* in scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer,
+  Myanmar) the model's own tokens: there is no word boundary to use without a
+  segmenter, and a whole clause is too coarse to read;
+* anything else one grapheme cluster (a punctuation mark, an emoji with its ZWJ
+  sequence and modifiers).
+
+Units that share a token are merged, so every token belongs to exactly one unit and the
+unit scores add up to the token scores. A unit's span never starts or ends with
+whitespace (byte-level and SentencePiece tokens carry the space before a word; their
+score is unchanged). Characters no token covers (a zero-width space or BOM the
+normalizer drops) join the unit they touch, or, standing alone, become a unit of
+their own with no tokens and a zero score: nothing of the text belongs to no unit."""
 
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+
+import regex
 
 from ..result import TokenScore, WordScore
 
-_WORD = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]", re.UNICODE)
+# Scripts written without spaces between words (Script_Extensions, so the prolonged-sound
+# mark and middle dot of Japanese count too).
+_SPACELESS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_LETTER = rf"[[\p{{L}}\p{{N}}\p{{M}}\p{{Pc}}]--[{_SPACELESS}]]"
+_CLUSTERS = rf"(?:(?={_LETTER})\X)+"  # grapheme clusters that start with such a letter
+_UNIT = regex.compile(rf"(?V1){_CLUSTERS}(?:['’\-]{_CLUSTERS})*|(?!\s)\X")
+
+
+def unit_spans(text: str) -> list:
+    """(start, end) of every candidate unit of ``text``, in order; together they cover
+    every non-whitespace character exactly once."""
+    return [m.span() for m in _UNIT.finditer(text)]
 
 
 def word_scores(text: str, tokens: Iterable[TokenScore]) -> tuple:
-    """Signed sum of each word's token scores; units in text order."""
-    spans = [[m.start(), m.end(), 0.0, 0] for m in _WORD.finditer(text)]
-    starts = [s[0] for s in spans]
-    content = [t for t in tokens if not t.special and t.start is not None]
-    # Tokens with no visible characters (a bare space piece, an empty span) carry a score
-    # too; it goes to the next word so that word scores still add up to token scores.
-    blank = [t for t in content if not text[t.start:t.end].strip()]
-    scored = sorted((t for t in content if text[t.start:t.end].strip()), key=lambda t: t.start)
-    # Merge word spans overlapped by one token into a single unit.
-    units: list[list] = []
-    owner: dict[int, int] = {}  # word index -> unit index
-    for tok in scored:
-        hit = _overlapping(spans, starts, tok.start, tok.end)
-        if not hit:  # a token made only of whitespace or odd characters: its own unit
-            units.append([tok.start, tok.end, tok.score, 1])
+    """Signed sum of each unit's token scores; units in text order."""
+    spans = unit_spans(text)
+    starts = [s for s, _ in spans]
+    parent = list(range(len(spans)))  # union-find over candidate units joined by a token
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    score = [0.0] * len(spans)
+    count = [0] * len(spans)
+    blank = []  # tokens with no visible character of their own
+    for tok in tokens:
+        if tok.special or tok.start is None:
             continue
-        unit_ids = {owner[i] for i in hit if i in owner}
-        if unit_ids:
-            keep = min(unit_ids)
-            for other in sorted(unit_ids - {keep}, reverse=True):
-                _absorb(units[keep], units[other])
-                units[other] = None  # type: ignore[call-overload]
-                for k, v in list(owner.items()):
-                    if v == other:
-                        owner[k] = keep
-        else:
-            keep = len(units)
-            units.append([spans[hit[0]][0], spans[hit[0]][1], 0.0, 0])
-        for i in hit:
-            owner[i] = keep
-            units[keep][0] = min(units[keep][0], spans[i][0])
-            units[keep][1] = max(units[keep][1], spans[i][1])
-        units[keep][0] = min(units[keep][0], tok.start)
-        units[keep][1] = max(units[keep][1], tok.end)
-        units[keep][2] += tok.score
-        units[keep][3] += 1
-    live = sorted((u for u in units if u is not None), key=lambda u: u[0])
-    merged: list[list] = []
-    for u in live:  # units can only overlap if a token straddled two merged groups
-        if merged and u[0] < merged[-1][1]:
-            _absorb(merged[-1], u)
-        else:
-            merged.append(list(u))
-    for tok in blank:
-        if not merged:
-            merged.append([tok.start, max(tok.end, tok.start), 0.0, 0])
-        home = next((u for u in merged if u[0] >= tok.start), merged[-1])
+        lo, hi = _trimmed(text, tok.start, tok.end)
+        if lo >= hi:
+            blank.append(tok)
+            continue
+        hit = _overlapping(spans, starts, lo, hi)
+        first = root(hit[0])
+        for i in hit[1:]:
+            parent[root(i)] = first
+        score[first] += tok.score
+        count[first] += 1
+    groups: dict[int, list] = {}
+    for i in range(len(spans)):
+        r = root(i)
+        if r != i:
+            score[r] += score[i]
+            count[r] += count[i]
+        groups.setdefault(r, []).append(i)
+    units = sorted([spans[min(g)][0], spans[max(g)][1], score[r], count[r]] for r, g in groups.items())
+    units = _attach_unseen(text, units)
+    for tok in blank:  # its score goes to the next unit, so unit scores still add up
+        if not units:
+            break
+        home = next((u for u in units if u[0] >= tok.start), units[-1])
         home[2] += tok.score
         home[3] += 1
-    return tuple(WordScore(text[s:e], s, e, float(score), n) for s, e, score, n in merged)
+    return tuple(WordScore(text[s:e], s, e, float(v), n) for s, e, v, n in units)
 
 
-def _absorb(into: list, other: list) -> None:
-    into[0] = min(into[0], other[0])
-    into[1] = max(into[1], other[1])
-    into[2] += other[2]
-    into[3] += other[3]
+def _trimmed(text: str, start: int, end: int) -> tuple:
+    """A token's span without the whitespace at its ends."""
+    end = max(start, end)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
-def _overlapping(spans: Sequence[list], starts: Sequence[int], start: int, end: int) -> list[int]:
+def _overlapping(spans: list, starts: list, start: int, end: int) -> list:
     i = max(0, bisect.bisect_right(starts, start) - 1)
     hit = []
     while i < len(spans) and spans[i][0] < end:
@@ -83,3 +105,27 @@ def _overlapping(spans: Sequence[list], starts: Sequence[int], start: int, end: 
             hit.append(i)
         i += 1
     return hit
+
+
+def _attach_unseen(text: str, units: list) -> list:
+    """Units no token reached (count 0) join a neighbour they touch (no whitespace in
+    between): the previous one first, else the next; alone, they stay as they are."""
+    out: list = []
+    pending = None  # an unseen unit waiting for the next unit it touches
+    for u in units:
+        if pending is not None:
+            if pending[1] == u[0] and u[3] > 0:
+                u = [pending[0], u[1], u[2], u[3]]
+            else:
+                out.append(pending)
+            pending = None
+        if u[3] == 0 and out and out[-1][1] == u[0] and out[-1][3] > 0:
+            out[-1][1] = u[1]
+            continue
+        if u[3] == 0:
+            pending = u
+            continue
+        out.append(u)
+    if pending is not None:
+        out.append(pending)
+    return out
