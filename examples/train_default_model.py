@@ -727,6 +727,9 @@ def main():
     cfg = json.loads(cfg_path.read_text())
     for k in [k for k in cfg if k == "auto_map" or "attn_implementation" in k]:
         del cfg[k]
+    # Stored in float16 (half the bytes), declared float32: a plain from_pretrained (dtype
+    # "auto") then runs the model in float32, the precision the explainer uses.
+    cfg["dtype"] = "float32"
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
 
     # ---- reload exactly as the app does and evaluate ------------------------

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-SCHEMA_VERSION = "1.1"  # 1.1: "method" (engine or captum)
+SCHEMA_VERSION = "1.2"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
+# (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype"
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
 OutputKind = Literal["auto", "logit", "probability"]
@@ -47,11 +48,13 @@ class WordScore:
 
 @dataclass(frozen=True)
 class Window:
-    """One model-sized slice of a long text, explained on its own."""
+    """One model-sized slice of a text. A long text's explained quantity is the weighted
+    mean over its windows (``weight``: the share of the text from ``owned_start`` to
+    ``owned_end``); the window's own change, error and sum are before that weight."""
 
     start: int  # character span of the text the model saw
     end: int
-    owned_start: int  # characters whose scores come from this window
+    owned_start: int  # the stretch this window stands for: up to the middles of its overlaps
     owned_end: int
     n_tokens: int
     steps: int
@@ -62,6 +65,7 @@ class Window:
     sum_attributions: float
     forward_rows: int = 0  # forward-only rows spent (no gradient): ends of a fixed rule, predictions
     rounds: int = 0  # sequential batched passes of gradient rows (each may be chunked for memory)
+    weight: float = 1.0  # this window's weight in the explained quantity (its stretch / the text)
 
 
 # --- reports of the trust checks (explain.checks) -------------------------------------------
@@ -214,19 +218,23 @@ class Explanation:
     steps: int
     tolerance: float
     converged: bool
-    completeness_error: float  # relative, path-matched; max over windows
+    completeness_error: float  # relative, path-matched, of the explained quantity
     tokens: tuple
     words: tuple
     windows: tuple
     timings: dict
     device: str
+    dtype: str = "float32"  # the precision the model ran in
+    f_input: Optional[float] = None  # the explained quantity at the text ...
+    f_baseline: Optional[float] = None  # ... and at the baseline (the scores add up to the difference)
     method: MethodKind = "engine"
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)
 
     @property
     def sum_attributions(self) -> float:
-        return float(sum(w.sum_attributions for w in self.windows))
+        """The sum of the token scores: the windows' sums, each times its weight."""
+        return float(sum(w.weight * w.sum_attributions for w in self.windows))
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)

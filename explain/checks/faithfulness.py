@@ -8,7 +8,8 @@ otherwise getting the real ids, attention mask and positions: the very point the
 attributions' baseline uses, so an all-removed text gives F(x') of the explanation.
 
 What is measured: the target's probability (sigmoid heads: its own sigmoid), for a
-contrast p(target) - p(contrast), for regression the raw value. Every perturbed input
+contrast p(target) - p(contrast), for regression the raw value - computed, like the
+prediction, from the weighted mean of the windows' logits for a long text. Every perturbed input
 of a window goes through the model in one batched forward pass, chunked for memory.
 """
 
@@ -143,12 +144,14 @@ def _measure(expl: Explanation) -> tuple[Callable[[torch.Tensor], torch.Tensor],
 
 def _run_windows(clf, expl: Explanation, words: Sequence, word_masks: torch.Tensor, ref_id: int,
                  measure: Callable) -> torch.Tensor:
-    """The measure for every word mask, averaged over the windows of the text."""
-    values = torch.zeros(word_masks.shape[0], dtype=torch.float64)
+    """The measure for every word mask, on the weighted mean of the windows' logits (the
+    prediction's own aggregate)."""
+    logits = None
     for w in expl.windows:
         piece = tokenize(clf, expl.text, w.start, w.end)
-        values += _run_window(clf, piece, _token_words(piece, words), word_masks, ref_id, measure)
-    return values / len(expl.windows)
+        got = w.weight * _run_window(clf, piece, _token_words(piece, words), word_masks, ref_id)
+        logits = got if logits is None else logits + got
+    return measure(logits).double()
 
 
 def _token_words(piece: Piece, words: Sequence) -> torch.Tensor:
@@ -168,15 +171,14 @@ def _token_words(piece: Piece, words: Sequence) -> torch.Tensor:
     return torch.tensor(out, dtype=torch.long)
 
 
-def _run_window(clf, piece: Piece, token_word: torch.Tensor, word_masks: torch.Tensor, ref_id: int,
-                measure: Callable) -> torch.Tensor:
-    """The measure for every word mask, on one window, in chunked batches."""
+def _run_window(clf, piece: Piece, token_word: torch.Tensor, word_masks: torch.Tensor, ref_id: int) -> torch.Tensor:
+    """The logits (rows, labels) for every word mask, on one window, in chunked batches."""
     ids = piece.inputs["input_ids"]
     is_word = token_word >= 0
     tok_masks = word_masks[:, token_word.clamp(min=0)] & is_word  # (rows, tokens)
     site_ids, x = capture(clf.model, clf.sites, piece.inputs)
     base = site_values(clf.sites, site_ids, reference_ids(ids, piece.special, ref_id))
-    path = PathModel(clf.model, clf.sites, piece.inputs, measure)
+    path = PathModel(clf.model, clf.sites, piece.inputs, lambda logits: logits.float())
     chunk = chunk_rows(clf.model.config, max(t.shape[1] for t in x), grad=False)
     out = []
     with torch.no_grad(), path.hooks():
@@ -188,7 +190,7 @@ def _run_window(clf, piece: Piece, token_word: torch.Tensor, word_masks: torch.T
                 site_mask = site.overlay(torch.zeros(m.shape[0], xv.shape[1], dtype=torch.bool, device=m.device), m)
                 values.append(torch.where(site_mask.unsqueeze(-1), bv, xv))
             out.append(path(*values, *path.expanded(m.shape[0])).double().cpu())
-    return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
+    return torch.cat(out) if out else torch.zeros(0, len(clf.labels), dtype=torch.float64)
 
 
 def _mean(xs: Sequence[float]) -> Optional[float]:

@@ -35,12 +35,15 @@ def with_trust(expl: Explanation, baselines: Optional[BaselineComparison] = None
 
 def _completeness(expl: Explanation) -> TrustCheck:
     err, tol = expl.completeness_error, expl.tolerance
+    change = ""
+    if expl.f_input is not None and expl.f_baseline is not None:
+        change = f" ({expl.f_baseline:+.3f} at the baseline, {expl.f_input:+.3f} for your text)"
     if expl.converged and err <= tol:
-        text = (f"Completeness met: the word scores add up to the change in {expl.explained} from the "
+        text = (f"Completeness met: the word scores add up to the change in {expl.explained}{change} from the "
                 f"baseline to your text within {100 * err:.2g}% (tolerance {tol:.0%}). This checks the "
                 "arithmetic, not whether the model relies on these words.")
         return TrustCheck("completeness", PASS, text)
-    text = (f"Completeness NOT met: the word scores miss the change in {expl.explained} by {err:.1%} "
+    text = (f"Completeness NOT met: the word scores miss the change in {expl.explained}{change} by {err:.1%} "
             f"(tolerance {tol:.0%}); use more integration steps before trusting small differences.")
     return TrustCheck("completeness", FAIL, text)
 

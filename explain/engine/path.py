@@ -137,6 +137,25 @@ class PathRunner:
             self.forward_rows += len(order)
         return out
 
+    def logits(self, alphas: Sequence[float]) -> torch.Tensor:
+        """Forward-only: the model's logits (rows, labels) at ``alphas`` (one batch), e.g.
+        a long text's windows at the input and at the baseline, before a target is chosen."""
+        alphas = [float(a) for a in alphas]
+        ids = self.inputs["input_ids"]
+        self._alphas = torch.tensor(alphas, dtype=torch.float32, device=ids.device)
+        self._grad = False
+        try:
+            with torch.no_grad():
+                rows = len(alphas)
+                out = self.model(**{k: v.expand(rows, *v.shape[1:]) for k, v in self.inputs.items()}).logits
+        finally:
+            self._alphas = None
+        out = out.detach().float()
+        if 1.0 in alphas and self.logits_at_input is None:
+            self.logits_at_input = out[alphas.index(1.0)]
+        self.forward_rows += len(alphas)
+        return out
+
     def _rows(self, alphas: list, grad: bool) -> tuple:
         ids = self.inputs["input_ids"]
         rows = len(alphas)

@@ -3,9 +3,9 @@
 A text that fits the model is one window (tokenized once). A longer one is cut on the
 whole text's token boundaries into windows of at most the model's length, overlapping
 by about a quarter (at most 64 tokens), so every token is explained with context on
-both sides; each window owns the characters up to the middle of its overlaps, and a
-token's score comes from the window owning its first character. Nothing is truncated:
-the windows cover every character of the text.
+both sides. Nothing is truncated: the windows cover every character of the text. How
+the windows' explanations combine into one is ``run``'s: a mean weighted by the stretch
+each window stands for, up to the middles of its overlaps (``ownership``).
 """
 
 from __future__ import annotations

@@ -64,9 +64,11 @@ def summary_markdown(expl: Explanation) -> str:
     if expl.timings.get("cache") == "hit":
         lines[-1] += f" (served from the cache; computed in {expl.timings.get('computed_total_s') or 0.0:.2f} s)"
     if len(expl.windows) > 1:
-        lines.append(f"**Long text:** explained in {len(expl.windows)} overlapping windows "
-                     "(each at most the model's length); the probabilities are their average. "
-                     f"Characters scored by each window: {window_spans(expl)}.")
+        lines.append(f"**Long text:** longer than the model's limit, so it was read in {len(expl.windows)} "
+                     "overlapping windows, each weighted by the share of the text it stands for; the prediction "
+                     "is the weighted mean of their logits, and the scores explain the weighted mean over the "
+                     "windows (a word in an overlap gets its share from each window that contains it). "
+                     f"Window boundaries (characters): {window_spans(expl)}.")
     top = expl.top_words(5)
     if top:
         lines.append("**Strongest words:** " + ", ".join(f"{escape.markdown(w.text)} ({w.score:+.3f})" for w in top))
@@ -74,8 +76,8 @@ def summary_markdown(expl: Explanation) -> str:
 
 
 def window_spans(expl: Explanation, limit: int = 12) -> str:
-    """Where each window of a long text is scored from: "1: 0-812, 2: 812-1630, ..."
-    (character offsets in the text; each character is scored by exactly one window)."""
+    """The stretch each window of a long text stands for: "1: 0-812, 2: 812-1630, ..."
+    (character offsets; each boundary is the middle of the overlap between two windows)."""
     spans = [f"{k + 1}: {w.owned_start}-{w.owned_end}" for k, w in enumerate(expl.windows)]
     if len(spans) > limit:
         spans = spans[:limit - 1] + ["...", spans[-1]]

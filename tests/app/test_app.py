@@ -3,6 +3,8 @@
 import pytest
 from net import free_port
 
+from explain import SCHEMA_VERSION
+
 
 def test_event_function(app_module, tiny_path):
     text = "Brilliant performances, but far too long."
@@ -17,7 +19,7 @@ def test_event_function(app_module, tiny_path):
     assert dict(zip(starts, (c for _, c in words)))[strongest["start"]].startswith("strongly")
     assert set(labels) == {"negative", "neutral", "positive"}
     assert "Completeness error" in details and "words push toward" in details
-    assert result["schema_version"] == "1.1" and result["text"] == text
+    assert result["schema_version"] == SCHEMA_VERSION and result["text"] == text
     # The operator's folder is named, its server path never shown.
     assert result["checkpoint"]["source"] == "bert" and "/" not in str(result["checkpoint"])
 

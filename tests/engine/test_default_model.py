@@ -66,3 +66,26 @@ def test_app_default_path_offline():
     assert labels["negative"] > 0.8
     # An example text goes through the cached-example function the same way.
     assert app.explain_example("What a boring movie.", app.Path(app.DEFAULT_MODEL).name)[3]["predicted"] == "negative"
+
+
+def test_precision_is_stated_and_a_plain_load_matches(model, default_model_path):
+    """The weights are stored in float16 but declared float32: a plain from_pretrained
+    runs in float32, as the explainer does, and the two predictions agree."""
+    import json
+
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    with safe_open(str(default_model_path / "model.safetensors"), "pt") as f:
+        assert f.get_tensor(next(iter(f.keys()))).dtype == torch.float16  # half the bytes on disk
+    assert json.loads((default_model_path / "config.json").read_text())["dtype"] == "float32"
+    plain = AutoModelForSequenceClassification.from_pretrained(default_model_path).eval()
+    assert next(plain.parameters()).dtype == torch.float32
+    tok = AutoTokenizer.from_pretrained(default_model_path)
+    text = "The acting was wooden but the music is wonderful."
+    result = explain(text, model)
+    assert result.dtype == "float32" and result.to_dict()["dtype"] == "float32"
+    with torch.no_grad():
+        probs = torch.softmax(plain(**tok(text, return_tensors="pt")).logits[0], -1)
+    assert torch.allclose(probs, torch.tensor([result.probabilities[label] for label in result.labels]), atol=1e-6)

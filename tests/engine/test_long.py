@@ -8,9 +8,12 @@ import sys
 import textwrap
 
 import pytest
+import torch
 from paths import ROOT
 
 from explain import errors, explain, load_classifier
+from explain.checks.trust import trust_summary
+from explain.engine.heads import probabilities
 from explain.render import segments, summary_markdown
 
 SENTENCES = [
@@ -36,29 +39,48 @@ def long_text(tokenizer, n_tokens: int) -> str:
 
 
 def check_stitched(text, result, clf, tol=1e-2, require_converged=True):
-    """Windows cover the text and partition it; every visible character is in a token."""
+    """Windows cover the text; the explained quantity is the mean over the windows and
+    the word scores add up to its change; every visible character is in a token."""
     wins = result.windows
-    assert len(wins) > 1
+    n = len(wins)
+    assert n > 1
+    assert wins[0].start == 0 and wins[-1].end == len(text)
     assert wins[0].owned_start == 0 and wins[-1].owned_end == len(text)
     for a, b in zip(wins, wins[1:]):
-        assert a.owned_end == b.owned_start  # each character scored by exactly one window
+        assert a.owned_end == b.owned_start  # display boundaries partition the text
         assert b.start < a.end  # neighbours overlap: context on both sides of the seam
     for w in wins:
         assert w.n_tokens <= clf.max_length
         assert w.start <= w.owned_start <= w.owned_end <= w.end
-        assert w.converged == (w.completeness_error <= tol)  # the flag never overstates
-        if require_converged or w.converged:
-            assert w.converged
-            assert abs(w.sum_attributions - (w.f_input - w.f_baseline)) <= tol * abs(w.f_input - w.f_baseline) + 1e-9
-    scored = [t for t in result.tokens if t.start is not None]
-    assert all(a.start <= b.start for a, b in zip(scored, scored[1:]))  # in text order
-    # No two windows score the same characters. (Within a window, SentencePiece tokenizers
-    # give a lone "▁" the offsets of the next character: that is the tokenizer's own view.)
-    assert all(a.end <= b.start for a, b in zip(scored, scored[1:]) if a.window != b.window)
+        assert w.weight == pytest.approx((w.owned_end - w.owned_start) / len(text))
+    assert sum(w.weight for w in wins) == pytest.approx(1.0)
+    # One stated quantity: the weighted mean over the windows; the scores add up to its change.
+    assert result.explained.startswith(f"the mean over {n} windows (each weighted by its share of the text) of ")
+    assert result.f_input == pytest.approx(sum(w.weight * w.f_input for w in wins))
+    assert result.f_baseline == pytest.approx(sum(w.weight * w.f_baseline for w in wins))
+    change = result.f_input - result.f_baseline
+    words, tokens = sum(w.score for w in result.words), sum(t.score for t in result.tokens)
+    assert words == pytest.approx(tokens, abs=1e-9) and tokens == pytest.approx(result.sum_attributions, abs=1e-9)
+    error = abs(tokens - change) / max(abs(change), 1e-6)
+    assert result.completeness_error == pytest.approx(error, rel=1e-6, abs=1e-12)
+    assert result.converged == (error <= tol)  # the flag never overstates
+    if require_converged:
+        assert result.converged
+    trust = trust_summary(result)[0]
+    assert f"the mean over {n} windows" in trust.text
+    assert ("met:" in trust.text) == result.converged
+    # The prediction is the weighted mean of the windows' logits (each window as the model sees it).
+    with torch.no_grad():
+        logits = sum(w.weight * clf.model(**clf.tokenizer(text[w.start:w.end], return_tensors="pt")).logits[0]
+                     for w in wins)
+    mine = torch.tensor([result.probabilities[label] for label in result.labels])
+    assert torch.allclose(mine, probabilities(logits[None], clf.head)[0], atol=1e-5)
     covered = [False] * len(text)
-    for t in scored:
-        owner = wins[t.window]
-        assert owner.owned_start <= t.start < owner.owned_end
+    for t in result.tokens:
+        if t.start is None:
+            continue
+        w = wins[t.window]
+        assert w.start <= t.start <= t.end <= w.end
         for i in range(t.start, t.end):
             covered[i] = True
     missing = [i for i, c in enumerate(text) if not c.isspace() and not covered[i]]
@@ -77,10 +99,12 @@ def test_4000_tokens_in_windows(name, tiny_path):
     result = explain(text, clf, cache=False)
     check_stitched(text, result, clf)
     assert len(result.windows) >= n_text // clf.max_length + 1
-    # The same number of tokens as the whole text (a window may split a seam word differently).
-    assert abs(sum(1 for t in result.tokens if t.start is not None) - n_text) <= len(result.windows)
+    # Every token of the text, those of the overlaps once per window containing them.
+    overlap = sum(max(0, a.end - b.start) for a, b in zip(result.windows, result.windows[1:]))
+    assert sum(1 for t in result.tokens if t.start is not None) >= n_text
+    assert overlap > 0
     assert f"{len(result.windows)} overlapping windows" in summary_markdown(result)
-    assert "Characters scored by each window: 1: 0-" in summary_markdown(result)
+    assert "Window boundaries (characters): 1: 0-" in summary_markdown(result)
 
 
 @pytest.mark.parametrize("name", ["roberta", "bart", "deberta-v2", "t5"])
