@@ -12,7 +12,7 @@ import torch
 from explain import Classifier, explain, load_classifier
 from explain.engine import reference_token
 from explain.engine.heads import make_quantity
-from explain.engine.path import PathRunner, chunk_rows
+from explain.engine.path import Item, PathRunner, chunk_rows
 from explain.engine.reference import reference_ids
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -199,11 +199,11 @@ def describe(cell: Cell, method: str, out) -> dict:
         special = clf.tokenizer(cell.text, return_tensors="pt", return_special_tokens_mask=True)[
             "special_tokens_mask"].bool()
         q = make_quantity(clf.head, clf.labels, target)
-        run = PathRunner(clf.model, clf.sites, inputs, reference_ids(inputs["input_ids"], special, cell.ref_id),
-                         quantity=q)
+        run = PathRunner(clf.model, clf.sites,
+                         [Item.single(inputs, reference_ids(inputs["input_ids"], special, cell.ref_id), quantity=q)])
         with run.hooks():
-            ends = run.evaluate([1.0, 0.0], grad=False, chunk=2)
-        delta = ends[1.0].f - ends[0.0].f
+            ends = run.evaluate([[1.0, 0.0]], grad=False, chunk=2)[0]
+        delta = float(ends[1.0].f[0] - ends[0.0].f[0])
         return {"error_rel": abs(float(attr.sum()) - delta) / abs(delta), "rows": 50, "note": chunked}
     if method == "ti":
         ti, _ = out

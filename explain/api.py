@@ -19,6 +19,8 @@ from .checks import baselines as _baselines
 from .checks.faithfulness import evaluate_faithfulness
 from .engine import Classifier, Options, check_text, explain_loaded
 from .engine.path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE
+from .engine.run import DEFAULT_TEMPLATE, explain_labels_loaded, explain_zero_shot_loaded
+from .errors import InvalidInput
 from .lru import BoundedLRU
 from .result import BaselineComparison, Explanation
 
@@ -26,10 +28,11 @@ Model = Union[str, Path, Classifier, tuple]
 # Finished explanations, bounded in count and total text characters (a long text's
 # result holds a score per token). Explanations are immutable: a hit is served as is,
 # with only its timings replaced.
-RESULTS: BoundedLRU = BoundedLRU(256, 2_000_000, weight=lambda expl: len(expl.text))
+RESULTS: BoundedLRU = BoundedLRU(256, 2_000_000, weight=lambda got: sum(
+    len(e.text) + len(e.text_pair or "") for e in (got if isinstance(got, tuple) else (got,))))
 
 
-def explain(text: str, model: Model, *, target: Union[str, int, None] = None,
+def explain(text: str, model: Model, *, text_pair: Optional[str] = None, target: Union[str, int, None] = None,
             contrast: Union[str, int, None] = None, baseline: str = "auto", output: str = "auto",
             method: str = "engine", n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
             max_steps: int = DEFAULT_MAX_STEPS, max_tokens: Optional[int] = None,
@@ -38,24 +41,99 @@ def explain(text: str, model: Model, *, target: Union[str, int, None] = None,
 
     ``model``: a Hub ID (``org/name[@revision]``), a local folder, a loaded ``Classifier``
     (``load_classifier(..., device=...)``), or ``(model, tokenizer)``.
-    ``target``/``contrast``: label names or indices (default: the predicted label, no
-    contrast). ``baseline``: auto, mask, pad, unk or a token. ``output``: "auto"/"logit"
-    explains the logit (log-odds for sigmoid heads), "probability" the probability.
-    ``method``: "engine" - adaptive until the completeness error is under ``tolerance``
-    (at most ``max_steps`` gradient rows), or a fixed Gauss-Legendre rule of ``n_steps`` -
-    or "captum": Captum's LayerIntegratedGradients with ``n_steps`` (default 50) on the
-    same call sites and baseline. ``max_tokens``: window length for long texts (default:
-    the model's limit). ``faithfulness``: also deletion/insertion curves and AOPC vs
-    random words, in ``extras.faithfulness``. ``cache``: reuse an identical earlier
-    explanation (``timings["cache"] == "hit"``). A deadline, if any, is set by the caller
-    (``with explain.deadline(seconds): ...``)."""
+    ``text_pair``: a second text (an NLI hypothesis, a reranker's passage), given to the
+    tokenizer as ``tokenizer(text, text_pair)``; both are attributed (words carry
+    ``segment`` 0 or 1). ``target``/``contrast``: label names or indices (default: the
+    predicted label, no contrast). ``baseline``: auto, mask, pad, unk or a token.
+    ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid heads),
+    "probability" the probability. ``method``: "engine" - adaptive until the completeness
+    error is under ``tolerance`` (at most ``max_steps`` gradient rows), or a fixed
+    Gauss-Legendre rule of ``n_steps`` - or "captum": Captum's LayerIntegratedGradients
+    with ``n_steps`` (default 50) on the same call sites and baseline. ``max_tokens``:
+    window length for long texts (default: the model's limit). ``faithfulness``: also
+    deletion/insertion curves and AOPC vs random words, in ``extras.faithfulness``.
+    ``cache``: reuse an identical earlier explanation (``timings["cache"] == "hit"``). A
+    deadline, if any, is set by the caller (``with explain.deadline(seconds): ...``)."""
     t0 = time.perf_counter()
-    check_text(text)
     options = Options(target=target, contrast=contrast, baseline=baseline, output=output, method=method,
                       n_steps=n_steps, tolerance=tolerance, max_steps=max_steps, max_tokens=max_tokens)
+    _check_texts(text, text_pair)
     clf = load_classifier(model)
+
+    def compute():
+        expl = explain_loaded(clf, text, options, text_pair)
+        if faithfulness:
+            expl = expl.with_extras(faithfulness=evaluate_faithfulness(expl, clf))
+        return expl
+    return _cached(("one", text, text_pair, options, bool(faithfulness)), clf, compute, t0, cache)
+
+
+def explain_labels(text: str, model: Model, labels="all", *, top_k: Optional[int] = None,
+                   text_pair: Optional[str] = None, candidate_labels=None,
+                   hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
+                   baseline: str = "auto", output: str = "auto", n_steps: Optional[int] = None,
+                   tolerance: float = DEFAULT_TOLERANCE, max_steps: int = DEFAULT_MAX_STEPS,
+                   max_tokens: Optional[int] = None, cache: bool = True) -> tuple:
+    """Every label at once (``labels="all"`` or a list; ``top_k``: only the k most
+    probable): one Explanation per label, most probable first, all from one path - each
+    point of it evaluated once and backpropagated once per label - each with its own
+    completeness error. With ``candidate_labels``: every candidate of a zero-shot query
+    (see ``explain_zero_shot``; ``labels`` is then ignored)."""
+    t0 = time.perf_counter()
+    options = Options(baseline=baseline, output=output, n_steps=n_steps, tolerance=tolerance, max_steps=max_steps,
+                      max_tokens=max_tokens)
+    _check_texts(text, text_pair)
+    clf = load_classifier(model)
+    if candidate_labels is not None:
+        if text_pair is not None:
+            raise InvalidInput("A zero-shot query pairs the text with its own hypotheses; it takes no text pair.",
+                               "Leave text_pair empty.")
+        key = ("zero-shot-all", text, _labels_key(candidate_labels), hypothesis_template, bool(multi_label), options)
+        return _cached(key, clf, lambda: explain_zero_shot_loaded(
+            clf, text, candidate_labels, options, hypothesis_template, multi_label, every_label=True), t0, cache)
+    wanted = labels if isinstance(labels, str) or labels is None else tuple(labels)
+    return _cached(("labels", text, text_pair, _labels_key(wanted), top_k, options), clf,
+                   lambda: explain_labels_loaded(clf, text, options, wanted, top_k, text_pair), t0, cache)
+
+
+def explain_zero_shot(text: str, model: Model, candidate_labels, *, hypothesis_template: str = DEFAULT_TEMPLATE,
+                      multi_label: bool = False, target: Union[str, int, None] = None, baseline: str = "auto",
+                      n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
+                      max_steps: int = DEFAULT_MAX_STEPS, cache: bool = True) -> Explanation:
+    """Zero-shot classification with an NLI model, explained.
+
+    ``candidate_labels``: a list or a comma-separated string. The scores (``probabilities``)
+    are transformers' ``pipeline("zero-shot-classification")``'s for the same model, text,
+    labels, template and ``multi_label``. Explained, for ``target`` (default: the top
+    candidate), is the quantity behind its score: single-label, its log-softmax over every
+    candidate's entailment logit (every candidate's pair moves along one path);
+    multi-label, its own entailment-vs-contradiction log-odds. Words are the text's; the
+    hypotheses stay as they are (``zero_shot`` in the result lists them)."""
+    t0 = time.perf_counter()
+    options = Options(target=target, baseline=baseline, n_steps=n_steps, tolerance=tolerance, max_steps=max_steps)
+    _check_texts(text, None)
+    clf = load_classifier(model)
+    key = ("zero-shot", text, _labels_key(candidate_labels), hypothesis_template, bool(multi_label), options)
+    return _cached(key, clf, lambda: explain_zero_shot_loaded(clf, text, candidate_labels, options,
+                                                              hypothesis_template, multi_label)[0], t0, cache)
+
+
+def _check_texts(text, text_pair) -> None:
+    check_text(text)
+    if text_pair is not None:
+        check_text(text_pair, what="text pair")
+
+
+def _labels_key(labels):
+    if isinstance(labels, (list, tuple)):
+        return tuple(str(x) if not isinstance(x, int) else x for x in labels)
+    return labels
+
+
+def _cached(key: tuple, clf: Classifier, compute, t0: float, cache: bool):
+    """``compute()`` (an Explanation or a tuple of them), through the result cache."""
     t_load = time.perf_counter()
-    key = (identity(clf), text, options, bool(faithfulness))
+    key = (identity(clf), *key)
     try:
         hash(key)
     except TypeError:  # an unhashable option: it gets its clear error below, uncached
@@ -63,15 +141,17 @@ def explain(text: str, model: Model, *, target: Union[str, int, None] = None,
     if cache:
         hit = RESULTS.get(key)
         if hit is not None:
-            return as_hit(hit, time.perf_counter() - t0)
-    expl = explain_loaded(clf, text, options)
-    if faithfulness:
-        expl = expl.with_extras(faithfulness=evaluate_faithfulness(expl, clf))
-    expl = expl.replace(timings={"load_s": round(t_load - t0, 4), **expl.timings,
-                                 "total_s": round(time.perf_counter() - t0, 4)})
+            seconds = time.perf_counter() - t0
+            return tuple(as_hit(e, seconds) for e in hit) if isinstance(hit, tuple) else as_hit(hit, seconds)
+    got = compute()
+
+    def timed(expl: Explanation) -> Explanation:
+        return expl.replace(timings={"load_s": round(t_load - t0, 4), **expl.timings,
+                                     "total_s": round(time.perf_counter() - t0, 4)})
+    got = tuple(timed(e) for e in got) if isinstance(got, tuple) else timed(got)
     if cache:
-        RESULTS.put(key, expl)
-    return expl
+        RESULTS.put(key, got)
+    return got
 
 
 def compare_baselines(text: str, model: Model, baselines: Sequence[str] = _baselines.DEFAULT_BASELINES, *,

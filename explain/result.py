@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-SCHEMA_VERSION = "1.2"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
-# (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype"
+SCHEMA_VERSION = "1.3"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
+# (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype";
+# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
 OutputKind = Literal["auto", "logit", "probability"]
@@ -33,17 +34,20 @@ class TokenScore:
     score: float
     special: bool = False
     window: int = 0
+    segment: int = 0  # 0: the text, 1: the text pair; start/end index that segment's string
 
 
 @dataclass(frozen=True)
 class WordScore:
-    """A word (or punctuation mark) of the original text: ``text[start:end]``."""
+    """A word (or punctuation mark) of the original text: ``text[start:end]`` - or of the
+    text pair, ``text_pair[start:end]``, when ``segment`` is 1."""
 
     text: str
     start: int
     end: int
     score: float
     n_tokens: int
+    segment: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,20 @@ class Window:
     forward_rows: int = 0  # forward-only rows spent (no gradient): ends of a fixed rule, predictions
     rounds: int = 0  # sequential batched passes of gradient rows (each may be chunked for memory)
     weight: float = 1.0  # this window's weight in the explained quantity (its stretch / the text)
+    segment: int = 0  # for a pair: the segment the windows cut (start/end index its string)
+
+
+@dataclass(frozen=True)
+class ZeroShot:
+    """How a zero-shot explanation was posed: the text paired with one hypothesis per
+    candidate label (the explanation's ``labels``), scored by an NLI model."""
+
+    hypothesis_template: str
+    multi_label: bool
+    hypotheses: tuple
+    entailment: str  # the NLI model's labels used
+    contradiction: str
+    model_labels: tuple
 
 
 # --- reports of the trust checks (explain.checks) -------------------------------------------
@@ -228,6 +246,8 @@ class Explanation:
     f_input: Optional[float] = None  # the explained quantity at the text ...
     f_baseline: Optional[float] = None  # ... and at the baseline (the scores add up to the difference)
     method: MethodKind = "engine"
+    text_pair: Optional[str] = None  # the second text of a pair (words with segment 1 index it)
+    zero_shot: Optional[ZeroShot] = None  # set for a zero-shot explanation
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)
 
@@ -258,6 +278,10 @@ class Explanation:
         data["tokens"] = tuple(TokenScore(**t) for t in data.get("tokens", ()))
         data["words"] = tuple(WordScore(**w) for w in data.get("words", ()))
         data["windows"] = tuple(Window(**w) for w in data.get("windows", ()))
+        if data.get("zero_shot"):
+            z = dict(data["zero_shot"])
+            data["zero_shot"] = ZeroShot(**{**z, "hypotheses": tuple(z["hypotheses"]),
+                                            "model_labels": tuple(z["model_labels"])})
         data["extras"] = Extras.from_dict(data.get("extras"))
         return cls(**{k: v for k, v in data.items() if k in known})
 

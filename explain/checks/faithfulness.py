@@ -78,6 +78,10 @@ def evaluate_faithfulness(expl: Explanation, clf, *, permutations: int = PERMUTA
                          f"{expl.baseline.get('token')!r} (the explanation's baseline); specials kept"),
                 head=expl.head, n_words=n, bins=list(bins), bin_k=bin_ks)
     cost = len(masks) * sum(w.n_tokens for w in expl.windows)
+    if expl.zero_shot is not None:
+        return FaithfulnessReport(**base, random=RandomReference(permutations, seed),
+                                  skipped="Faithfulness checks were skipped: they are not made for zero-shot "
+                                          "explanations yet (removing words changes every candidate's pair).")
     if n == 0 or cost > max_forward_tokens:
         why = "the text has no words" if n == 0 else (
             f"it would need {len(masks)} perturbed copies of {len(expl.windows)} window(s) "
@@ -148,26 +152,30 @@ def _run_windows(clf, expl: Explanation, words: Sequence, word_masks: torch.Tens
     prediction's own aggregate)."""
     logits = None
     for w in expl.windows:
-        piece = tokenize(clf, expl.text, w.start, w.end)
+        piece = tokenize(clf, expl.text, w.start, w.end, expl.text_pair, w.segment)
         got = w.weight * _run_window(clf, piece, _token_words(piece, words), word_masks, ref_id)
         logits = got if logits is None else logits + got
     return measure(logits).double()
 
 
 def _token_words(piece: Piece, words: Sequence) -> torch.Tensor:
-    """Word index of each token of a window (-1 for special tokens). A token with no
-    visible characters of its own goes to the next word, as in the word scores."""
-    starts = [w.start for w in words]
+    """Word index of each token of a window (-1 for special tokens), in the token's own
+    segment. A token with no visible characters of its own goes to the next word, as in
+    the word scores."""
+    by_segment: dict = {}
+    for j, w in enumerate(words):
+        by_segment.setdefault(w.segment, []).append(j)
     out = []
-    for i, (s, _) in enumerate(piece.offsets):
-        if bool(piece.special[0, i]):
+    for i, (pos, _) in enumerate(piece.offsets):
+        mine = by_segment.get(piece.segments[i], [])
+        if bool(piece.special[0, i]) or not mine:
             out.append(-1)
             continue
-        pos = piece.start + s
-        j = bisect.bisect_right(starts, pos) - 1
-        if j < 0 or pos >= words[j].end:
-            j = min(j + 1, len(words) - 1)
-        out.append(j)
+        starts = [words[j].start for j in mine]
+        k = bisect.bisect_right(starts, pos) - 1
+        if k < 0 or pos >= words[mine[k]].end:
+            k = min(k + 1, len(mine) - 1)
+        out.append(mine[k])
     return torch.tensor(out, dtype=torch.long)
 
 

@@ -1,11 +1,11 @@
 """Many texts -> one JSON line each, resumable.
 
 Inputs: ``.txt`` (one text per line, blank lines skipped), ``.jsonl`` (objects with a
-``text`` field, optionally ``target``) or ``.csv``/``.tsv`` (a ``text`` column, optionally
-``target``). Each output line is keyed by the row's position and a hash of its text, so
-a rerun after an interruption skips finished rows, and an output written for another
-input or other options is refused rather than mixed. A row that fails gets an error
-record and the run goes on."""
+``text`` field, optionally ``text_pair`` and ``target``) or ``.csv``/``.tsv`` (a ``text``
+column, optionally ``text_pair`` and ``target`` columns). Each output line is keyed by
+the row's position and a hash of its text (and pair), so a rerun after an interruption
+skips finished rows, and an output written for another input or other options is
+refused rather than mixed. A row that fails gets an error record and the run goes on."""
 
 from __future__ import annotations
 
@@ -39,10 +39,12 @@ class Row:
     target: Optional[str] = None
     problem: Optional[str] = None
     raw: str = ""
+    text_pair: Optional[str] = None
 
     @property
     def key(self) -> tuple:
-        return (self.row, text_hash(self.text if self.text is not None else self.raw))
+        text = self.text if self.text is not None else self.raw
+        return (self.row, text_hash(text if self.text_pair is None else text + "\x00" + self.text_pair))
 
 
 @dataclass
@@ -60,7 +62,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def read_rows(path: Path, fmt: Optional[str] = None, column: str = "text") -> list:
+def read_rows(path: Path, fmt: Optional[str] = None, column: str = "text", pair_column: str = "text_pair") -> list:
     """The rows of an input file, in order."""
     path = Path(path)
     fmt = fmt or FORMATS.get(path.suffix.lower())
@@ -78,16 +80,16 @@ def read_rows(path: Path, fmt: Optional[str] = None, column: str = "text") -> li
         lines = content.split("\n")
         return [Row(i, line.rstrip("\r")) for i, line in enumerate(lines) if line.strip()]
     if fmt == "jsonl":
-        return [_json_row(i, line, column) for i, line in enumerate(content.split("\n")) if line.strip()]
+        return [_json_row(i, line, column, pair_column) for i, line in enumerate(content.split("\n")) if line.strip()]
     reader = csv.DictReader(content.splitlines(keepends=True), delimiter="\t" if fmt == "tsv" else ",")
     if column not in (reader.fieldnames or []):
         raise InvalidInput(f"{path.name} has no {column!r} column (columns: {', '.join(reader.fieldnames or [])}).",
                            "Name the text column 'text' or pass --column NAME.")
-    return [Row(i, rec.get(column) or "", (rec.get("target") or "").strip() or None, raw=json.dumps(rec))
-            for i, rec in enumerate(reader)]
+    return [Row(i, rec.get(column) or "", (rec.get("target") or "").strip() or None, raw=json.dumps(rec),
+                text_pair=rec.get(pair_column) or None) for i, rec in enumerate(reader)]
 
 
-def _json_row(i: int, line: str, column: str) -> Row:
+def _json_row(i: int, line: str, column: str, pair_column: str = "text_pair") -> Row:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -96,8 +98,10 @@ def _json_row(i: int, line: str, column: str) -> Row:
         return Row(i, value, raw=line)
     if not isinstance(value, dict) or not isinstance(value.get(column), str):
         return Row(i, None, problem=f"Line {i + 1} has no {column!r} string field.", raw=line)
-    target = value.get("target")
-    return Row(i, value[column], None if target in (None, "") else str(target), raw=line)
+    target, pair = value.get("target"), value.get(pair_column)
+    if pair is not None and not isinstance(pair, str):
+        return Row(i, None, problem=f"Line {i + 1}: {pair_column!r} must be a string.", raw=line)
+    return Row(i, value[column], None if target in (None, "") else str(target), raw=line, text_pair=pair or None)
 
 
 def read_done(output: Path, rows: Iterable[Row], options: dict, retry_failed: bool = False) -> tuple:
@@ -141,7 +145,7 @@ def read_done(output: Path, rows: Iterable[Row], options: dict, retry_failed: bo
 
 def run(rows: list, output: Path, options: dict, explain_one: Callable, *, retry_failed: bool = False,
         progress: Optional[bool] = None) -> Summary:
-    """Explain every unfinished row with ``explain_one(text, target) -> Explanation``,
+    """Explain every unfinished row with ``explain_one(row, target) -> Explanation``,
     appending one JSON line per row to ``output`` as soon as it is done."""
     from tqdm.auto import tqdm
 
@@ -158,7 +162,7 @@ def run(rows: list, output: Path, options: dict, explain_one: Callable, *, retry
             try:
                 if r.problem:
                     raise InvalidInput(r.problem, "Fix that line of the input and run again.")
-                expl = explain_one(r.text, r.target or options.get("target"))
+                expl = explain_one(r, r.target or options.get("target"))
                 record.update(ok=True, result=expl.to_dict())
                 summary.ok += 1
             except BaseException as exc:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from ..engine.run import DEFAULT_TEMPLATE
 from ..errors import ExplainError
 from . import batch
 
@@ -25,6 +26,9 @@ EPILOG = """examples:
   {prog} "The film was terrible." --model examples/minilm-rt-sentiment
   {prog} "Not bad at all." --model org/name --target positive --json
   {prog} "..." --model org/name --svg card.svg --html card.html --markdown card.md
+  {prog} "A man is playing a guitar." --text-pair "A person plays music." --model org/nli-model
+  {prog} "The match went to penalties." --labels "sports, politics, cooking" --model org/nli-model
+  {prog} "Not bad at all." --model org/name --all-labels
   {prog} --input texts.csv --output out.jsonl --model org/name
       (run it again after an interruption: finished rows are skipped)"""
 
@@ -50,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("engine", "captum"), default="engine",
                    help="engine (default: adaptive, or --steps) or captum (Captum's LayerIntegratedGradients, "
                         "--steps nodes, default 50)")
+    p.add_argument("--text-pair", help="a second text, given to the tokenizer as (TEXT, TEXT_PAIR): an NLI "
+                                       "hypothesis, a reranker's passage; both are explained")
+    p.add_argument("--labels", help="zero-shot: comma-separated candidate labels (with an NLI model)")
+    p.add_argument("--template", default=DEFAULT_TEMPLATE,
+                   help=f"zero-shot hypothesis template, '{{}}' is the label (default: {DEFAULT_TEMPLATE!r})")
+    p.add_argument("--multi-label", action="store_true", help="zero-shot: score each label on its own")
+    p.add_argument("--all-labels", action="store_true", help="one text: explain every label (every candidate "
+                                                            "with --labels), most probable first")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the text (auto: on a terminal, unless NO_COLOR is set)")
@@ -62,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--output", "-o", type=Path, help="JSON lines to write (default: INPUT.explained.jsonl)")
     many.add_argument("--format", choices=("txt", "jsonl", "csv", "tsv"), help="input format (default: by extension)")
     many.add_argument("--column", default="text", help="field/column holding the text (default: text)")
+    many.add_argument("--pair-column", default="text_pair",
+                      help="field/column holding an optional second text (default: text_pair)")
     many.add_argument("--retry-failed", action="store_true", help="redo rows that failed in an earlier run")
     many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                       help="progress bar on standard error (auto: on a terminal)")
@@ -81,6 +95,10 @@ def main(argv: Optional[list] = None) -> int:
     args = parser().parse_args(argv)
     if (args.text is None) == (args.input is None):
         parser().error("give either a TEXT or --input FILE")
+    if args.input is not None and args.all_labels:
+        parser().error("--all-labels explains one text; for a file, give each row its target")
+    if args.labels is not None and args.text_pair is not None:
+        parser().error("a zero-shot query (--labels) pairs the text with its own hypotheses: drop --text-pair")
     try:
         from transformers.utils import logging as hf_logging
 
@@ -102,25 +120,42 @@ def main(argv: Optional[list] = None) -> int:
 def _options(args) -> dict:
     options = {"model": args.model, "target": args.target, "contrast": args.contrast, "baseline": args.baseline,
                "steps": args.steps}
-    if args.method != "engine":  # only when set: earlier outputs made without it still resume
+    # Only when set: outputs written before these options existed still resume.
+    if args.method != "engine":
         options["method"] = args.method
+    if args.labels is not None:
+        options.update(labels=args.labels, template=args.template, multi_label=args.multi_label)
     return options
 
 
 def _explain_fn(args, clf):
-    from ..api import explain
+    from ..api import explain, explain_zero_shot
 
-    def one(text, target):
-        return explain(text, clf, target=target, contrast=args.contrast, baseline=args.baseline, n_steps=args.steps,
-                       method=args.method)
+    def one(row, target):
+        if args.labels is not None:
+            return explain_zero_shot(row.text, clf, args.labels, hypothesis_template=args.template,
+                                     multi_label=args.multi_label, target=target, baseline=args.baseline,
+                                     n_steps=args.steps)
+        return explain(row.text, clf, text_pair=row.text_pair, target=target, contrast=args.contrast,
+                       baseline=args.baseline, n_steps=args.steps, method=args.method)
     return one
 
 
 def _one(args, clf) -> int:
+    from ..api import explain_labels
     from ..render import ansi, to_html, to_markdown, to_svg
 
     text = sys.stdin.read() if args.text == "-" else args.text
-    expl = _explain_fn(args, clf)(text, args.target)
+    if args.all_labels:
+        every = explain_labels(text, clf, text_pair=args.text_pair, baseline=args.baseline, n_steps=args.steps,
+                               candidate_labels=args.labels, hypothesis_template=args.template,
+                               multi_label=args.multi_label)
+        if args.json:
+            print(json.dumps([e.to_dict() for e in every], ensure_ascii=False, indent=2))
+        else:
+            print("\n\n".join(ansi(e, colour=use_colour(args.color)) for e in every))
+        return 0
+    expl = _explain_fn(args, clf)(batch.Row(0, text, text_pair=args.text_pair), args.target)
     for path, render in ((args.html, to_html), (args.svg, to_svg), (args.markdown, to_markdown)):
         if path is not None:
             path.write_text(render(expl) + "\n", encoding="utf-8")
@@ -133,7 +168,7 @@ def _one(args, clf) -> int:
 
 
 def _many(args, clf) -> int:
-    rows = batch.read_rows(args.input, args.format, args.column)
+    rows = batch.read_rows(args.input, args.format, args.column, args.pair_column)
     output = args.output or args.input.with_name(args.input.stem + ".explained.jsonl")
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     summary = batch.run(rows, output, _options(args), _explain_fn(args, clf), retry_failed=args.retry_failed,

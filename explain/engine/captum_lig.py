@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .path import PathRunner, activation_budget, capture, chunk_rows
@@ -20,30 +21,43 @@ from .quadrature import relative_error
 
 @dataclass
 class CaptumRule:
-    """Captum's attributions in the shape of a finished engine rule."""
+    """Captum's attributions in the shape of a finished engine rule (one quantity)."""
 
-    attributions: tuple  # float64 (positions,) per call site
-    f_input: float
-    f_baseline: float
-    error: float
-    converged: bool
+    attributions: tuple  # float64 (1 quantity, 1 sequence, positions) per call site
+    f_input: np.ndarray
+    f_baseline: np.ndarray
+    errors: np.ndarray
+    tolerance: float
     steps: int
     rounds: int = 1
+
+    @property
+    def error(self) -> float:
+        return float(self.errors.max())
+
+    @property
+    def converged(self) -> bool:
+        return bool((self.errors <= self.tolerance).all())
 
     def parts(self) -> tuple:
         return self.attributions
 
 
-def integrate_with_captum(runner: PathRunner, n_steps: int, tolerance: float) -> CaptumRule:
-    """Attributions of ``runner``'s quantity along its path with Captum's LIG (n_steps
-    Gauss-Legendre nodes). The path's ends (and the target, when it is the prediction)
-    come from one forward-only pass of the engine."""
+def integrate_with_captum(runner: PathRunner, index: int, n_steps: int, tolerance: float) -> CaptumRule:
+    """Attributions of item ``index`` of ``runner`` (one sequence, one quantity) along its
+    path with Captum's LIG (n_steps Gauss-Legendre nodes). The path's ends (and the
+    target, when it is the prediction) come from one forward-only pass of the engine."""
     from captum.attr import LayerIntegratedGradients
 
-    model, sites, inputs = runner.model, runner.sites, runner.inputs
+    item = runner.items[index]
+    if len(item.inputs) != 1:
+        raise ValueError("Captum's LIG is run on one sequence at a time")
+    model, sites, inputs = runner.model, runner.sites, item.inputs[0]
+    asks = [None] * len(runner.items)
+    asks[index] = [1.0, 0.0]
     with runner.hooks():
-        ends = runner.evaluate([1.0, 0.0], grad=False, chunk=2)  # also picks the target
-    quantity = runner.quantity
+        ends = runner.evaluate(asks, grad=False, chunk=2)[index]  # also picks the target
+    quantity = item.quantity
     site_ids, _ = capture(model, sites, inputs)
     lookup: list = [None]  # the ids Captum asks the call sites to look up, (rows, tokens)
 
@@ -67,7 +81,7 @@ def integrate_with_captum(runner: PathRunner, n_steps: int, tolerance: float) ->
             logits = model(**{k: v.expand(rows, *v.shape[1:]) for k, v in inputs.items()}).logits
         finally:
             lookup[0] = None
-        return quantity(logits)
+        return quantity(logits[:, None, :])[:, 0]
 
     ids = inputs["input_ids"]
     layers = [site.layer for site in sites.sites]
@@ -78,15 +92,15 @@ def integrate_with_captum(runner: PathRunner, n_steps: int, tolerance: float) ->
                    for i, site in enumerate(sites.sites)]
         try:
             lig = LayerIntegratedGradients(forward, layers if len(layers) > 1 else layers[0])
-            attr = lig.attribute(ids, baselines=runner.reference.to(ids.device), n_steps=n_steps,
+            attr = lig.attribute(ids, baselines=item.references[0].to(ids.device), n_steps=n_steps,
                                  method="gausslegendre", internal_batch_size=min(chunk, n_steps))
         finally:
             for h in handles:
                 h.remove()
     attr = attr if isinstance(attr, (list, tuple)) else [attr]
-    parts = tuple(a.detach().float().sum(-1)[0].double().cpu() for a in attr)
-    runner.forward_rows += 2  # Captum's own passes for the layer values at the input and the baseline
-    runner.gradient_rows += n_steps
+    parts = tuple(a.detach().float().sum(-1)[0].double().cpu()[None, None, :] for a in attr)
+    item.forward_rows += 2  # Captum's own passes for the layer values at the input and the baseline
+    item.gradient_rows += n_steps
     f1, f0 = ends[1.0].f, ends[0.0].f
-    error = relative_error(float(sum(float(p.sum()) for p in parts)), f0, f1)
-    return CaptumRule(parts, f1, f0, error, error <= tolerance, n_steps)
+    errors = np.atleast_1d(relative_error(sum(float(p.sum()) for p in parts), f0[0], f1[0]))
+    return CaptumRule(parts, f1, f0, errors, tolerance, n_steps)

@@ -16,11 +16,14 @@ OUTPUTS = get_args(OutputKind)
 
 
 def head_kind(config) -> HeadKind:
-    """softmax for single-label, sigmoid for multi-label, regression for one output."""
-    if getattr(config, "problem_type", None) == "multi_label_classification":
-        return SIGMOID
-    if getattr(config, "problem_type", None) == "regression" or int(config.num_labels) == 1:
+    """As transformers' text-classification pipeline scores it: regression only when the
+    config says so; sigmoid for multi-label heads and for one output without a
+    problem_type (cross-encoders, rerankers); softmax otherwise."""
+    problem = getattr(config, "problem_type", None)
+    if problem == "regression":
         return REGRESSION
+    if problem == "multi_label_classification" or int(config.num_labels) == 1:
+        return SIGMOID
     return SOFTMAX
 
 
@@ -87,6 +90,10 @@ class Quantity:
             out = out - values[:, self.contrast]
         return out
 
+    def values(self, logits: torch.Tensor) -> torch.Tensor:
+        """(groups, 1 sequence, labels) -> (groups,)."""
+        return self(logits[:, 0, :])
+
     def describe(self, labels: Sequence[str]) -> str:
         name = labels[self.target]
         if self.head == REGRESSION:
@@ -116,3 +123,49 @@ def make_quantity(head: str, labels: Sequence[str], target_index: int,
         raise InvalidInput("A regression model has one output; there is nothing to contrast with.",
                            "Leave the contrast label empty.")
     return Quantity(head, target_index, contrast_index, "logit" if output == "auto" else output)
+
+
+@dataclass(frozen=True)
+class ZeroShotQuantity:
+    """What a zero-shot explanation adds up to, from the logits of the candidates' pairs
+    (text, hypothesis) at one point: single-label, a candidate's log-softmax over every
+    candidate's entailment logit (the displayed score's log); multi-label, its own
+    entailment-vs-contradiction log-odds."""
+
+    target: int  # candidate index
+    entailment: int  # the NLI model's label indices
+    contradiction: int
+    multi_label: bool
+    candidates: int
+    contrast: Optional[int] = None
+
+    def values(self, logits: torch.Tensor) -> torch.Tensor:
+        """(groups, candidates, model labels) -> (groups,)."""
+        logits = logits.float()
+        if self.multi_label or self.candidates == 1:
+            return logits[:, self.target, self.entailment] - logits[:, self.target, self.contradiction]
+        return torch.log_softmax(logits[:, :, self.entailment], dim=1)[:, self.target]
+
+    def describe(self, labels: Sequence[str]) -> str:
+        name = labels[self.target]
+        if self.multi_label or self.candidates == 1:
+            return f"the entailment-vs-contradiction log-odds of '{name}' (its hypothesis paired with the text)"
+        return (f"the log of the score of '{name}': its entailment logit's log-softmax over the "
+                f"{self.candidates} candidates' hypotheses")
+
+
+def zero_shot_scores(logits: torch.Tensor, entailment: int, contradiction: int, multi_label: bool) -> torch.Tensor:
+    """The zero-shot pipeline's scores from the candidates' logits (candidates, model labels)."""
+    logits = logits.float()
+    if multi_label or logits.shape[0] == 1:
+        pair = logits[:, [contradiction, entailment]]
+        return torch.softmax(pair, dim=-1)[:, 1]
+    return torch.softmax(logits[:, entailment], dim=0)
+
+
+def nli_labels(labels: Sequence[str]) -> tuple:
+    """(entailment, contradiction) label indices as the zero-shot pipeline picks them: the
+    first label starting with "entail" (else the last), contradiction the first label
+    unless entailment is, then the last."""
+    entail = next((i for i, name in enumerate(labels) if name.lower().startswith("entail")), len(labels) - 1)
+    return entail, (len(labels) - 1 if entail == 0 else 0)

@@ -6,7 +6,9 @@ the word-embedding call sites is replaced, by ``baseline + alpha * (input - base
 through forward hooks: layer integrated gradients. ``PathRunner`` evaluates many alphas
 in one batched forward (+ backward) pass, chunked to bound memory; the input's own
 layer values are read in the pass itself and the baseline's are computed once, so no
-extra probe passes are spent. Gradients are taken with ``torch.autograd`` directly
+extra probe passes are spent. Many paths (``Item``: a text, a pair, a zero-shot query's
+candidate pairs, the windows of a long text, many texts) share each pass. Gradients are
+taken with ``torch.autograd`` directly
 (Captum's ``IntegratedGradients`` computes the same numbers for a fixed rule - the
 tests check that against ``LayerIntegratedGradients`` - but needs one call per node
 count and adds overhead per call).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -35,33 +38,60 @@ DEFAULT_MAX_STEPS = 256
 ACTIVATION_BUDGET = 768 * 2**20  # bytes of activations per chunk of gradient rows
 
 
+@dataclass
+class Item:
+    """One path: one or more sequences (a text, a text pair, the candidate pairs of a
+    zero-shot query) whose attributed positions move together from the baseline, and the
+    quantities explained along it.
+
+    ``quantity`` maps logits (groups, sequences, labels) - the item's sequences at some
+    alphas - to (groups, quantities). When it is None, ``choose(logits at alpha = 1)``
+    supplies it from the first pass (the prediction picks the target)."""
+
+    inputs: list  # per sequence: tokenizer outputs (batch 1) on the model's device
+    references: list  # per sequence: baseline ids (1, n) - attributed positions replaced
+    quantity: Optional[Callable] = None
+    choose: Optional[Callable] = None
+    logits_at_input: Optional[torch.Tensor] = None  # (sequences, labels) at alpha = 1
+    forward_rows: int = 0  # forward-only rows (per sequence) spent on this item
+    gradient_rows: int = 0
+
+    @classmethod
+    def single(cls, inputs: dict, reference: torch.Tensor, quantity=None, choose=None) -> Item:
+        """One sequence; ``quantity``/``choose`` as for a batch of logits (rows, labels) -> (rows,)."""
+        return cls([inputs], [reference], None if quantity is None else _one(quantity),
+                   None if choose is None else (lambda logits: _one(choose(logits[0]))))
+
+
+def _one(quantity: Callable) -> Callable:
+    """A per-row quantity (rows, labels) -> (rows,) as an item quantity over one sequence."""
+    return lambda logits: quantity(logits[:, 0, :])[:, None]
+
+
 class PathRunner:
-    """One text (batch 1) on one model: F and gradient contributions at any alphas.
+    """Items on one model: F and gradient contributions at any alphas, many items and
+    alphas per batched pass. Sequences of equal length share a model call; a chunk of
+    calls shares one backward pass per explained quantity."""
 
-    ``quantity`` maps logits to the explained scalar per row; when it is None,
-    ``choose(logits_at_input)`` supplies it from the first pass's alpha = 1 row (the
-    prediction), so a target can be picked before the backward pass."""
-
-    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, inputs: dict, reference: torch.Tensor,
-                 *, quantity: Optional[Callable] = None, choose: Optional[Callable] = None) -> None:
+    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, items: list) -> None:
         self.model = model
         self.sites = sites
-        self.inputs = inputs
-        self.reference = reference  # baseline input ids (batch 1): specials kept, the rest replaced
-        self.quantity = quantity
-        self.choose = choose
-        self.logits_at_input: Optional[torch.Tensor] = None
-        self.positions = max(int(inputs["input_ids"].shape[1]) + 1, 1)
-        n = len(sites.sites)
-        self._base: list = [None] * n  # baseline layer values per site (1, positions, hidden)
-        self._diff: list = [None] * n  # input - baseline per site
-        self._ids: list = [None] * n
-        self._alphas: Optional[torch.Tensor] = None
+        self.items = items
+        self.seqs = [(i, s) for i, item in enumerate(items) for s in range(len(item.inputs))]
+        self._seq_of = {key: g for g, key in enumerate(self.seqs)}
+        n_sites = len(sites.sites)
+        self._base: list = [dict() for _ in range(n_sites)]  # site -> seq -> baseline values (1, positions, hidden)
+        self._diff: list = [dict() for _ in range(n_sites)]  # input - baseline
+        self._ids: list = [dict() for _ in range(n_sites)]
+        self._rows: Optional[list] = None  # (seq, alpha) of each row of the current model call
         self._grad = False
-        self._leaves: list = [None] * n
+        self._leaves: list = [None] * n_sites
         self._busy = False
-        self.forward_rows = 0
-        self.gradient_rows = 0
+        self.positions = max(int(self.inputs(g)["input_ids"].shape[1]) for g in range(len(self.seqs))) + 1
+
+    def inputs(self, g: int) -> dict:
+        i, s = self.seqs[g]
+        return self.items[i].inputs[s]
 
     @contextlib.contextmanager
     def hooks(self):
@@ -80,37 +110,45 @@ class PathRunner:
         seq_first = self.sites.sites[i].seq_first
 
         def hook(module, args, kwargs):
-            if self._busy or self._base[i] is not None:
+            if self._busy or self._rows is None:
                 return None
-            self._ids[i] = call_ids(args, kwargs, seq_first)[:1].detach()
+            ids = call_ids(args, kwargs, seq_first)
+            for r, (g, _) in enumerate(self._rows):
+                if g not in self._base[i] and g not in self._ids[i]:
+                    self._ids[i][g] = ids[r:r + 1].detach()
             return None
         return hook
 
     def _hook(self, i: int):
         def hook(module, args, output):
-            if self._busy or self._alphas is None:
+            if self._busy or self._rows is None:
                 return None
-            x = output[:1].detach()
-            if self._base[i] is None:
-                self._base[i] = self._baseline(i).to(x.dtype)
-                self._diff[i] = x - self._base[i]
-            base, diff = self._base[i], self._diff[i]
-            a = self._alphas.to(x.dtype).view(-1, 1, 1)
+            rows = self._rows
+            for r, (g, _) in enumerate(rows):
+                if g not in self._base[i]:
+                    x = output[r:r + 1].detach()
+                    self._base[i][g] = self._baseline(i, g).to(x.dtype)
+                    self._diff[i][g] = x - self._base[i][g]
+            base = torch.cat([self._base[i][g] for g, _ in rows])
+            diff = torch.cat([self._diff[i][g] for g, _ in rows])
+            a = torch.tensor([alpha for _, alpha in rows], dtype=base.dtype, device=base.device).view(-1, 1, 1)
             v = base + a * diff
             # The ends are exact: alpha = 1 is the model's own layer output (the prediction).
-            v = torch.where(a == 1, x.expand_as(v), torch.where(a == 0, base.expand_as(v), v))
+            x = output.detach()
+            v = torch.where(a == 1, x, torch.where(a == 0, base, v))
             if self._grad:
                 v = v.detach().requires_grad_(True)
                 self._leaves[i] = v
             return v.to(output.dtype)
         return hook
 
-    def _baseline(self, i: int) -> torch.Tensor:
+    def _baseline(self, i: int, g: int) -> torch.Tensor:
         site = self.sites.sites[i]
-        sid = self._ids[i]
+        sid = self._ids[i].pop(g, None)
         if sid is None:
             raise RuntimeError(f"the ids reaching {site.path} were not seen")
-        b = site.overlay(sid, self.reference)
+        item, s = self.seqs[g]
+        b = site.overlay(sid, self.items[item].references[s])
         self._busy = True
         try:
             with torch.no_grad():
@@ -118,87 +156,165 @@ class PathRunner:
         finally:
             self._busy = False
 
-    def evaluate(self, alphas: Sequence[float], *, grad: bool, chunk: int) -> dict:
-        """{alpha: Sample}; samples carry F and (if ``grad``) the per-position gradient
-        contributions (gradient x (input - baseline), summed over the hidden size)."""
-        order = sorted(set(float(a) for a in alphas), reverse=True)  # alpha = 1 first: it may pick the target
-        out: dict = {}
-        for i in range(0, len(order), chunk):
-            if i:
+    # -- evaluation ----------------------------------------------------------------------
+
+    def evaluate(self, asks: list, *, grad: bool, chunk: int) -> list:
+        """Samples at the asked points: ``asks[i]`` is a list of alphas for item i (or None);
+        returns, per item, {alpha: Sample} (None where nothing was asked). A sample's f has
+        one value per quantity; its parts, per call site, are the gradient contributions
+        (gradient x (input - baseline), summed over the hidden size) shaped
+        (quantities, sequences, positions)."""
+        groups = sorted({(i, float(a)) for i, alphas in enumerate(asks) if alphas for a in alphas},
+                        key=lambda ia: (-ia[1], ia[0]))  # alpha = 1 first: it may pick the target
+        out: list = [None if not alphas else {} for alphas in asks]
+        start = 0
+        first = True
+        while start < len(groups):
+            part, rows = [], 0
+            while start < len(groups) and (not part or rows + len(self.items[groups[start][0]].inputs) <= chunk):
+                part.append(groups[start])
+                rows += len(self.items[groups[start][0]].inputs)
+                start += 1
+            if not first:
                 check_deadline()  # long rounds are chunked: a request past its deadline stops here too
-            part = order[i:i + chunk]
-            f, contributions = self._rows(part, grad)
-            for r, a in enumerate(part):
-                parts = tuple(c[r] for c in contributions) if grad else ()
-                out[a] = quadrature.Sample(float(f[r]), parts)
-        if grad:
-            self.gradient_rows += len(order)
-        else:
-            self.forward_rows += len(order)
+            first = False
+            for (i, alpha), sample in zip(part, self._chunk(part, grad)):
+                out[i][alpha] = sample
+        for i, alphas in enumerate(asks):
+            if alphas:
+                n = len(set(float(a) for a in alphas)) * len(self.items[i].inputs)
+                if grad:
+                    self.items[i].gradient_rows += n
+                else:
+                    self.items[i].forward_rows += n
         return out
 
-    def logits(self, alphas: Sequence[float]) -> torch.Tensor:
-        """Forward-only: the model's logits (rows, labels) at ``alphas`` (one batch), e.g.
-        a long text's windows at the input and at the baseline, before a target is chosen."""
-        alphas = [float(a) for a in alphas]
-        ids = self.inputs["input_ids"]
-        self._alphas = torch.tensor(alphas, dtype=torch.float32, device=ids.device)
-        self._grad = False
-        try:
-            with torch.no_grad():
-                rows = len(alphas)
-                out = self.model(**{k: v.expand(rows, *v.shape[1:]) for k, v in self.inputs.items()}).logits
-        finally:
-            self._alphas = None
-        out = out.detach().float()
-        if 1.0 in alphas and self.logits_at_input is None:
-            self.logits_at_input = out[alphas.index(1.0)]
-        self.forward_rows += len(alphas)
+    def logits(self, asks: list) -> list:
+        """Forward only: per item, {alpha: logits (sequences, labels)} at the asked alphas."""
+        groups = [(i, float(a)) for i, alphas in enumerate(asks) if alphas for a in alphas]
+        calls = self._calls(groups)
+        out: list = [None if not alphas else {} for alphas in asks]
+        with torch.no_grad():
+            got = self._run(calls, grad=False)
+        for (i, alpha), logits in self._by_group(groups, calls, got).items():
+            out[i][alpha] = logits.detach().float()
+            self.items[i].forward_rows += len(self.items[i].inputs)
+            if alpha == 1.0 and self.items[i].logits_at_input is None:
+                self.items[i].logits_at_input = logits.detach().float()
         return out
 
-    def _rows(self, alphas: list, grad: bool) -> tuple:
-        ids = self.inputs["input_ids"]
-        rows = len(alphas)
-        self._alphas = torch.tensor(alphas, dtype=torch.float32, device=ids.device)
-        self._grad = grad
-        try:
-            with torch.enable_grad() if grad else torch.no_grad():
-                logits = self.model(**{k: v.expand(rows, *v.shape[1:]) for k, v in self.inputs.items()}).logits
-                if 1.0 in alphas and self.logits_at_input is None:
-                    self.logits_at_input = logits[alphas.index(1.0)].detach().float()
-                if self.quantity is None:
-                    if self.logits_at_input is None:
+    def _calls(self, groups: list) -> list:
+        """Rows (seq, alpha) of the groups, split into model calls of equal sequence length."""
+        by_length: dict = {}
+        for i, alpha in groups:
+            for s in range(len(self.items[i].inputs)):
+                g = self._seq_of[(i, s)]
+                by_length.setdefault(int(self.inputs(g)["input_ids"].shape[1]), []).append((g, alpha))
+        return list(by_length.values())
+
+    def _run(self, calls: list, grad: bool) -> list:
+        """One model call per row list; returns per call (logits, leaves per site)."""
+        results = []
+        for rows in calls:
+            self._rows, self._grad = rows, grad
+            try:
+                batch = {k: torch.cat([self.inputs(g)[k] for g, _ in rows]) for k in self.inputs(rows[0][0])}
+                logits = self.model(**batch).logits
+                results.append((logits, list(self._leaves)))
+            finally:
+                self._rows = None
+                self._leaves = [None] * len(self._leaves)
+        return results
+
+    def _by_group(self, groups: list, calls: list, got: list) -> dict:
+        """{(item, alpha): logits (sequences, labels)} from the calls' rows."""
+        where = {}
+        for c, rows in enumerate(calls):
+            for r, (g, alpha) in enumerate(rows):
+                where[(g, alpha)] = (c, r)
+        out = {}
+        for i, alpha in groups:
+            picks = [where[(self._seq_of[(i, s)], alpha)] for s in range(len(self.items[i].inputs))]
+            out[(i, alpha)] = torch.stack([got[c][0][r] for c, r in picks])
+        return out
+
+    def _chunk(self, groups: list, grad: bool) -> list:
+        calls = self._calls(groups)
+        with torch.enable_grad() if grad else torch.no_grad():
+            got = self._run(calls, grad)
+            logits = self._by_group(groups, calls, got)
+            values = {}
+            for i in sorted({i for i, _ in groups}):
+                item = self.items[i]
+                mine = [(i, a) for ii, a in groups if ii == i]
+                if (i, 1.0) in logits and item.logits_at_input is None:
+                    item.logits_at_input = logits[(i, 1.0)].detach().float()
+                if item.quantity is None:
+                    if item.logits_at_input is None:
                         raise RuntimeError("the first pass must include alpha = 1 to pick the target")
-                    self.quantity = self.choose(self.logits_at_input)
-                q = self.quantity(logits)
-                f = q.detach().double().cpu()
-                if not grad:
-                    return f, ()
-                grads = torch.autograd.grad(q.sum(), list(self._leaves), allow_unused=True)
+                    item.quantity = item.choose(item.logits_at_input)
+                q = item.quantity(torch.stack([logits[key] for key in mine]))  # (groups, quantities)
+                values.update(zip(mine, q))
+        f = {key: v.detach().double().cpu().numpy() for key, v in values.items()}
+        if not grad:
+            return [quadrature.Sample(f[key], ()) for key in groups]
+        return self._contributions(groups, calls, got, values, f)
+
+    def _contributions(self, groups: list, calls: list, got: list, values: dict, f: dict) -> list:
+        """Per group, the gradient contributions of each quantity (one backward each)."""
+        n_q = max(int(v.shape[0]) for v in values.values())
+        leaves = [leaf for _, call_leaves in got for leaf in call_leaves]
+        per: list = []  # per quantity: gradients of every leaf
+        for k in range(n_q):
+            total = sum(v[k] for v in values.values() if v.shape[0] > k)
+            per.append(torch.autograd.grad(total, leaves, allow_unused=True, retain_graph=k < n_q - 1))
+        n_sites = len(self.sites.sites)
+        # (call, row) -> per site, per quantity: contribution per position (float64, CPU)
+        rows_out: dict = {}
+        for c, rows in enumerate(calls):
+            diffs = [torch.cat([self._diff[s][g] for g, _ in rows]) for s in range(n_sites)]
+            for s in range(n_sites):
+                grads = [per[k][c * n_sites + s] for k in range(n_q)]
                 # Reduced in float32 on the device, accumulated in float64 on the CPU.
-                return f, [torch.zeros(rows, d.shape[1], dtype=torch.float64) if g is None
-                           else (g.float() * d.float()).sum(-1).double().cpu() for g, d in zip(grads, self._diff)]
-        finally:
-            self._alphas = None
-            self._leaves = [None] * len(self._leaves)
+                contrib = torch.stack([torch.zeros(diffs[s].shape[:2], device=diffs[s].device) if gk is None
+                                       else (gk.float() * diffs[s].float()).sum(-1) for gk in grads]).double().cpu()
+                for r, key in enumerate(rows):
+                    rows_out.setdefault(key, [None] * n_sites)[s] = contrib[:, r]  # (quantities, positions)
+        samples = []
+        for i, alpha in groups:
+            item = self.items[i]
+            k_i = int(values[(i, alpha)].shape[0])
+            parts = []
+            for s in range(n_sites):
+                seqs = [rows_out[(self._seq_of[(i, j)], alpha)][s][:k_i] for j in range(len(item.inputs))]
+                width = max(t.shape[1] for t in seqs)
+                part = torch.zeros(k_i, len(seqs), width, dtype=torch.float64)
+                for j, t in enumerate(seqs):
+                    part[:, j, :t.shape[1]] = t
+                parts.append(part)
+            samples.append(quadrature.Sample(f[(i, alpha)], tuple(parts)))
+        return samples
 
 
-def integrate(runner: PathRunner, *, config, tolerance: float = DEFAULT_TOLERANCE,
-              max_steps: int = DEFAULT_MAX_STEPS, n_steps: Optional[int] = None) -> quadrature.Quadrature:
-    """Attributions along the path of ``runner`` (inside ``runner.hooks()``).
+def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_steps: int = DEFAULT_MAX_STEPS,
+              n_steps: Optional[int] = None) -> list:
+    """Attributions along the path of every item of ``runner`` (inside ``runner.hooks()``),
+    all items in lockstep: one batched pass per round for all of them.
 
     ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
-    (plus a forward-only pass for F at both ends). Otherwise adaptive to ``tolerance`` with
-    at most ``max_steps`` gradient rows (at least the first round's)."""
-    budget = activation_budget(runner.inputs["input_ids"].device)
+    (plus a forward-only pass for F at both ends). Otherwise adaptive to each item's
+    tolerance with at most ``max_steps`` gradient rows (at least the first round's)."""
+    budget = activation_budget(runner.inputs(0)["input_ids"].device)
     grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
+    everyone = list(range(len(runner.items)))
     if n_steps is not None:
-        ends = runner.evaluate([1.0, 0.0], grad=False,
+        ends = runner.evaluate([[1.0, 0.0] for _ in everyone], grad=False,
                                chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
-        return quadrature.fixed(lambda a: runner.evaluate(a, grad=True, chunk=grad_chunk),
-                                {k: s.f for k, s in ends.items()}, n_steps, tolerance)
-    return quadrature.adaptive(lambda a: runner.evaluate(a, grad=True, chunk=grad_chunk), tolerance=tolerance,
-                               max_steps=max_steps, between_rounds=check_deadline)
+        plans = [quadrature.fixed_plan(n_steps, tolerances[i], {a: s.f for a, s in ends[i].items()}) for i in everyone]
+    else:
+        plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps) for i in everyone]
+    return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
+                            between_rounds=check_deadline)
 
 
 class PathModel:

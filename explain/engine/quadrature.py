@@ -15,13 +15,18 @@ rule, so the same weights apply to every token), and the intervals with the larg
 errors get their midpoints, all in one batch per round. Trained classifiers often
 switch sharply somewhere along the path; this puts the points there. The reported error
 is that of the final rule, exactly as defined above; every evaluated point is counted.
+
+F may be a vector: several quantities explained along one path (every label of a
+classifier, every candidate of a zero-shot query) share each evaluated point; the rule
+refines where any of them needs it, and each gets its own error. The rules are written
+as plans (generators that ask for points and receive samples), so that ``drive`` can run
+the plans of many texts in lockstep, one batched pass per round for all of them.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -61,14 +66,18 @@ def lobatto(n: int) -> tuple:
 
 @dataclass
 class Sample:
-    """One evaluated path point: F and the per-site, per-position gradient contributions."""
+    """One evaluated path point: F (one value per explained quantity) and the per-site
+    gradient contributions, each shaped (quantities, ...) - or without that first axis
+    when there is one quantity."""
 
-    f: float
-    parts: tuple  # float64 tensors (positions,), one per embedding call site
-    g: float = field(init=False)
+    f: np.ndarray
+    parts: tuple  # float64 tensors, one per embedding call site
+    g: np.ndarray = field(init=False)  # dF/dalpha per quantity: the contributions' sums
 
     def __post_init__(self) -> None:
-        self.g = float(sum(float(p.sum()) for p in self.parts))
+        self.f = np.atleast_1d(np.asarray(self.f, dtype=np.float64))
+        k = self.f.shape[0]
+        self.g = np.array([sum(float(p.reshape(k, -1)[i].sum()) for p in self.parts) for i in range(k)])
 
 
 @dataclass
@@ -77,15 +86,24 @@ class Quadrature:
 
     store: dict  # alpha -> Sample, every gradient row evaluated (used or not)
     weights: dict  # alpha -> weight of the final rule
-    f_input: float
-    f_baseline: float
-    error: float  # relative completeness error of the final rule
-    converged: bool
+    f_input: np.ndarray  # F(1) per quantity
+    f_baseline: np.ndarray  # F(0) per quantity
+    errors: np.ndarray  # relative completeness error of the final rule, per quantity
+    tolerance: float
     rounds: int
     steps: int  # gradient rows evaluated
 
+    @property
+    def error(self) -> float:
+        """The largest relative completeness error over the quantities."""
+        return float(self.errors.max())
+
+    @property
+    def converged(self) -> bool:
+        return bool((self.errors <= self.tolerance).all())
+
     def parts(self) -> tuple:
-        """Per-site attributions (positions,): sum of weight x gradient contributions."""
+        """Per-site attributions: the sum of weight x gradient contributions."""
         n_sites = len(next(iter(self.store.values())).parts)
         out = []
         for s in range(n_sites):
@@ -97,8 +115,11 @@ class Quadrature:
         return tuple(out)
 
 
-def relative_error(total: float, f0: float, f1: float) -> float:
-    return abs(total - (f1 - f0)) / max(abs(f1 - f0), SCALE_FLOOR)
+def relative_error(total, f0, f1):
+    """|total - (F(1) - F(0))| / |F(1) - F(0)| (elementwise for arrays)."""
+    scale = np.maximum(np.abs(np.asarray(f1) - np.asarray(f0)), SCALE_FLOOR)
+    out = np.abs(np.asarray(total) - (np.asarray(f1) - np.asarray(f0))) / scale
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def spline_weights(x: Sequence[float]) -> np.ndarray:
@@ -126,45 +147,49 @@ def spline_weights(x: Sequence[float]) -> np.ndarray:
     return w
 
 
-def adaptive(evaluate: Callable[[Sequence[float]], dict], *, tolerance: float, max_steps: int,
-             first_points: int = FIRST_POINTS, between_rounds: Optional[Callable[[], None]] = None) -> Quadrature:
-    """Integrate to ``tolerance`` with at most ``max_steps`` gradient rows (round 1 is
-    always evaluated in full). ``evaluate(alphas)`` returns {alpha: Sample} for new points;
-    ``between_rounds()`` runs before each refinement round (deadline checks).
+# A plan asks for points (a list of alphas), receives {alpha: Sample} for them, and
+# finally returns its Quadrature.
+Plan = Generator[list, dict, Quadrature]
+
+
+def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST_POINTS) -> Plan:
+    """Integrate to ``tolerance`` (for every quantity) with at most ``max_steps`` gradient
+    rows (round 1 is always evaluated in full).
 
     Round 1: the Gauss-Lobatto rule on [0, 1]. Then: the cubic-spline rule through every
     point evaluated so far; each interval between neighbouring points has an exact error
-    (its integral vs F(b) - F(a)); the worst intervals get their midpoints, in one batch
-    per round, until the total error is within the tolerance or the cap is reached."""
+    (its integral vs F(b) - F(a)); the worst intervals (relative to each quantity's scale,
+    the worst quantity deciding) get their midpoints, in one batch per round, until every
+    error is within the tolerance or the cap is reached."""
     store: dict = {}
     nodes, w = lobatto(max(2, first_points))
-    store.update(evaluate(list(nodes)))
+    store.update((yield list(nodes)))
     rounds = 1
     f0, f1 = store[0.0].f, store[1.0].f
-    scale = max(abs(f1 - f0), SCALE_FLOOR)
+    scale = np.maximum(np.abs(f1 - f0), SCALE_FLOOR)
     weights = dict(zip(nodes, w))
-    error = relative_error(sum(wi * store[x].g for x, wi in weights.items()), f0, f1)
+    errors = relative_error(sum(wi * store[x].g for x, wi in weights.items()), f0, f1)
     # When F(1) - F(0) is tiny, the tolerance can be below float32 rounding: stop there
     # (the error is still reported as it is, and the bound as not met).
-    noise = NOISE * max(1.0, abs(f0), abs(f1)) / scale
-    while error > max(tolerance, noise) and math.isfinite(error):
+    noise = NOISE * np.maximum(1.0, np.maximum(np.abs(f0), np.abs(f1))) / scale
+    limit = np.maximum(tolerance, noise)
+    while (errors > limit).any() and np.isfinite(errors).all():
         xs = sorted(store)
         rule = spline_weights(xs)
-        g = np.array([store[x].g for x in xs])
+        g = np.array([store[x].g for x in xs])  # (points, quantities)
         f = np.array([store[x].f for x in xs])
-        local = rule @ g - np.diff(f)  # exact signed error of each interval
+        local = (rule @ g - np.diff(f, axis=0)) / scale  # exact signed error of each interval, relative
         weights = dict(zip(xs, rule.sum(0).tolist()))
-        error = relative_error(float(rule.sum(0) @ g), f0, f1)
-        if error <= max(tolerance, noise) or not math.isfinite(error):
+        errors = relative_error(rule.sum(0) @ g, f0, f1)
+        if not (errors > limit).any() or not np.isfinite(errors).all():
             break
-        new = _midpoints(xs, local, tolerance * scale, max_steps - len(store))
+        worst = np.abs(local[:, np.argmax(errors / limit)])  # the quantity furthest from its bound
+        new = _midpoints(xs, worst, tolerance, max_steps - len(store))
         if not new:
             break
-        if between_rounds is not None:
-            between_rounds()
-        store.update(evaluate(new))
+        store.update((yield new))
         rounds += 1
-    return Quadrature(store, weights, f1, f0, error, error <= tolerance, rounds, len(store))
+    return Quadrature(store, weights, f1, f0, errors, tolerance, rounds, len(store))
 
 
 def _midpoints(xs: list, local: np.ndarray, allowed: float, budget: int) -> list:
@@ -183,13 +208,48 @@ def _midpoints(xs: list, local: np.ndarray, allowed: float, budget: int) -> list
     return out
 
 
-def fixed(evaluate: Callable[[Sequence[float]], dict], ends: dict, n_steps: int, tolerance: float) -> Quadrature:
-    """One n-point Gauss-Legendre rule on [0, 1], as Captum computes it; ``ends`` holds
-    the samples at 0 and 1 (forward only: F values, no gradient)."""
+def fixed_plan(n_steps: int, tolerance: float, ends: dict) -> Plan:
+    """One n-point Gauss-Legendre rule on [0, 1], as Captum computes it; ``ends`` holds F
+    at 0 and 1 (forward only: no gradient)."""
     nodes, w = gauss_legendre(n_steps)
-    store = evaluate(list(nodes))
-    f0, f1 = ends[0.0], ends[1.0]
+    store = yield list(nodes)
+    f0, f1 = np.atleast_1d(ends[0.0]), np.atleast_1d(ends[1.0])
     total = sum(wi * store[x].g for x, wi in zip(nodes, w))
-    error = relative_error(total, f0, f1)
-    weights = {x: wi for x, wi in zip(nodes, w)}
-    return Quadrature(store, weights, f1, f0, error, error <= tolerance, 1, len(store))
+    errors = relative_error(total, f0, f1)
+    return Quadrature(store, dict(zip(nodes, w)), f1, f0, np.atleast_1d(errors), tolerance, 1, len(store))
+
+
+def drive(plans: list, evaluate: Callable[[list], list],
+          between_rounds: Optional[Callable[[], None]] = None) -> list:
+    """Run plans in lockstep: each round, every unfinished plan's points go to one call
+    ``evaluate([alphas of plan 0, alphas of plan 1, ...])`` (None for finished plans)
+    which returns their samples in the same order. ``between_rounds()`` runs before
+    every round after the first (deadline checks). Returns the Quadratures."""
+    asks = [next(p) for p in plans]
+    done: list = [None] * len(plans)
+    first = True
+    while any(a is not None for a in asks):
+        if not first and between_rounds is not None:
+            between_rounds()
+        first = False
+        got = evaluate(asks)
+        for i, plan in enumerate(plans):
+            if asks[i] is None:
+                continue
+            try:
+                asks[i] = plan.send(got[i])
+            except StopIteration as stop:
+                done[i], asks[i] = stop.value, None
+    return done
+
+
+def adaptive(evaluate: Callable[[Sequence[float]], dict], *, tolerance: float, max_steps: int,
+             first_points: int = FIRST_POINTS, between_rounds: Optional[Callable[[], None]] = None) -> Quadrature:
+    """``adaptive_plan`` for one path: ``evaluate(alphas)`` returns {alpha: Sample}."""
+    plan = adaptive_plan(tolerance=tolerance, max_steps=max_steps, first_points=first_points)
+    return drive([plan], lambda asks: [evaluate(asks[0])], between_rounds)[0]
+
+
+def fixed(evaluate: Callable[[Sequence[float]], dict], ends: dict, n_steps: int, tolerance: float) -> Quadrature:
+    """``fixed_plan`` for one path."""
+    return drive([fixed_plan(n_steps, tolerance, ends)], lambda asks: [evaluate(asks[0])])[0]

@@ -14,10 +14,11 @@ from ..result import BaselineKind
 BASELINE_KINDS = get_args(BaselineKind)  # ("auto", "mask", "pad", "unk"); any single token works too
 
 
-def reference_ids(input_ids: torch.Tensor, special: torch.Tensor, reference_id: int) -> torch.Tensor:
-    """Baseline ids: every non-special token replaced by the reference token."""
+def reference_ids(input_ids: torch.Tensor, keep: torch.Tensor, reference_id: int) -> torch.Tensor:
+    """Baseline ids: every token not in ``keep`` (special tokens; a zero-shot hypothesis)
+    replaced by the reference token."""
     out = input_ids.clone()
-    out[~special] = reference_id
+    out[~keep] = reference_id
     return out
 
 

@@ -1,34 +1,55 @@
-"""One text on one loaded classifier -> one Explanation: the engine's entry point.
+"""Texts on one loaded classifier -> Explanations: the engine's entry points.
+
+* ``explain_loaded``: one text, or a text pair (``tokenizer(text, text_pair)``, both
+  segments attributed, special and separator tokens kept in the baseline);
+* ``explain_labels_loaded``: the same path for several labels at once (every label, or
+  the top k): each point of the path is evaluated once and backpropagated once per label;
+* ``explain_zero_shot_loaded``: a zero-shot query (the text paired with one hypothesis per
+  candidate label, scored as transformers' zero-shot pipeline does); every candidate's
+  pair moves along the same path, the hypotheses stay as they are.
 
 A text that fits the model is one window, and the first integration pass also makes
-the prediction (its alpha = 1 row is the plain forward pass). A longer text is cut into
-overlapping windows (``windows``); each window stands for the stretch of text up to the
-middles of its overlaps, and weighs in by that stretch's share of the text. The
-prediction is the weighted mean of the windows' logits, and the explained quantity the
-weighted mean over the windows of the target's logit (or log-odds, probability,
-contrast). Its integrated gradients along the joint path (every window's tokens moving
-together) are the windows' own attributions times their weights; a token in an overlap
-gets its contributions from every window that contains it. So the word scores add up to
-the change in that mean, and the completeness error is reported for it: one stated
-quantity, no per-window scales. (Measured against whole-text explanations, this weighting
-came closer to them than the plain mean or the old per-window stitching:
-``python -m benchmarks.long_texts``.)"""
+the prediction (its alpha = 1 row is the plain forward pass). A longer text (for a pair:
+its longer segment) is cut into overlapping windows (``windows``); each window stands
+for the stretch of text up to the middles of its overlaps, and weighs in by that
+stretch's share of the text. The prediction is the weighted mean of the windows' logits,
+and the explained quantity the weighted mean over the windows of the target's logit (or
+log-odds, probability, contrast). Its integrated gradients along the joint path (every
+window's tokens moving together) are the windows' own attributions times their weights;
+a token in an overlap gets its contributions from every window that contains it. So the
+word scores add up to the change in that mean, and the completeness error is reported
+for it: one stated quantity, no per-window scales. (Measured against whole-text
+explanations, this weighting came closer to them than the plain mean or the old
+per-window stitching: ``python -m benchmarks.long_texts``.) The windows of a text share
+their passes: one batched pass per integration round for all of them."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union, get_args
 
 import torch
 
 from ..errors import InvalidInput
-from ..result import Explanation, MethodKind, TokenScore, Window
+from ..result import Explanation, MethodKind, TokenScore, Window, ZeroShot
 from . import windows as windowing
 from .classifier import Classifier
 from .clock import check_deadline
-from .heads import OUTPUTS, REGRESSION, Quantity, make_quantity, probabilities, resolve_label
-from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, PathRunner, integrate
+from .heads import (
+    OUTPUTS,
+    REGRESSION,
+    SIGMOID,
+    SOFTMAX,
+    ZeroShotQuantity,
+    make_quantity,
+    nli_labels,
+    probabilities,
+    resolve_label,
+    zero_shot_scores,
+)
+from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, Item, PathRunner, integrate
 from .quadrature import SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
 from .words import word_scores
@@ -36,6 +57,7 @@ from .words import word_scores
 MAX_CHARS = 100_000  # a library-wide sanity bound; servers set their own, lower one
 METHODS = get_args(MethodKind)
 CAPTUM_DEFAULT_STEPS = 50  # Captum's own default
+DEFAULT_TEMPLATE = "This example is {}."
 
 
 @dataclass(frozen=True)
@@ -96,133 +118,288 @@ def _whole(value, name: str, fix: str) -> int:
     return int(value)
 
 
-def check_text(text, max_chars: int = MAX_CHARS) -> None:
+def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
     if not isinstance(text, str):
-        raise InvalidInput(f"The text must be a string, not {type(text).__name__}.", "Pass the text to explain.")
+        raise InvalidInput(f"The {what} must be a string, not {type(text).__name__}.", f"Pass the {what} to explain.")
     if not text.strip():
-        raise InvalidInput("The text is empty.", "Type or paste a sentence to explain.")
+        raise InvalidInput(f"The {what} is empty.", "Type or paste a sentence to explain.")
     if len(text) > max_chars:
-        raise InvalidInput(f"The text has {len(text):,} characters; this server explains at most {max_chars:,}.",
+        raise InvalidInput(f"The {what} has {len(text):,} characters; this server explains at most {max_chars:,}.",
                            "Shorten the text or split it into parts.")
 
 
-def explain_loaded(clf: Classifier, text: str, options: Options = Options()) -> Explanation:
-    """Explain ``clf``'s prediction on ``text`` (the engine alone: no loading, no cache)."""
+# --- entry points --------------------------------------------------------------------------
+
+def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
+                   text_pair: Optional[str] = None) -> Explanation:
+    """Explain ``clf``'s prediction on ``text`` (or the pair) - the engine alone: no
+    loading, no cache."""
+    return _classify(clf, text, text_pair, options, None)[0]
+
+
+def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options(), labels="all",
+                          top_k: Optional[int] = None, text_pair: Optional[str] = None) -> tuple:
+    """One Explanation per label (``labels``: "all" or a list of names/indices; ``top_k``:
+    only the k most probable of them), most probable first; one shared path."""
+    return _classify(clf, text, text_pair, options, (labels, top_k))
+
+
+def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
+                             hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
+                             every_label: bool = False) -> tuple:
+    """Zero-shot classification of ``text`` over ``candidate_labels`` with an NLI model,
+    scored exactly as transformers' ``pipeline("zero-shot-classification")``; explains
+    the target candidate (``options.target``, default the top one), or every candidate
+    (``every_label``), most probable first."""
     t0 = time.perf_counter()
     check_text(text)
+    candidates = _candidates(candidate_labels)
+    if not isinstance(hypothesis_template, str) or "{}" not in hypothesis_template:
+        raise InvalidInput(f"The hypothesis template {hypothesis_template!r} has no '{{}}' for the label.",
+                           f"Use e.g. {DEFAULT_TEMPLATE!r}.")
+    if clf.head == REGRESSION or len(clf.labels) < 2:
+        raise InvalidInput("Zero-shot classification needs an NLI model (entailment / contradiction labels); this "
+                           f"model's labels are {', '.join(clf.labels)}.",
+                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or cross-encoder/nli-deberta-v3-small.")
+    if options.contrast not in (None, ""):
+        raise InvalidInput("A zero-shot explanation has no contrast label.", "Leave the contrast empty.")
+    if options.method == "captum":
+        raise InvalidInput("method='captum' explains one text or pair; a zero-shot query moves every candidate's "
+                           "pair along one path.", "Use method='engine' for zero-shot explanations.")
+    entail, contra = nli_labels(clf.labels)
+    target = resolve_label(options.target, candidates, "candidate label")
+    hypotheses = [hypothesis_template.format(c) for c in candidates]
     with clf.lock, torch.inference_mode(False):
-        return _explain(clf, text, options, t0)
+        ref_kind, ref_token, ref_id = reference_token(clf, options.baseline)
+        pieces = [windowing.tokenize(clf, text, 0, len(text), h) for h in hypotheses]
+        longest = max(p.inputs["input_ids"].shape[1] for p in pieces)
+        limit = windowing.window_limit(clf, options.max_tokens)
+        if longest > limit:
+            raise InvalidInput(f"The text with its longest hypothesis is {longest} tokens; this model reads at most "
+                               f"{limit}, and a zero-shot explanation needs the whole text in every pair "
+                               "(the pipeline would cut it silently).", "Shorten the text, or explain it in parts.")
+
+        def quantities(logits) -> list:
+            scores = zero_shot_scores(logits, entail, contra, multi_label)
+            order = [int(i) for i in torch.argsort(scores, descending=True)]
+            chosen = order if every_label else [order[0] if target is None else target]
+            return [ZeroShotQuantity(c, entail, contra, multi_label, len(candidates)) for c in chosen]
+
+        group = _Group([pieces], [1.0], attributed=(0,))
+        done = _attribute(clf, group, quantities, options, ref_id, t0)
+    scores = zero_shot_scores(done.logits, entail, contra, multi_label)
+    zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
+                    hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
+                    model_labels=tuple(clf.labels))
+    return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
+                         (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero)
 
 
-def _explain(clf: Classifier, text: str, opts: Options, t0: float) -> Explanation:
-    tok = clf.tokenizer
-    ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
-    target_index = resolve_label(opts.target, clf.labels)
-    resolve_label(opts.contrast, clf.labels, "contrast label")  # refuse bad options before any model work
-    pieces = windowing.split(clf, text, opts.max_tokens)
-    n_windows = len(pieces)
-    bounds = windowing.ownership([(p.start, p.end) for p in pieces])
-    weights = [(hi - lo) / max(1, len(text)) for lo, hi in bounds] if n_windows > 1 else [1.0]
+# --- the shared core ------------------------------------------------------------------------
 
-    def choose(probs) -> Quantity:
-        predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
-        return make_quantity(clf.head, clf.labels, predicted if target_index is None else target_index,
-                             opts.contrast, opts.output)
+@dataclass
+class _Group:
+    """The items of one explanation: per window, the sequences that move together."""
 
-    runners = [PathRunner(clf.model, clf.sites, p.inputs, reference_ids(p.inputs["input_ids"], p.special, ref_id),
-                          choose=lambda lg: choose(probabilities(lg[None], clf.head)[0])) for p in pieces]
-    tolerances = [opts.tolerance]
-    mean_logits = None
-    if n_windows > 1:
-        # A long text: the prediction and the explained quantity are weighted means over
-        # the windows (of the logits, of the quantity). The target is chosen on that mean,
-        # and each window's tolerance is scaled so that the mean meets the request's.
-        ends = []
-        for runner in runners:
+    windows: list  # per window: list of Pieces (one per sequence)
+    weights: list  # per window: its weight in the explained quantity
+    attributed: tuple = (0, 1)  # segments moved along the path
+    bounds: list = field(default_factory=list)  # per window: (owned_start, owned_end)
+
+
+@dataclass
+class _Done:
+    group: _Group
+    quantities: list  # the explained quantities (targets)
+    quads: list  # per window: its Quadrature (one value per quantity)
+    logits: torch.Tensor  # the prediction's logits (sequences, labels): weighted over windows
+    items: list
+    t_pred: float
+    t_attr: float
+
+
+def _candidates(candidate_labels) -> list:
+    if isinstance(candidate_labels, str):
+        candidate_labels = [c.strip() for c in candidate_labels.split(",")]
+    labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
+    if not labels:
+        raise InvalidInput("No candidate labels were given.", "Give labels like 'sports, politics, cooking'.")
+    if len(set(labels)) != len(labels):
+        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
+    return labels
+
+
+def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
+    t0 = time.perf_counter()
+    check_text(text)
+    if text_pair is not None:
+        check_text(text_pair, what="text pair")
+    with clf.lock, torch.inference_mode(False):
+        ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
+        target_index = resolve_label(opts.target, clf.labels)
+        resolve_label(opts.contrast, clf.labels, "contrast label")  # refuse bad options before any model work
+        chosen = None
+        if many is not None:
+            labels, top_k = many
+            chosen = (list(range(len(clf.labels))) if labels in (None, "all") else
+                      [resolve_label(label, clf.labels) for label in labels])
+            if top_k is not None:
+                top_k = _whole(top_k, "top_k", "Give how many of the most probable labels to explain.")
+        if opts.method == "captum" and chosen is not None and len(chosen) > 1:
+            raise InvalidInput("method='captum' explains one label at a time.", "Use method='engine' for several labels.")
+        pieces = windowing.split(clf, text, opts.max_tokens, text_pair)
+        windowed = pieces[0].windowed
+        length = len(text) if windowed == 0 else len(text_pair)
+        bounds = windowing.ownership([(p.start, p.end) for p in pieces], length)
+        weights = [(hi - lo) / max(1, length) for lo, hi in bounds] if len(pieces) > 1 else [1.0]
+
+        def quantities(logits) -> list:
+            probs = probabilities(logits[0][None], clf.head)[0]
+            if chosen is None:
+                predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
+                targets = [predicted if target_index is None else target_index]
+            else:
+                targets = sorted(chosen, key=lambda i: -float(probs[i]))[:top_k]
+            return [make_quantity(clf.head, clf.labels, t, opts.contrast, opts.output) for t in targets]
+
+        group = _Group([[p] for p in pieces], weights, (0, 1), bounds)
+        done = _attribute(clf, group, quantities, opts, ref_id, t0)
+    probs = probabilities(done.logits[0][None], clf.head)[0]
+    return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
+                         opts, t0)
+
+
+def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float) -> _Done:
+    """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
+    picks what is explained from the prediction's logits (sequences, labels)."""
+    items = [Item(inputs=[p.inputs for p in seqs],
+                  references=[reference_ids(p.inputs["input_ids"], ~p.attributed(group.attributed), ref_id)
+                              for p in seqs]) for seqs in group.windows]
+    picked: list = []
+
+    def stack(targets: list) -> Callable:
+        return lambda logits: torch.stack([t.values(logits) for t in targets], dim=1)
+
+    def choose(logits):
+        picked[:] = quantities(logits)
+        return stack(picked)
+
+    runner = PathRunner(clf.model, clf.sites, items)
+    tolerances = [opts.tolerance] * len(items)
+    with runner.hooks():
+        if len(items) > 1:
+            # A long text: the target is chosen on the weighted mean of the windows' logits
+            # at the text, and each window's tolerance is scaled so that the mean meets the
+            # request's for every quantity.
             check_deadline()
-            with runner.hooks():
-                ends.append(runner.logits([1.0, 0.0]))
-        mean_logits = sum(w * e[0] for w, e in zip(weights, ends))
-        quantity = choose(probabilities(mean_logits[None], clf.head)[0])
-        change = [float(quantity(e)[0] - quantity(e)[1]) for e in ends]
-        mean_change = abs(sum(w * c for w, c in zip(weights, change)))
-        tolerances = [min(0.5, opts.tolerance * max(mean_change, SCALE_FLOOR) / max(abs(c), SCALE_FLOOR))
-                      for c in change]
-        for runner in runners:
-            runner.quantity = quantity
-    t_pred = time.perf_counter()
-
-    tokens: list[TokenScore] = []
-    windows: list[Window] = []
-    misses = []  # per window: sum of its attributions minus its change, F(x) - F(x')
-    for w, (piece, runner, (lo, hi)) in enumerate(zip(pieces, runners, bounds)):
+            ends = runner.logits([[1.0, 0.0]] * len(items))
+            mean = sum(w * e[1.0] for w, e in zip(group.weights, ends))
+            picked[:] = quantities(mean)
+            changes = [[float(t.values(e[1.0][None]) - t.values(e[0.0][None])) for t in picked] for e in ends]
+            for k in range(len(picked)):
+                overall = abs(sum(w * c[k] for w, c in zip(group.weights, changes)))
+                for i, c in enumerate(changes):
+                    allowed = opts.tolerance * max(overall, SCALE_FLOOR) / max(abs(c[k]), SCALE_FLOOR)
+                    tolerances[i] = min(tolerances[i], allowed, 0.5)
+            for item in items:
+                item.quantity = stack(picked)
+        else:
+            mean = None
+            items[0].choose = choose
+        t_pred = time.perf_counter()
         check_deadline()
-        ids = piece.inputs["input_ids"]
-        tolerance = tolerances[w] if n_windows > 1 else opts.tolerance
         if opts.method == "captum":
             from .captum_lig import integrate_with_captum
 
-            quad = integrate_with_captum(runner, opts.steps, tolerance)
+            quads = []
+            for i in range(len(items)):
+                check_deadline()
+                quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
-            with runner.hooks():
-                quad = integrate(runner, config=clf.model.config, tolerance=tolerance,
-                                 max_steps=opts.max_steps, n_steps=opts.n_steps)
-        scores = _token_scores(clf, quad.parts(), ids.shape[1])
-        misses.append(float(scores.sum()) - (quad.f_input - quad.f_baseline))
-        names = tok.convert_ids_to_tokens(ids[0].tolist())
-        for i, (tid, name) in enumerate(zip(ids[0].tolist(), names)):
-            special = bool(piece.special[0, i])
-            s, e = piece.offsets[i]
-            start = None if special else piece.start + s
-            end = None if special else piece.start + max(s, e)
-            tokens.append(TokenScore(i, str(name), int(tid), start, end, float(scores[i]) * weights[w], special, w))
-        windows.append(Window(piece.start, piece.end, lo, hi, int(ids.shape[1]), quad.steps,
-                              float(quad.error), bool(quad.converged), float(quad.f_input),
-                              float(quad.f_baseline), float(scores.sum()),
-                              forward_rows=runner.forward_rows, rounds=quad.rounds, weight=weights[w]))
-    t_attr = time.perf_counter()
-    quantity = runners[0].quantity
-    logits = mean_logits if mean_logits is not None else runners[0].logits_at_input
-    probs = probabilities(logits[None], clf.head)[0]
-    f_input = sum(w.weight * w.f_input for w in windows)
-    f_baseline = sum(w.weight * w.f_baseline for w in windows)
-    error = relative_error(f_input - f_baseline + sum(w * m for w, m in zip(weights, misses)), f_baseline, f_input)
-    predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
-    explained = quantity.describe(clf.labels)
-    if n_windows > 1:
-        explained = f"the mean over {n_windows} windows (each weighted by its share of the text) of {explained}"
-    return Explanation(
-        text=text,
-        checkpoint=clf.checkpoint,
-        head=clf.head,
-        labels=tuple(clf.labels),
-        probabilities={name: float(v) for name, v in zip(clf.labels, probs.tolist())},
-        predicted=clf.labels[predicted],
-        target=clf.labels[quantity.target],
-        contrast=None if quantity.contrast is None else clf.labels[quantity.contrast],
-        explained=explained,
-        baseline={"kind": ref_kind, "token": ref_token, "token_id": ref_id,
-                  "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"},
-        steps=sum(w.steps for w in windows),
-        tolerance=opts.tolerance,
-        converged=error <= opts.tolerance,
-        completeness_error=float(error),
-        f_input=float(f_input),
-        f_baseline=float(f_baseline),
-        tokens=tuple(tokens),
-        words=word_scores(text, tokens),
-        windows=tuple(windows),
-        timings={"predict_s": round(t_pred - t0, 4), "attribution_s": round(t_attr - t_pred, 4),
-                 "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
-        device=str(clf.device),
-        dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
-        method=opts.method,
-    )
+            quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
+                              n_steps=opts.n_steps)
+    logits = mean if mean is not None else items[0].logits_at_input
+    return _Done(group, list(picked), quads, logits, items, t_pred, time.perf_counter())
 
 
-def _token_scores(clf: Classifier, attrs: tuple, n: int) -> torch.Tensor:
-    """Per-token scores from per-site, per-position attributions (shifted sites realigned)."""
-    scores = torch.zeros(n, dtype=torch.float64)
-    for site, per_pos in zip(clf.sites.sites, attrs):
-        scores += site.to_tokens(per_pos, n)
-    return scores
+def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
+                  probs: torch.Tensor, head: str, baseline: tuple, opts: Options, t0: float, *,
+                  zero_shot: Optional[ZeroShot] = None) -> tuple:
+    """One Explanation per explained quantity."""
+    ref_kind, ref_token, ref_id = baseline
+    pieces, weights, bounds = done.group.windows, done.group.weights, done.group.bounds
+    tok = clf.tokenizer
+    names = [[tok.convert_ids_to_tokens(p.inputs["input_ids"][0].tolist()) for p in seqs] for seqs in pieces]
+    parts = [q.parts() for q in done.quads]
+    attributed = (0,) if zero_shot is not None else (0, 1)
+    predicted = int(probs.argmax()) if head != REGRESSION else 0
+    out = []
+    for k, quantity in enumerate(done.quantities):
+        tokens: list = []
+        windows: list = []
+        misses = []
+        for w, (seqs, quad) in enumerate(zip(pieces, done.quads)):
+            total = 0.0
+            for j, piece in enumerate(seqs):
+                n = piece.inputs["input_ids"].shape[1]
+                scores = torch.zeros(n, dtype=torch.float64)
+                for site, part in zip(clf.sites.sites, parts[w]):
+                    scores += site.to_tokens(part[k, j] if part.dim() == 3 else part[j], n)
+                total += float(scores.sum())
+                for i, (tid, name) in enumerate(zip(piece.inputs["input_ids"][0].tolist(), names[w][j])):
+                    seg = piece.segments[i]
+                    if seg is not None and seg not in attributed:
+                        continue  # a zero-shot hypothesis: not on the path, no score
+                    special = seg is None
+                    s, e = piece.offsets[i]
+                    tokens.append(TokenScore(i, str(name), int(tid), None if special else s,
+                                             None if special else max(s, e), float(scores[i]) * weights[w], special,
+                                             w, 0 if special else seg))
+            f1, f0 = float(quad.f_input[k]), float(quad.f_baseline[k])
+            misses.append(total - (f1 - f0))
+            lo, hi = bounds[w] if bounds else (0, len(text))
+            first = seqs[0]
+            windows.append(Window(first.start, first.end, lo, hi, int(first.inputs["input_ids"].shape[1]), quad.steps,
+                                  float(quad.errors[k]), bool(quad.errors[k] <= quad.tolerance), f1, f0, total,
+                                  forward_rows=done.items[w].forward_rows, rounds=quad.rounds, weight=weights[w],
+                                  segment=first.windowed))
+        f_input = sum(w.weight * w.f_input for w in windows)
+        f_baseline = sum(w.weight * w.f_baseline for w in windows)
+        error = relative_error(f_input - f_baseline + sum(wt * m for wt, m in zip(weights, misses)), f_baseline, f_input)
+        explained = quantity.describe(labels)
+        if len(windows) > 1:
+            explained = f"the mean over {len(windows)} windows (each weighted by its share of the text) of {explained}"
+        words = word_scores(text, [t for t in tokens if t.segment == 0])
+        if text_pair is not None:
+            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1]))
+        out.append(Explanation(
+            text=text,
+            text_pair=text_pair,
+            checkpoint=clf.checkpoint,
+            head=head,
+            labels=tuple(labels),
+            probabilities={name: float(v) for name, v in zip(labels, probs.tolist())},
+            predicted=labels[predicted],
+            target=labels[quantity.target],
+            contrast=None if quantity.contrast is None else labels[quantity.contrast],
+            explained=explained,
+            baseline={"kind": ref_kind, "token": ref_token, "token_id": ref_id,
+                      "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"
+                      + ("; the hypotheses kept" if zero_shot is not None else "")},
+            steps=sum(w.steps for w in windows),
+            tolerance=opts.tolerance,
+            converged=error <= opts.tolerance,
+            completeness_error=float(error),
+            f_input=float(f_input),
+            f_baseline=float(f_baseline),
+            tokens=tuple(tokens),
+            words=words,
+            windows=tuple(windows),
+            timings={"predict_s": round(done.t_pred - t0, 4), "attribution_s": round(done.t_attr - done.t_pred, 4),
+                     "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
+            device=str(clf.device),
+            dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
+            method=opts.method,
+            zero_shot=zero_shot,
+        ))
+    return tuple(out)

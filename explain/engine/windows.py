@@ -1,9 +1,11 @@
-"""A text -> model-sized windows, each tokenized as the model would see it.
+"""A text (or a text pair) -> model-sized windows, each tokenized as the model would see it.
 
 A text that fits the model is one window (tokenized once). A longer one is cut on the
 whole text's token boundaries into windows of at most the model's length, overlapping
 by about a quarter (at most 64 tokens), so every token is explained with context on
-both sides. Nothing is truncated: the windows cover every character of the text. How
+both sides. A pair is tokenized as the model was trained, ``tokenizer(text, text_pair)``;
+a pair too long for the model is windowed over its longer segment, each window keeping
+the whole other segment. Nothing is truncated: the windows cover every character. How
 the windows' explanations combine into one is ``run``'s: a mean weighted by the stretch
 each window stands for, up to the middles of its overlaps (``ownership``).
 """
@@ -22,33 +24,69 @@ MIN_WINDOW = 8  # tokens of text per window, at the least
 
 @dataclass
 class Piece:
-    """One window: ``text[start:end]`` tokenized with the model's special tokens."""
+    """One window: segment ``windowed``'s ``[start:end]`` (with the whole other segment,
+    for a pair) tokenized with the model's special tokens."""
 
     start: int
     end: int
     inputs: dict  # tokenizer outputs (batch 1) on the model's device
-    offsets: list  # (start, end) per token, relative to ``start``
+    offsets: list  # (start, end) per token in its own segment's full string
     special: torch.Tensor  # (1, n) bool
+    segments: list  # per token: 0 (text), 1 (text pair), None (special tokens)
+    windowed: int = 0  # the segment the window cuts (the other one is whole)
+
+    def attributed(self, segments=(0, 1)) -> torch.Tensor:
+        """(1, n) bool: the positions moved along the path (tokens of these segments)."""
+        mask = [s is not None and s in segments for s in self.segments]
+        return torch.tensor([mask], dtype=torch.bool, device=self.special.device) & ~self.special
 
 
-def tokenize(clf, text: str, start: int, end: int) -> Piece:
-    """Tokenize ``text[start:end]`` exactly as ``tokenizer(text)`` would, with offsets."""
-    enc = clf.tokenizer(text[start:end], return_tensors="pt", return_offsets_mapping=True,
+def tokenize(clf, text: str, start: int, end: int, pair: Optional[str] = None, windowed: int = 0) -> Piece:
+    """Tokenize ``text[start:end]`` (or, with ``pair``, the pair with segment ``windowed``
+    sliced to ``[start:end]``) exactly as the tokenizer would, with offsets."""
+    if pair is None:
+        args = (text[start:end],)
+    else:
+        args = (text[start:end], pair) if windowed == 0 else (text, pair[start:end])
+    enc = clf.tokenizer(*args, return_tensors="pt", return_offsets_mapping=True,
                         return_special_tokens_mask=True, truncation=False)
-    offsets = [tuple(map(int, o)) for o in enc.pop("offset_mapping")[0].tolist()]
+    segments = list(enc.sequence_ids(0))
+    offsets = []
+    for (s, e), seg in zip(enc.pop("offset_mapping")[0].tolist(), segments):
+        shift = start if seg == windowed else 0
+        offsets.append((int(s) + shift, int(e) + shift))
     special = enc.pop("special_tokens_mask").bool().to(clf.device)
+    segments = [None if bool(sp) else seg for seg, sp in zip(segments, special[0].tolist())]
     inputs = {k: v.to(clf.device) for k, v in enc.items()}
-    return Piece(start, end, inputs, offsets, special)
+    return Piece(start, end, inputs, offsets, special, segments, windowed)
 
 
-def split(clf, text: str, max_tokens: Optional[int] = None) -> list:
-    """The text's windows, tokenized; one window when it fits ``max_tokens`` (default:
-    the model's own limit)."""
+def split(clf, text: str, max_tokens: Optional[int] = None, pair: Optional[str] = None) -> list:
+    """The text's (or pair's) windows, tokenized; one window when it fits ``max_tokens``
+    (default: the model's own limit)."""
     limit = window_limit(clf, max_tokens)
-    whole = tokenize(clf, text, 0, len(text))
+    whole = tokenize(clf, text, 0, len(text), pair)
     if whole.inputs["input_ids"].shape[1] <= limit:
         return [whole]
-    return [tokenize(clf, text, s, e) for s, e in spans(clf, text, limit)]
+    if pair is None:
+        return [tokenize(clf, text, s, e) for s, e in spans(clf, text, limit)]
+    windowed = 0 if len(text) >= len(pair) else 1
+    long, other = (text, pair) if windowed == 0 else (pair, text)
+    room = limit - len(clf.tokenizer(other, add_special_tokens=False)["input_ids"])
+    extra = clf.tokenizer.num_special_tokens_to_add(pair=True)
+    if room - extra < MIN_WINDOW:
+        which = "text" if windowed == 1 else "text pair"
+        raise InvalidInput(f"The {which} alone leaves less than {MIN_WINDOW} of the model's {limit} tokens for the "
+                           "other text, so the pair cannot be cut into windows the model accepts.",
+                           f"Shorten the {which}.")
+    return [tokenize(clf, text, s, e, pair, windowed)
+            for s, e in spans(clf, long, room, extra=extra,
+                              measure=lambda s, e: _pair_length(clf, text, pair, windowed, s, e), limit=limit)]
+
+
+def _pair_length(clf, text: str, pair: str, windowed: int, start: int, end: int) -> int:
+    args = (text[start:end], pair) if windowed == 0 else (text, pair[start:end])
+    return len(clf.tokenizer(*args, truncation=False)["input_ids"])
 
 
 def window_limit(clf, max_tokens: Optional[int] = None) -> int:
@@ -60,17 +98,21 @@ def window_limit(clf, max_tokens: Optional[int] = None) -> int:
     return limit
 
 
-def spans(clf, text: str, limit: int) -> list:
-    """Character spans of overlapping windows of at most ``limit`` tokens each."""
+def spans(clf, text: str, room: int, extra: Optional[int] = None, measure=None, limit: Optional[int] = None) -> list:
+    """Character spans of overlapping windows of ``text`` whose tokenization (``measure``,
+    default: the slice alone with its special tokens) is at most ``limit`` (default:
+    ``room``) tokens; ``room`` - ``extra`` is the first guess at the text tokens per window."""
     tok = clf.tokenizer
-    extra = tok.num_special_tokens_to_add(pair=False)
+    extra = tok.num_special_tokens_to_add(pair=False) if extra is None else extra
+    limit = room if limit is None else limit
+    measure = measure or (lambda s, e: len(tok(text[s:e], truncation=False)["input_ids"]))
     enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
     offsets = [tuple(o) for o in enc["offset_mapping"]]
     slack = 2  # a slice can tokenize a little longer than its share of the whole text
     while True:
-        size = max(MIN_WINDOW, limit - extra - slack)
+        size = max(MIN_WINDOW, room - extra - slack)
         out = _cut(offsets, len(text), size, min(64, size // 4))
-        longest = max(len(tok(text[s:e], truncation=False)["input_ids"]) for s, e in out)
+        longest = max(measure(s, e) for s, e in out)
         if longest <= limit:
             return out
         if size == MIN_WINDOW:
@@ -93,10 +135,10 @@ def _cut(offsets: list, n_chars: int, size: int, overlap: int) -> list:
         i = j - overlap
 
 
-def ownership(bounds: list) -> list:
+def ownership(bounds: list, length: Optional[int] = None) -> list:
     """(owned_start, owned_end) per window: up to the middle of each overlap."""
     if len(bounds) == 1:
-        return [(0, bounds[0][1])]
+        return [(0, bounds[0][1] if length is None else length)]
     out = []
     for k, (s, e) in enumerate(bounds):
         lo = 0 if k == 0 else (s + bounds[k - 1][1]) // 2

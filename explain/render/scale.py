@@ -56,6 +56,14 @@ def colours(lvl: int) -> Optional[tuple]:
     return (TOWARD if lvl > 0 else AGAINST)[abs(lvl) - 1]
 
 
+def pieces(expl, segment: int = 0) -> list[tuple]:
+    """(piece, relative score or None) covering the text (segment 0) or the text pair
+    (segment 1) exactly; both segments share one scale (the strongest word of either)."""
+    text = expl.text if segment == 0 else (expl.text_pair or "")
+    scale = max((abs(w.score) for w in expl.words), default=0.0)
+    return segments(text, [w for w in expl.words if w.segment == segment], scale)
+
+
 def segments(text: str, words: Sequence[WordScore], scale: Optional[float] = None) -> list[tuple]:
     """(piece, score-or-None) pairs whose pieces concatenate to exactly ``text``.
 

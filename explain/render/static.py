@@ -13,7 +13,7 @@ from typing import Optional
 from ..result import Explanation
 from .escape import html as esc
 from .escape import markdown as _md
-from .scale import AGAINST, TOWARD, colours, level, segments
+from .scale import AGAINST, TOWARD, colours, level, pieces
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 
@@ -43,14 +43,22 @@ def _safe_link(link: Optional[str]) -> Optional[str]:
 
 def to_html(expl: Explanation, link: Optional[str] = None) -> str:
     """One <div> with inline styles; readable on light and dark pages (own background)."""
-    spans = []
-    for piece, score in segments(expl.text, expl.words):
-        pair = colours(level(score))
-        if pair is None:
-            spans.append(esc(piece))
-        else:
-            spans.append(f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
-                         f'title="{score:+.3f}">{esc(piece)}</span>')
+    def coloured(segment: int) -> list:
+        spans = []
+        for piece, score in pieces(expl, segment):
+            pair = colours(level(score))
+            if pair is None:
+                spans.append(esc(piece))
+            else:
+                spans.append(f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
+                             f'title="{score:+.3f}">{esc(piece)}</span>')
+        return spans
+
+    spans = coloured(0)
+    second = ""
+    if expl.text_pair is not None:
+        second = ('<div style="font-size:12px;color:#444444">Text pair</div>'
+                  f'<div style="font-size:16px;white-space:pre-wrap;margin:2px 0 6px">{"".join(coloured(1))}</div>')
     swatch = '<span style="display:inline-block;width:14px;height:10px;background:{}"></span>'
     scale = "".join(swatch.format(bg) for bg, _ in reversed(AGAINST)) + "".join(swatch.format(bg) for bg, _ in TOWARD)
     away = f"away from {esc(repr(expl.contrast))}" if expl.contrast else "away"
@@ -63,7 +71,7 @@ def to_html(expl: Explanation, link: Optional[str] = None) -> str:
             'border:1px solid #d0d7de;border-radius:8px;padding:12px 14px;line-height:1.8">'
             f'<div style="font-size:13px;color:#444444">{esc(headline(expl))}</div>'
             f'<div style="font-size:16px;white-space:pre-wrap;margin:6px 0">{"".join(spans)}</div>'
-            f'<div style="font-size:12px;color:#444444">{footer}</div></div>')
+            f'{second}<div style="font-size:12px;color:#444444">{footer}</div></div>')
 
 
 # --- SVG: no browser to lay out text, so we wrap with estimated widths and pin each
@@ -101,8 +109,12 @@ def text_width(text: str, size: float) -> float:
 
 
 def _atoms(expl: Explanation):
-    """('text', piece, level) / ('space', run) / ('newline',) in text order."""
-    for piece, score in segments(expl.text, expl.words):
+    """('text', piece, level) / ('space', run) / ('newline',) in text order (then the
+    text pair, if any, on a line of its own)."""
+    parts = pieces(expl, 0)
+    if expl.text_pair is not None:
+        parts += [("\n", None), ("Text pair:", None), (" ", None)] + pieces(expl, 1)
+    for piece, score in parts:
         lvl = level(score)
         for part in re.split(r"(\r\n|\n|\r|[^\S\r\n]+)", piece):
             if not part:
@@ -218,7 +230,9 @@ def _clip(text: str, size: float, width: float) -> str:
 def to_markdown(expl: Explanation, link: Optional[str] = None, top: int = 8) -> str:
     """A Markdown block for a model card: headline, the text quoted, the strongest words."""
     quoted = "\n".join("> " + _md(line) if line.strip() else ">" for line in expl.text.splitlines())
-    rows = [f"| {_md(w.text.replace(chr(10), ' '))} | {w.score:+.4f} | "
+    if expl.text_pair is not None:
+        quoted += "\n>\n> Text pair: " + "\n> ".join(_md(line) for line in expl.text_pair.splitlines())
+    rows = [f"| {_md(w.text.replace(chr(10), ' '))}{' (text pair)' if w.segment else ''} | {w.score:+.4f} | "
             f"{'toward' if w.score > 0 else 'away'} |" for w in expl.top_words(top)]
     out = [f"**{_md(headline(expl))}**", "", quoted, "", f"Explained: {_md(expl.explained)}; "
            f"completeness error {expl.completeness_error:.1e}.", "",

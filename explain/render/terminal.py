@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..result import Explanation
 from . import escape
-from .scale import ANSI_AGAINST, ANSI_TOWARD, level, segments
+from .scale import ANSI_AGAINST, ANSI_TOWARD, level, pieces
 from .views import label_scores
 
 
@@ -20,20 +20,23 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
         out.append(f"  {label_scores(expl)}")
     out.append("")
     if colour:
-        pieces = []
-        for piece, score in segments(expl.text, expl.words):
+        shown = []
+        second = [("\n\nText pair: ", None), *pieces(expl, 1)] if expl.text_pair is not None else []
+        for piece, score in pieces(expl, 0) + second:
             lvl = level(score)
             if lvl == 0:
-                pieces.append(escape.terminal(piece))
+                shown.append(escape.terminal(piece))
             else:
                 bg, fg = (ANSI_TOWARD if lvl > 0 else ANSI_AGAINST)[abs(lvl) - 1]
-                pieces.append(f"\x1b[38;5;{fg};48;5;{bg}m{escape.terminal(piece)}\x1b[0m")
-        out.append("".join(pieces))
+                shown.append(f"\x1b[38;5;{fg};48;5;{bg}m{escape.terminal(piece)}\x1b[0m")
+        out.append("".join(shown))
         out.append("")
         away = f"away from {expl.contrast!r}" if expl.contrast else "away from it"
         out.append(f"orange: toward {expl.target!r}   blue: {away}")
     else:
         out.append(escape.terminal(expl.text))
+        if expl.text_pair is not None:
+            out.append("\nText pair: " + escape.terminal(expl.text_pair))
     words = expl.top_words(top)
     if words:
         out.append("")

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ..result import BaselineComparison, Explanation
 from . import escape
-from .scale import LEVELS, categories, category, level, segments
+from .scale import LEVELS, categories, category, level, pieces
 
 # Faithfulness curves: report field -> the plot's series name.
 CURVES = {"deletion": "deletion (top words)", "random_deletion": "deletion (random words)",
@@ -28,10 +28,11 @@ __all__ = [
 ]
 
 
-def highlighted_levels(expl: Explanation) -> list:
+def highlighted_levels(expl: Explanation, segment: int = 0) -> list:
     """[(piece, strength category or None), ...] for gr.HighlightedText with
-    ``color_map=categories()``; pieces concatenate to the exact text."""
-    return [[piece, category(level(score))] for piece, score in segments(expl.text, expl.words)]
+    ``color_map=categories()``; pieces concatenate to the exact text (segment 0) or text
+    pair (segment 1)."""
+    return [[piece, category(level(score))] for piece, score in pieces(expl, segment)]
 
 
 def label_scores(expl: Explanation):

@@ -109,11 +109,11 @@ def test_resume_after_an_interruption(tmp_path, bert):
     clf = load_classifier(bert)
     calls = []
 
-    def one(text, target):
-        calls.append(text)
+    def one(row, target):
+        calls.append(row.text)
         if len(calls) == 3:
             raise Stop()
-        return run_one(text, clf, target=target)
+        return run_one(row.text, clf, target=target)
 
     out, options = tmp_path / "out.jsonl", {"model": "m", "target": None}
     with pytest.raises(Stop):
@@ -122,7 +122,7 @@ def test_resume_after_an_interruption(tmp_path, bert):
     with out.open("a") as f:
         f.write('{"row": 3, "text_sha2')  # the process died mid-line
     calls.clear()
-    summary = batch.run(rows, out, options, lambda t, g: (calls.append(t), run_one(t, clf))[1], progress=False)
+    summary = batch.run(rows, out, options, lambda r, g: (calls.append(r.text), run_one(r.text, clf))[1], progress=False)
     assert calls == ["Bad.", "Good."]  # only what was not finished
     assert summary.done_before == 2 and summary.ok == 2 and summary.failed == 0
     assert [r["row"] for r in records(out)] == [0, 1, 3, 4]
@@ -156,3 +156,30 @@ def test_failed_rows_are_kept_unless_retried(tmp_path):
 def _write(path: Path, lines: list) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def test_pairs_zero_shot_and_every_label(bert, tmp_path, capsys):
+    assert main(["A man plays a guitar.", "--text-pair", "Someone makes music.", "--model", bert, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["text_pair"] == "Someone makes music." and {w["segment"] for w in result["words"]} == {0, 1}
+    assert main(["The match went to penalties.", "--labels", "sports, politics", "--template",
+                 "It is about {}.", "--model", bert, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["probabilities"]) == {"sports", "politics"}
+    assert result["zero_shot"]["hypotheses"] == ["It is about sports.", "It is about politics."]
+    assert main(["Not bad at all.", "--model", bert, "--all-labels", "--json"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert sorted(e["target"] for e in every) == ["negative", "neutral", "positive"]
+    # Files: JSONL rows may carry a text pair; CSV a second column.
+    jsonl = tmp_path / "pairs.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in [{"text": "A cat sleeps.", "text_pair": "An animal rests."},
+                                                        {"text": "Alone."}]) + "\n")
+    assert main(["--input", str(jsonl), "--model", bert, "--progress", "never"]) == 0
+    got = records(tmp_path / "pairs.explained.jsonl")
+    assert got[0]["result"]["text_pair"] == "An animal rests." and got[1]["result"]["text_pair"] is None
+    csv_file = tmp_path / "more.csv"
+    csv_file.write_text('text,hypothesis\n"A cat sleeps.","An animal rests."\n')
+    assert main(["--input", str(csv_file), "--model", bert, "--pair-column", "hypothesis", "--progress", "never"]) == 0
+    assert records(tmp_path / "more.explained.jsonl")[0]["result"]["text_pair"] == "An animal rests."
+    with pytest.raises(SystemExit):
+        main(["x", "--model", bert, "--labels", "a, b", "--text-pair", "y"])

@@ -136,22 +136,23 @@ def test_every_row_is_counted_and_no_probe_passes(name, tiny_path):
 
 def test_attributions_accumulate_in_float64(tiny_path):
     from explain.engine.heads import make_quantity
-    from explain.engine.path import PathRunner
+    from explain.engine.path import Item, PathRunner
     from explain.engine.reference import reference_ids
     from explain.engine.windows import tokenize
 
     clf = load_classifier(tiny_path("bert"))
     piece = tokenize(clf, TEXT, 0, len(TEXT))
-    runner = PathRunner(clf.model, clf.sites, piece.inputs,
-                        reference_ids(piece.inputs["input_ids"], piece.special, clf.tokenizer.mask_token_id),
-                        quantity=make_quantity(clf.head, clf.labels, 0))
+    item = Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special,
+                                                   clf.tokenizer.mask_token_id),
+                       quantity=make_quantity(clf.head, clf.labels, 0))
+    runner = PathRunner(clf.model, clf.sites, [item])
     with runner.hooks():
-        out = runner.evaluate([1.0, 0.5, 0.0], grad=True, chunk=2)
-    assert runner.gradient_rows == 3
+        out = runner.evaluate([[1.0, 0.5, 0.0]], grad=True, chunk=2)[0]
+    assert item.gradient_rows == 3
     assert all(p.dtype == torch.float64 for s in out.values() for p in s.parts)
     with torch.no_grad():
         plain = clf.model(**piece.inputs).logits[0, 0].item()
-    assert abs(out[1.0].f - plain) < 1e-5  # alpha = 1 is the plain forward pass
+    assert abs(out[1.0].f[0] - plain) < 1e-5  # alpha = 1 is the plain forward pass
 
 
 def test_result_cache_hit_is_visible_and_bounded(tiny_path):

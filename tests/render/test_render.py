@@ -186,3 +186,24 @@ def test_real_explanation_round_trips_through_json(tiny_path):
     assert set(bundle["files"]) == {"explanation.json", "explanation.svg", "explanation.html", "explanation.md"}
     assert share.link_params(bundle["link"]) == {"text": expl.text}
     ET.fromstring(bundle["files"]["explanation.svg"])
+
+
+def test_pairs_render_both_segments_on_one_scale():
+    base = fake("Premise <b>here</b>.")
+    pair = "Hypothesis & more"
+    second = [WordScore(m.group(), m.start(), m.end(), 2.0 * (-1) ** i, 1, segment=1)
+              for i, m in enumerate(re.finditer(r"\w+|[^\w\s]", pair))]
+    expl = base.replace(text_pair=pair, words=base.words + tuple(second))
+    assert "".join(p for p, _ in highlighted_levels(expl)) == expl.text
+    assert "".join(p for p, _ in highlighted_levels(expl, 1)) == pair
+    # One scale for both segments: the pair's words (|2.0|) are the strongest.
+    assert {c for _, c in highlighted_levels(expl, 1) if c} == {"strongly toward", "strongly against"}
+    html_out = to_html(expl)
+    assert "Text pair" in html_out and "Hypothesis" in html_out and "&amp; more" not in html_out.split("Text pair")[0]
+    root = ET.fromstring(to_svg(expl))
+    shown = "".join(el.text or "" for el in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "Hypothesis" in shown and "Textpair:" in shown  # words are separate <text> elements
+    md = to_markdown(expl)
+    assert "> Text pair: Hypothesis &amp; more" in md and "(text pair)" in md
+    plain = ansi(expl, colour=False)
+    assert "Text pair: Hypothesis & more" in plain

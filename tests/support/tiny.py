@@ -62,6 +62,7 @@ ARCHITECTURES = {
 HEADS = {
     "multilabel": ("bert", "BertTokenizer", {"problem_type": "multi_label_classification"}),
     "regression": ("roberta", "RobertaTokenizer", {"num_labels": 1, "problem_type": "regression"}),
+    "reranker": ("bert", "BertTokenizer", {"num_labels": 1}),  # one output, no problem_type: a cross-encoder
 }
 
 LABELS = ["negative", "neutral", "positive"]
