@@ -10,7 +10,7 @@ The package, by layer (each imports only the ones below it; ``.importlinter`` ch
 ``render`` beside the engine; ``result``, ``errors``, ``env`` and ``lru`` at the bottom.
 """
 
-from .api import compare_baselines, explain, explain_labels, explain_zero_shot
+from .api import compare_baselines, explain, explain_labels, explain_many, explain_zero_shot
 from .checkpoints import load_classifier
 from .engine import Classifier, deadline
 from .errors import ExplainError
@@ -26,6 +26,6 @@ from .result import (
                      WordScore,
 )
 
-__all__ = ["explain", "explain_labels", "explain_zero_shot", "compare_baselines", "load_classifier", "deadline",
-           "Classifier", "Explanation", "Extras", "TokenScore", "WordScore", "Window", "FaithfulnessReport",
+__all__ = ["explain", "explain_many", "explain_labels", "explain_zero_shot", "compare_baselines", "load_classifier",
+           "deadline", "Classifier", "Explanation", "Extras", "TokenScore", "WordScore", "Window", "FaithfulnessReport",
            "BaselineComparison", "TrustCheck", "ZeroShot", "ExplainError", "SCHEMA_VERSION"]

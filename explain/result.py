@@ -13,7 +13,7 @@ from typing import Any, Literal, Optional
 
 SCHEMA_VERSION = "1.3"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
 # (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype";
-# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"
+# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance"
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
 OutputKind = Literal["auto", "logit", "probability"]
@@ -71,6 +71,7 @@ class Window:
     rounds: int = 0  # sequential batched passes of gradient rows (each may be chunked for memory)
     weight: float = 1.0  # this window's weight in the explained quantity (its stretch / the text)
     segment: int = 0  # for a pair: the segment the windows cut (start/end index its string)
+    word_error: Optional[float] = None  # estimated relative error of this window's token scores
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,8 @@ class Explanation:
     f_baseline: Optional[float] = None  # ... and at the baseline (the scores add up to the difference)
     method: MethodKind = "engine"
     text_pair: Optional[str] = None  # the second text of a pair (words with segment 1 index it)
+    word_error: Optional[float] = None  # estimated relative L2 error of the token scores (adaptive rule)
+    word_tolerance: Optional[float] = None  # the bound it was refined to (None: not estimated)
     zero_shot: Optional[ZeroShot] = None  # set for a zero-shot explanation
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)

@@ -77,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--pair-column", default="text_pair",
                       help="field/column holding an optional second text (default: text_pair)")
     many.add_argument("--retry-failed", action="store_true", help="redo rows that failed in an earlier run")
+    many.add_argument("--batch-size", type=int, default=32,
+                      help="texts packed into shared passes (texts of similar length together; default 32)")
     many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                       help="progress bar on standard error (auto: on a terminal)")
     return p
@@ -128,6 +130,18 @@ def _options(args) -> dict:
     return options
 
 
+def _batch_fn(args, clf):
+    """Packed explanations for many rows (texts and pairs; not zero-shot or Captum)."""
+    if args.labels is not None or args.method != "engine":
+        return None
+    from ..api import explain_many
+
+    def many(rows, targets):
+        return explain_many([r.text for r in rows], clf, text_pairs=[r.text_pair for r in rows], targets=targets,
+                            contrast=args.contrast, baseline=args.baseline, n_steps=args.steps, errors="return")
+    return many
+
+
 def _explain_fn(args, clf):
     from ..api import explain, explain_zero_shot
 
@@ -172,7 +186,7 @@ def _many(args, clf) -> int:
     output = args.output or args.input.with_name(args.input.stem + ".explained.jsonl")
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     summary = batch.run(rows, output, _options(args), _explain_fn(args, clf), retry_failed=args.retry_failed,
-                        progress=progress)
+                        progress=progress, explain_batch=_batch_fn(args, clf), batch_size=args.batch_size)
     failed = summary.failed + summary.failed_before
     lines = [f"{summary.ok} explained, {failed} failed, {summary.done_before} already done before "
              f"({summary.total} rows) -> {output}"]

@@ -34,8 +34,10 @@ from .clock import check_deadline
 from .sites import EmbeddingSites, call_ids
 
 DEFAULT_TOLERANCE = 1e-2
+DEFAULT_WORD_TOLERANCE = 2e-2  # estimated relative L2 error of the token scores (see quadrature)
 DEFAULT_MAX_STEPS = 256
 ACTIVATION_BUDGET = 768 * 2**20  # bytes of activations per chunk of gradient rows
+PAD_SPREAD = 1.25  # a padded call holds sequences up to this many times as long as its shortest
 
 
 @dataclass
@@ -73,10 +75,16 @@ class PathRunner:
     alphas per batched pass. Sequences of equal length share a model call; a chunk of
     calls shares one backward pass per explained quantity."""
 
-    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, items: list) -> None:
+    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, items: list,
+                 pad: Optional[Callable[[list], dict]] = None) -> None:
+        """``pad``: joins sequences of different lengths into one batch (right padding with
+        an attention mask; only for models where that leaves every sequence's output
+        unchanged, see ``Classifier.pads_safely``). Without it, only sequences of equal
+        length share a model call."""
         self.model = model
         self.sites = sites
         self.items = items
+        self.pad = pad
         self.seqs = [(i, s) for i, item in enumerate(items) for s in range(len(item.inputs))]
         self._seq_of = {key: g for g, key in enumerate(self.seqs)}
         n_sites = len(sites.sites)
@@ -88,6 +96,9 @@ class PathRunner:
         self._leaves: list = [None] * n_sites
         self._busy = False
         self.positions = max(int(self.inputs(g)["input_ids"].shape[1]) for g in range(len(self.seqs))) + 1
+
+    def _item_length(self, i: int) -> int:
+        return max(int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
 
     def inputs(self, g: int) -> dict:
         i, s = self.seqs[g]
@@ -115,7 +126,7 @@ class PathRunner:
             ids = call_ids(args, kwargs, seq_first)
             for r, (g, _) in enumerate(self._rows):
                 if g not in self._base[i] and g not in self._ids[i]:
-                    self._ids[i][g] = ids[r:r + 1].detach()
+                    self._ids[i][g] = ids[r:r + 1, :self._length(g, ids.shape[1])].detach()
             return None
         return hook
 
@@ -124,23 +135,36 @@ class PathRunner:
             if self._busy or self._rows is None:
                 return None
             rows = self._rows
+            x = output.detach()
+            width = x.shape[1]
             for r, (g, _) in enumerate(rows):
                 if g not in self._base[i]:
-                    x = output[r:r + 1].detach()
+                    mine = x[r:r + 1, :self._length(g, width)]
                     self._base[i][g] = self._baseline(i, g).to(x.dtype)
-                    self._diff[i][g] = x - self._base[i][g]
-            base = torch.cat([self._base[i][g] for g, _ in rows])
-            diff = torch.cat([self._diff[i][g] for g, _ in rows])
+                    self._diff[i][g] = mine - self._base[i][g]
+            # Padded positions (a batch of different lengths) keep the model's own values.
+            base = torch.cat([self._padded(self._base[i][g], x[r:r + 1]) for r, (g, _) in enumerate(rows)])
+            diff = torch.cat([self._padded(self._diff[i][g], torch.zeros_like(x[r:r + 1]))
+                              for r, (g, _) in enumerate(rows)])
             a = torch.tensor([alpha for _, alpha in rows], dtype=base.dtype, device=base.device).view(-1, 1, 1)
             v = base + a * diff
             # The ends are exact: alpha = 1 is the model's own layer output (the prediction).
-            x = output.detach()
             v = torch.where(a == 1, x, torch.where(a == 0, base, v))
             if self._grad:
                 v = v.detach().requires_grad_(True)
                 self._leaves[i] = v
             return v.to(output.dtype)
         return hook
+
+    def _length(self, g: int, width: int) -> int:
+        """Positions of sequence ``g`` in a call ``width`` wide (its own length when padded)."""
+        return int(self.inputs(g)["input_ids"].shape[1]) if self.pad is not None else width
+
+    @staticmethod
+    def _padded(values: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+        """``values`` (1, n, ...) extended to ``fill``'s width with ``fill``'s own positions."""
+        n = values.shape[1]
+        return values if n == fill.shape[1] else torch.cat([values, fill[:, n:]], dim=1)
 
     def _baseline(self, i: int, g: int) -> torch.Tensor:
         site = self.sites.sites[i]
@@ -164,8 +188,10 @@ class PathRunner:
         one value per quantity; its parts, per call site, are the gradient contributions
         (gradient x (input - baseline), summed over the hidden size) shaped
         (quantities, sequences, positions)."""
+        # Items of similar length together (they share calls); each item's alpha = 1 first:
+        # it may pick the target.
         groups = sorted({(i, float(a)) for i, alphas in enumerate(asks) if alphas for a in alphas},
-                        key=lambda ia: (-ia[1], ia[0]))  # alpha = 1 first: it may pick the target
+                        key=lambda ia: (self._item_length(ia[0]), ia[0], -ia[1]))
         out: list = [None if not alphas else {} for alphas in asks]
         start = 0
         first = True
@@ -204,12 +230,21 @@ class PathRunner:
         return out
 
     def _calls(self, groups: list) -> list:
-        """Rows (seq, alpha) of the groups, split into model calls of equal sequence length."""
+        """Rows (seq, alpha) of the groups, split into model calls: one call when sequences
+        may be padded, else one per sequence length."""
+        rows = [(self._seq_of[(i, s)], alpha) for i, alpha in groups for s in range(len(self.items[i].inputs))]
+        if self.pad is not None:  # sequences of similar length share a call (little padding)
+            rows.sort(key=lambda row: self.inputs(row[0])["input_ids"].shape[1])
+            calls, start = [], 0
+            for r in range(1, len(rows) + 1):
+                if r == len(rows) or self.inputs(rows[r][0])["input_ids"].shape[1] > \
+                        PAD_SPREAD * self.inputs(rows[start][0])["input_ids"].shape[1]:
+                    calls.append(rows[start:r])
+                    start = r
+            return calls
         by_length: dict = {}
-        for i, alpha in groups:
-            for s in range(len(self.items[i].inputs)):
-                g = self._seq_of[(i, s)]
-                by_length.setdefault(int(self.inputs(g)["input_ids"].shape[1]), []).append((g, alpha))
+        for g, alpha in rows:
+            by_length.setdefault(int(self.inputs(g)["input_ids"].shape[1]), []).append((g, alpha))
         return list(by_length.values())
 
     def _run(self, calls: list, grad: bool) -> list:
@@ -218,7 +253,11 @@ class PathRunner:
         for rows in calls:
             self._rows, self._grad = rows, grad
             try:
-                batch = {k: torch.cat([self.inputs(g)[k] for g, _ in rows]) for k in self.inputs(rows[0][0])}
+                lengths = {int(self.inputs(g)["input_ids"].shape[1]) for g, _ in rows}
+                if len(lengths) > 1:
+                    batch = self.pad([self.inputs(g) for g, _ in rows])
+                else:
+                    batch = {k: torch.cat([self.inputs(g)[k] for g, _ in rows]) for k in self.inputs(rows[0][0])}
                 logits = self.model(**batch).logits
                 results.append((logits, list(self._leaves)))
             finally:
@@ -272,14 +311,17 @@ class PathRunner:
         # (call, row) -> per site, per quantity: contribution per position (float64, CPU)
         rows_out: dict = {}
         for c, rows in enumerate(calls):
-            diffs = [torch.cat([self._diff[s][g] for g, _ in rows]) for s in range(n_sites)]
+            leaves = got[c][1]
+            diffs = [torch.cat([self._padded(self._diff[s][g], torch.zeros_like(leaves[s][r:r + 1].detach()))
+                                for r, (g, _) in enumerate(rows)]) for s in range(n_sites)]
             for s in range(n_sites):
                 grads = [per[k][c * n_sites + s] for k in range(n_q)]
                 # Reduced in float32 on the device, accumulated in float64 on the CPU.
                 contrib = torch.stack([torch.zeros(diffs[s].shape[:2], device=diffs[s].device) if gk is None
                                        else (gk.float() * diffs[s].float()).sum(-1) for gk in grads]).double().cpu()
                 for r, key in enumerate(rows):
-                    rows_out.setdefault(key, [None] * n_sites)[s] = contrib[:, r]  # (quantities, positions)
+                    width = self._diff[s][key[0]].shape[1]  # the sequence's own positions
+                    rows_out.setdefault(key, [None] * n_sites)[s] = contrib[:, r, :width]  # (quantities, positions)
         samples = []
         for i, alpha in groups:
             item = self.items[i]
@@ -297,13 +339,15 @@ class PathRunner:
 
 
 def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_steps: int = DEFAULT_MAX_STEPS,
-              n_steps: Optional[int] = None) -> list:
+              n_steps: Optional[int] = None, word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
+              first_nodes: Optional[Sequence[float]] = None) -> list:
     """Attributions along the path of every item of ``runner`` (inside ``runner.hooks()``),
     all items in lockstep: one batched pass per round for all of them.
 
     ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
     (plus a forward-only pass for F at both ends). Otherwise adaptive to each item's
-    tolerance with at most ``max_steps`` gradient rows (at least the first round's)."""
+    tolerance and to ``word_tolerance`` for the token scores, with at most ``max_steps``
+    gradient rows (at least the first round's), round 1 at ``first_nodes`` if given."""
     budget = activation_budget(runner.inputs(0)["input_ids"].device)
     grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
     everyone = list(range(len(runner.items)))
@@ -312,7 +356,8 @@ def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_st
                                chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
         plans = [quadrature.fixed_plan(n_steps, tolerances[i], {a: s.f for a, s in ends[i].items()}) for i in everyone]
     else:
-        plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps) for i in everyone]
+        plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps, word_tolerance=word_tolerance,
+                                          first_nodes=first_nodes) for i in everyone]
     return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
                             between_rounds=check_deadline)
 

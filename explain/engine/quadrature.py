@@ -26,6 +26,7 @@ the plans of many texts in lockstep, one batched pass per round for all of them.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
@@ -92,6 +93,8 @@ class Quadrature:
     tolerance: float
     rounds: int
     steps: int  # gradient rows evaluated
+    word_errors: Optional[np.ndarray] = None  # estimated relative error of the token scores, per quantity
+    word_tolerance: Optional[float] = None
 
     @property
     def error(self) -> float:
@@ -100,7 +103,9 @@ class Quadrature:
 
     @property
     def converged(self) -> bool:
-        return bool((self.errors <= self.tolerance).all())
+        words = self.word_errors is None or self.word_tolerance is None or \
+            bool((self.word_errors <= self.word_tolerance).all())
+        return bool((self.errors <= self.tolerance).all()) and words
 
     def parts(self) -> tuple:
         """Per-site attributions: the sum of weight x gradient contributions."""
@@ -129,9 +134,7 @@ def spline_weights(x: Sequence[float]) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     n = len(x) - 1
     h = np.diff(x)
-    w = np.zeros((n, n + 1))
-    w[np.arange(n), np.arange(n)] += h / 2
-    w[np.arange(n), np.arange(n) + 1] += h / 2
+    w = _trapezoid(x)
     if n < 3:
         return w
     a = np.zeros((n + 1, n + 1))
@@ -152,28 +155,46 @@ def spline_weights(x: Sequence[float]) -> np.ndarray:
 Plan = Generator[list, dict, Quadrature]
 
 
-def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST_POINTS) -> Plan:
-    """Integrate to ``tolerance`` (for every quantity) with at most ``max_steps`` gradient
-    rows (round 1 is always evaluated in full).
+def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST_POINTS,
+                  word_tolerance: Optional[float] = None, first_nodes: Optional[Sequence[float]] = None) -> Plan:
+    """Integrate to ``tolerance`` (the completeness error of every quantity) and to
+    ``word_tolerance`` (the estimated error of the per-token scores; None: not checked)
+    with at most ``max_steps`` gradient rows (round 1 is always evaluated in full).
 
-    Round 1: the Gauss-Lobatto rule on [0, 1]. Then: the cubic-spline rule through every
-    point evaluated so far; each interval between neighbouring points has an exact error
-    (its integral vs F(b) - F(a)); the worst intervals (relative to each quantity's scale,
-    the worst quantity deciding) get their midpoints, in one batch per round, until every
-    error is within the tolerance or the cap is reached."""
+    Round 1: the Gauss-Lobatto rule on [0, 1] (or ``first_nodes``, ends included, with the
+    spline rule through them). Then: the cubic-spline rule through every point evaluated
+    so far. Each interval between neighbouring points has an exact error for the sum (its
+    integral vs F(b) - F(a)), and, per token, an estimated one: the difference between the
+    spline and the trapezoid rule on that interval (a lower-order rule: conservative).
+    Errors of opposite sign cancel in the sum, never in the per-token estimate, which
+    adds their sizes. The worst intervals (relative to each bound, the worst quantity
+    deciding) get their midpoints, in one batch per round, until both errors are within
+    their bounds for every quantity, or the cap is reached."""
     store: dict = {}
-    nodes, w = lobatto(max(2, first_points))
+    if first_nodes is None:
+        nodes, w = lobatto(max(2, first_points))
+        weights = dict(zip(nodes, w))
+    else:
+        nodes = sorted({0.0, 1.0, *(float(x) for x in first_nodes)})
+        weights = dict(zip(nodes, spline_weights(nodes).sum(0).tolist()))
     store.update((yield list(nodes)))
     rounds = 1
     f0, f1 = store[0.0].f, store[1.0].f
     scale = np.maximum(np.abs(f1 - f0), SCALE_FLOOR)
-    weights = dict(zip(nodes, w))
     errors = relative_error(sum(wi * store[x].g for x, wi in weights.items()), f0, f1)
     # When F(1) - F(0) is tiny, the tolerance can be below float32 rounding: stop there
     # (the error is still reported as it is, and the bound as not met).
     noise = NOISE * np.maximum(1.0, np.maximum(np.abs(f0), np.abs(f1))) / scale
     limit = np.maximum(tolerance, noise)
-    while (errors > limit).any() and np.isfinite(errors).all():
+    word_limit = None if word_tolerance is None else np.maximum(word_tolerance, noise)
+    words = _word_errors(store, scale) if word_tolerance is not None else None
+
+    def unmet(errors, words) -> bool:
+        if not np.isfinite(errors).all():
+            return False
+        return bool((errors > limit).any() or (words is not None and (words[0] > word_limit).any()))
+
+    while unmet(errors, words):
         xs = sorted(store)
         rule = spline_weights(xs)
         g = np.array([store[x].g for x in xs])  # (points, quantities)
@@ -181,15 +202,53 @@ def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST
         local = (rule @ g - np.diff(f, axis=0)) / scale  # exact signed error of each interval, relative
         weights = dict(zip(xs, rule.sum(0).tolist()))
         errors = relative_error(rule.sum(0) @ g, f0, f1)
-        if not (errors > limit).any() or not np.isfinite(errors).all():
+        words = _word_errors(store, scale) if word_tolerance is not None else None
+        if not unmet(errors, words):
             break
-        worst = np.abs(local[:, np.argmax(errors / limit)])  # the quantity furthest from its bound
-        new = _midpoints(xs, worst, tolerance, max_steps - len(store))
+        # Each interval's need, in units of its bound; the quantity furthest from a bound decides.
+        need = np.abs(local) / limit
+        if words is not None:
+            need = np.maximum(need, words[1] / word_limit)
+        worst = need[:, np.argmax(need.max(0))]
+        new = _midpoints(xs, worst, 1.0, max_steps - len(store))
         if not new:
             break
         store.update((yield new))
         rounds += 1
-    return Quadrature(store, weights, f1, f0, errors, tolerance, rounds, len(store))
+    word = None if words is None else words[0]
+    return Quadrature(store, weights, f1, f0, errors, tolerance, rounds, len(store), word, word_tolerance)
+
+
+def _word_errors(store: dict, scale: np.ndarray) -> tuple:
+    """The estimated error of the per-token scores, per quantity: the L2 norm over tokens
+    of the summed sizes of (spline - trapezoid) on every interval, relative to the L2 norm
+    of the scores (at least |F(1) - F(0)| / sqrt(tokens)); and per interval, its share
+    (intervals, quantities) in the same units."""
+    xs = sorted(store)
+    k = store[xs[0]].f.shape[0]
+    if len(xs) < 4:  # the spline rule is the trapezoid rule: no estimate
+        return np.zeros(k), np.zeros((len(xs) - 1, k))
+    tokens = np.stack([np.concatenate([p.reshape(k, -1).numpy() for p in store[x].parts], axis=1)
+                       for x in xs])  # (points, quantities, tokens)
+    rule = spline_weights(xs)
+    diff = np.einsum("ip,pqt->iqt", rule - _trapezoid(xs), tokens)  # (intervals, quantities, tokens)
+    scores = np.einsum("p,pqt->qt", rule.sum(0), tokens)
+    n = tokens.shape[2]
+    norm = np.maximum(np.linalg.norm(scores, axis=1), scale / math.sqrt(max(n, 1)))
+    total = np.linalg.norm(np.abs(diff).sum(0), axis=1) / norm  # (quantities,)
+    per_interval = np.linalg.norm(diff, axis=2) / norm  # (intervals, quantities)
+    return total, per_interval
+
+
+def _trapezoid(xs: Sequence[float]) -> np.ndarray:
+    """(intervals x nodes) matrix of the trapezoid rule on each interval."""
+    x = np.asarray(xs, dtype=np.float64)
+    n = len(x) - 1
+    h = np.diff(x)
+    w = np.zeros((n, n + 1))
+    w[np.arange(n), np.arange(n)] = h / 2
+    w[np.arange(n), np.arange(n) + 1] = h / 2
+    return w
 
 
 def _midpoints(xs: list, local: np.ndarray, allowed: float, budget: int) -> list:

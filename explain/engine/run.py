@@ -32,7 +32,7 @@ from typing import Optional, Union, get_args
 
 import torch
 
-from ..errors import InvalidInput
+from ..errors import ExplainError, InvalidInput
 from ..result import Explanation, MethodKind, TokenScore, Window, ZeroShot
 from . import windows as windowing
 from .classifier import Classifier
@@ -49,7 +49,7 @@ from .heads import (
     resolve_label,
     zero_shot_scores,
 )
-from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, Item, PathRunner, integrate
+from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE, Item, PathRunner, integrate
 from .quadrature import SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
 from .words import word_scores
@@ -69,7 +69,9 @@ class Options:
     "probability" the probability. ``method``: "engine" (adaptive until the completeness
     error is under ``tolerance``, or a fixed Gauss-Legendre rule of ``n_steps``) or
     "captum" (Captum's own LayerIntegratedGradients, ``n_steps`` nodes, default 50).
-    ``max_tokens``: the window length for long texts (default: the model's limit)."""
+    ``word_tolerance``: the adaptive rule also refines until the estimated relative error
+    of the token scores is under it (None: completeness only). ``max_tokens``: the window
+    length for long texts (default: the model's limit)."""
 
     target: Union[str, int, None] = None
     contrast: Union[str, int, None] = None
@@ -80,6 +82,7 @@ class Options:
     tolerance: float = DEFAULT_TOLERANCE
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: Optional[int] = None
+    word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -96,6 +99,15 @@ class Options:
         if not ok:
             raise InvalidInput(f"tolerance must be between 0 and 1, got {self.tolerance!r}.", "The default is 0.01.")
         object.__setattr__(self, "tolerance", float(self.tolerance))
+        if self.word_tolerance is not None:
+            try:
+                ok = not isinstance(self.word_tolerance, bool) and 0 < float(self.word_tolerance) < 1
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise InvalidInput(f"word_tolerance must be between 0 and 1 (or None), got {self.word_tolerance!r}.",
+                                   f"The default is {DEFAULT_WORD_TOLERANCE}.")
+            object.__setattr__(self, "word_tolerance", float(self.word_tolerance))
         if self.n_steps is not None:
             object.__setattr__(self, "n_steps", _whole(self.n_steps, "n_steps", "Leave it empty for adaptive steps."))
         object.__setattr__(self, "max_steps", _whole(self.max_steps, "max_steps", "The default is 256."))
@@ -144,6 +156,42 @@ def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options
     return _classify(clf, text, text_pair, options, (labels, top_k))
 
 
+def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options = Options(),
+                        text_pairs: Optional[Sequence[Optional[str]]] = None,
+                        targets: Optional[Sequence] = None) -> list:
+    """Explain many texts, their paths integrated in lockstep: every round is one batched
+    pass for all of them (texts of different lengths share it where the model pads
+    safely). Each result equals the one-by-one ``explain_loaded`` (same rule, same nodes);
+    a text that cannot be explained gets its ExplainError in its place."""
+    t0 = time.perf_counter()
+    n = len(texts)
+    pairs = list(text_pairs) if text_pairs is not None else [None] * n
+    wanted = list(targets) if targets is not None else [None] * n
+    if len(pairs) != n or len(wanted) != n:
+        raise InvalidInput("texts, text_pairs and targets must have the same length.", "Give one of each per text.")
+    out: list = [None] * n
+    with clf.lock, clf.frozen(), torch.inference_mode(False):
+        ref_kind, ref_token, ref_id = reference_token(clf, options.baseline)
+        resolve_label(options.contrast, clf.labels, "contrast label")
+        jobs = []
+        for k in range(n):
+            try:
+                check_text(texts[k])
+                if pairs[k] is not None:
+                    check_text(pairs[k], what="text pair")
+                opts = replace(options, target=wanted[k] if wanted[k] is not None else options.target)
+                group, choose = _classification_group(clf, texts[k], pairs[k], opts, None)
+                jobs.append((k, opts, group, choose))
+            except ExplainError as exc:
+                out[k] = exc
+        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0) if jobs else []
+        for (k, opts, _, _), d in zip(jobs, done):
+            probs = probabilities(d.logits[0][None], clf.head)[0]
+            out[k] = _explanations(clf, texts[k], pairs[k], d, clf.labels, probs, clf.head,
+                                   (ref_kind, ref_token, ref_id), opts, t0)[0]
+    return out
+
+
 def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
                              hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
                              every_label: bool = False) -> tuple:
@@ -169,7 +217,7 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
     entail, contra = nli_labels(clf.labels)
     target = resolve_label(options.target, candidates, "candidate label")
     hypotheses = [hypothesis_template.format(c) for c in candidates]
-    with clf.lock, torch.inference_mode(False):
+    with clf.lock, clf.frozen(), torch.inference_mode(False):
         ref_kind, ref_token, ref_id = reference_token(clf, options.baseline)
         pieces = [windowing.tokenize(clf, text, 0, len(text), h) for h in hypotheses]
         longest = max(p.inputs["input_ids"].shape[1] for p in pieces)
@@ -234,78 +282,101 @@ def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Option
     check_text(text)
     if text_pair is not None:
         check_text(text_pair, what="text pair")
-    with clf.lock, torch.inference_mode(False):
+    with clf.lock, clf.frozen(), torch.inference_mode(False):
         ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
-        target_index = resolve_label(opts.target, clf.labels)
-        resolve_label(opts.contrast, clf.labels, "contrast label")  # refuse bad options before any model work
-        chosen = None
-        if many is not None:
-            labels, top_k = many
-            chosen = (list(range(len(clf.labels))) if labels in (None, "all") else
-                      [resolve_label(label, clf.labels) for label in labels])
-            if top_k is not None:
-                top_k = _whole(top_k, "top_k", "Give how many of the most probable labels to explain.")
-        if opts.method == "captum" and chosen is not None and len(chosen) > 1:
-            raise InvalidInput("method='captum' explains one label at a time.", "Use method='engine' for several labels.")
-        pieces = windowing.split(clf, text, opts.max_tokens, text_pair)
-        windowed = pieces[0].windowed
-        length = len(text) if windowed == 0 else len(text_pair)
-        bounds = windowing.ownership([(p.start, p.end) for p in pieces], length)
-        weights = [(hi - lo) / max(1, length) for lo, hi in bounds] if len(pieces) > 1 else [1.0]
-
-        def quantities(logits) -> list:
-            probs = probabilities(logits[0][None], clf.head)[0]
-            if chosen is None:
-                predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
-                targets = [predicted if target_index is None else target_index]
-            else:
-                targets = sorted(chosen, key=lambda i: -float(probs[i]))[:top_k]
-            return [make_quantity(clf.head, clf.labels, t, opts.contrast, opts.output) for t in targets]
-
-        group = _Group([[p] for p in pieces], weights, (0, 1), bounds)
+        group, quantities = _classification_group(clf, text, text_pair, opts, many)
         done = _attribute(clf, group, quantities, opts, ref_id, t0)
     probs = probabilities(done.logits[0][None], clf.head)[0]
     return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
                          opts, t0)
 
 
+def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
+    """The windows of a text (or pair) and the chooser of what it explains."""
+    target_index = resolve_label(opts.target, clf.labels)
+    resolve_label(opts.contrast, clf.labels, "contrast label")  # refuse bad options before any model work
+    chosen = top_k = None
+    if many is not None:
+        labels, top_k = many
+        chosen = (list(range(len(clf.labels))) if labels in (None, "all") else
+                  [resolve_label(label, clf.labels) for label in labels])
+        if top_k is not None:
+            top_k = _whole(top_k, "top_k", "Give how many of the most probable labels to explain.")
+    if opts.method == "captum" and chosen is not None and len(chosen) > 1:
+        raise InvalidInput("method='captum' explains one label at a time.", "Use method='engine' for several labels.")
+    pieces = windowing.split(clf, text, opts.max_tokens, text_pair)
+    windowed = pieces[0].windowed
+    length = len(text) if windowed == 0 else len(text_pair)
+    bounds = windowing.ownership([(p.start, p.end) for p in pieces], length)
+    weights = [(hi - lo) / max(1, length) for lo, hi in bounds] if len(pieces) > 1 else [1.0]
+
+    def quantities(logits) -> list:
+        probs = probabilities(logits[0][None], clf.head)[0]
+        if chosen is None:
+            predicted = int(probs.argmax()) if clf.head != REGRESSION else 0
+            targets = [predicted if target_index is None else target_index]
+        else:
+            targets = sorted(chosen, key=lambda i: -float(probs[i]))[:top_k]
+        return [make_quantity(clf.head, clf.labels, t, opts.contrast, opts.output) for t in targets]
+
+    return _Group([[p] for p in pieces], weights, (0, 1), bounds), quantities
+
+
 def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float) -> _Done:
     """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
     picks what is explained from the prediction's logits (sequences, labels)."""
-    items = [Item(inputs=[p.inputs for p in seqs],
-                  references=[reference_ids(p.inputs["input_ids"], ~p.attributed(group.attributed), ref_id)
-                              for p in seqs]) for seqs in group.windows]
-    picked: list = []
+    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0)[0]
 
+
+def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float) -> list:
+    """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
+    per round for all of them; ``choosers[g](logits)`` picks what text g explains."""
     def stack(targets: list) -> Callable:
         return lambda logits: torch.stack([t.values(logits) for t in targets], dim=1)
 
-    def choose(logits):
-        picked[:] = quantities(logits)
-        return stack(picked)
+    items, owner = [], []  # every window of every text; the text it belongs to
+    for g, group in enumerate(groups):
+        for seqs in group.windows:
+            items.append(Item(inputs=[p.inputs for p in seqs],
+                              references=[reference_ids(p.inputs["input_ids"], ~p.attributed(group.attributed), ref_id)
+                                          for p in seqs]))
+            owner.append(g)
+    picked: list = [[] for _ in groups]
+    means: list = [None] * len(groups)
 
-    runner = PathRunner(clf.model, clf.sites, items)
+    def chooser(g: int) -> Callable:
+        def choose(logits):
+            picked[g][:] = choosers[g](logits)
+            return stack(picked[g])
+        return choose
+
+    lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
+    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None)
     tolerances = [opts.tolerance] * len(items)
+    long = [g for g, group in enumerate(groups) if len(group.windows) > 1]
     with runner.hooks():
-        if len(items) > 1:
-            # A long text: the target is chosen on the weighted mean of the windows' logits
-            # at the text, and each window's tolerance is scaled so that the mean meets the
+        if long:
+            # Long texts: the target is chosen on the weighted mean of the windows' logits at
+            # the text, and each window's tolerance is scaled so that the mean meets the
             # request's for every quantity.
             check_deadline()
-            ends = runner.logits([[1.0, 0.0]] * len(items))
-            mean = sum(w * e[1.0] for w, e in zip(group.weights, ends))
-            picked[:] = quantities(mean)
-            changes = [[float(t.values(e[1.0][None]) - t.values(e[0.0][None])) for t in picked] for e in ends]
-            for k in range(len(picked)):
+            ends = runner.logits([[1.0, 0.0] if owner[i] in long else None for i in range(len(items))])
+        for g, group in enumerate(groups):
+            mine = [i for i in range(len(items)) if owner[i] == g]
+            if g not in long:
+                items[mine[0]].choose = chooser(g)
+                continue
+            means[g] = sum(w * ends[i][1.0] for w, i in zip(group.weights, mine))
+            picked[g][:] = choosers[g](means[g])
+            changes = [[float(t.values(ends[i][1.0][None]) - t.values(ends[i][0.0][None])) for t in picked[g]]
+                       for i in mine]
+            for k in range(len(picked[g])):
                 overall = abs(sum(w * c[k] for w, c in zip(group.weights, changes)))
-                for i, c in enumerate(changes):
+                for i, c in zip(mine, changes):
                     allowed = opts.tolerance * max(overall, SCALE_FLOOR) / max(abs(c[k]), SCALE_FLOOR)
                     tolerances[i] = min(tolerances[i], allowed, 0.5)
-            for item in items:
-                item.quantity = stack(picked)
-        else:
-            mean = None
-            items[0].choose = choose
+            for i in mine:
+                items[i].quantity = stack(picked[g])
         t_pred = time.perf_counter()
         check_deadline()
         if opts.method == "captum":
@@ -317,9 +388,15 @@ def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Optio
                 quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
             quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
-                              n_steps=opts.n_steps)
-    logits = mean if mean is not None else items[0].logits_at_input
-    return _Done(group, list(picked), quads, logits, items, t_pred, time.perf_counter())
+                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance)
+    t_attr = time.perf_counter()
+    out = []
+    for g, group in enumerate(groups):
+        mine = [i for i in range(len(items)) if owner[i] == g]
+        logits = means[g] if means[g] is not None else items[mine[0]].logits_at_input
+        out.append(_Done(group, list(picked[g]), [quads[i] for i in mine], logits, [items[i] for i in mine],
+                         t_pred, t_attr))
+    return out
 
 
 def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
@@ -359,13 +436,18 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             misses.append(total - (f1 - f0))
             lo, hi = bounds[w] if bounds else (0, len(text))
             first = seqs[0]
+            word = getattr(quad, "word_errors", None)
+            word = None if word is None else float(word[k])
             windows.append(Window(first.start, first.end, lo, hi, int(first.inputs["input_ids"].shape[1]), quad.steps,
                                   float(quad.errors[k]), bool(quad.errors[k] <= quad.tolerance), f1, f0, total,
                                   forward_rows=done.items[w].forward_rows, rounds=quad.rounds, weight=weights[w],
-                                  segment=first.windowed))
+                                  segment=first.windowed, word_error=word))
         f_input = sum(w.weight * w.f_input for w in windows)
         f_baseline = sum(w.weight * w.f_baseline for w in windows)
         error = relative_error(f_input - f_baseline + sum(wt * m for wt, m in zip(weights, misses)), f_baseline, f_input)
+        word_error = None if any(w.word_error is None for w in windows) else max(w.word_error for w in windows)
+        met = error <= opts.tolerance and (word_error is None or opts.word_tolerance is None
+                                           or word_error <= opts.word_tolerance)
         explained = quantity.describe(labels)
         if len(windows) > 1:
             explained = f"the mean over {len(windows)} windows (each weighted by its share of the text) of {explained}"
@@ -388,8 +470,10 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                       + ("; the hypotheses kept" if zero_shot is not None else "")},
             steps=sum(w.steps for w in windows),
             tolerance=opts.tolerance,
-            converged=error <= opts.tolerance,
+            converged=bool(met),
             completeness_error=float(error),
+            word_error=word_error,
+            word_tolerance=opts.word_tolerance if word_error is not None else None,
             f_input=float(f_input),
             f_baseline=float(f_baseline),
             tokens=tuple(tokens),

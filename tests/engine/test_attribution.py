@@ -207,3 +207,33 @@ def test_no_refinement_below_float32_noise():
     quad = Q.adaptive(evaluate, tolerance=1e-2, max_steps=256)
     assert quad.steps == Q.FIRST_POINTS and quad.rounds == 1
     assert not quad.converged and quad.error > 1e-2
+
+
+def cancelling_path(k=60.0, c=0.3):
+    """Two tokens with large, sharp, opposite contributions that cancel exactly in the sum:
+    the sum's integrand (a smooth cosine) is integrated perfectly by round 1 while each
+    token's is badly under-resolved."""
+    def evaluate(alphas):
+        out = {}
+        for a in alphas:
+            sharp = 5 * k / math.cosh(k * (a - c)) ** 2
+            smooth = math.cos(a)
+            parts = (torch.tensor([sharp + smooth / 2, -sharp + smooth / 2], dtype=torch.float64),)
+            out[a] = Q.Sample(math.sin(a), parts)
+        return out
+
+    exact = 5 * (math.tanh(k * (1 - c)) + math.tanh(k * c))  # the sharp part's integral
+    return evaluate, np.array([exact + math.sin(1) / 2, -exact + math.sin(1) / 2])
+
+
+def test_a_path_whose_sum_cancels_does_not_stop_early():
+    evaluate, exact = cancelling_path()
+    summed = Q.adaptive(evaluate, tolerance=1e-2, max_steps=256)  # completeness only
+    assert summed.rounds == 1 and summed.error < 1e-6
+    wrong = np.abs(summed.parts()[0].numpy() - exact).max() / np.abs(exact).max()
+    assert wrong > 0.05  # the sum is right, the tokens are not
+    plan = Q.adaptive_plan(tolerance=1e-2, max_steps=256, word_tolerance=2e-2)
+    checked = Q.drive([plan], lambda asks: [evaluate(asks[0])])[0]
+    assert checked.rounds > 1 and checked.word_errors[0] <= 2e-2 and checked.converged
+    right = np.linalg.norm(checked.parts()[0].numpy() - exact) / np.linalg.norm(exact)
+    assert right <= 2e-2, right  # the estimate is honest: the true error is within the bound

@@ -5,6 +5,12 @@ the vaderSentiment 3.3.2 source package, seed 42); from its held-out part this t
 the first PER_CLASS snippets of each class in sha256("sanity:" + text) order.
 
     python tests/support/data/make_rt_heldout.py --data /path/to/vaderSentiment-3.3.2.tar.gz
+
+The benchmark's 50 real sentences (benchmarks/data/rt_sentences.json) are another
+selection from the same held-out part:
+
+    python tests/support/data/make_rt_heldout.py --data ... --per-class 25 --salt bench \
+        --out benchmarks/data/rt_sentences.json
 """
 
 import argparse
@@ -21,6 +27,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="vaderSentiment-3.3.2.tar.gz")
     ap.add_argument("--seed", type=int, default=42, help="the training script's --seed")
+    ap.add_argument("--per-class", type=int, default=PER_CLASS)
+    ap.add_argument("--salt", default="sanity", help="the selection hashes salt + ':' + text")
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("rt_heldout.json"))
     args = ap.parse_args()
     spec = importlib.util.spec_from_file_location("train_default_model", ROOT / "examples" / "train_default_model.py")
     train = importlib.util.module_from_spec(spec)
@@ -29,15 +38,17 @@ def main() -> None:
     _, held = train.split_ids(corpora["movie"], args.seed)
     picked = []
     for label in (0, 1):
-        rows = sorted((t for t, y in held if y == label), key=lambda t: hashlib.sha256(f"sanity:{t}".encode()).hexdigest())
-        picked.append(rows[:PER_CLASS])
+        rows = sorted((t for t, y in held if y == label),
+                      key=lambda t: hashlib.sha256(f"{args.salt}:{t}".encode()).hexdigest())
+        picked.append(rows[:args.per_class])
     sample = [{"text": t, "label": train.ID2LABEL[y]} for pair in zip(*picked) for t, y in zip(pair, (0, 1))]
     digest = hashlib.sha256(Path(args.data).read_bytes()).hexdigest()
     out = {"source": "vaderSentiment 3.3.2 sdist, movieReviewSnippets_GroundTruth.txt (MIT licence)",
            "sdist_sha256": digest, "split": f"examples/train_default_model.py split_ids(movie, seed={args.seed}), "
-           "held-out part", "selection": f"first {PER_CLASS} per class by sha256('sanity:' + text)",
+           "held-out part", "selection": f"first {args.per_class} per class by sha256('{args.salt}:' + text)",
            "held_out_size": len(held), "sentences": sample}
-    path = Path(__file__).with_name("rt_heldout.json")
+    path = args.out
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(sample)} of {len(held)} held-out sentences to {path}")
 
