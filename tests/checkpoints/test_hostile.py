@@ -105,10 +105,10 @@ def test_implied_parameters_against_the_servers_limit():
     from explain.checkpoints.rules import check_implied_parameters
 
     check_implied_parameters(500_000_000, 500_000_000, LIMIT_PARAMETERS, "org/fine")
-    with pytest.raises(errors.CheckpointTooLarge, match="describes a model of 41,000.0M parameters; this server "
-                                                        "explains models of up to 600.0M"):
+    with pytest.raises(errors.CheckpointTooLarge, match=r"describes a model of 41,000\.0M parameters; this server "
+                                                        r"explains models of up to 600\.0M"):
         check_implied_parameters(41_000_000_000, 41_000_000_000, LIMIT_PARAMETERS, "org/big")
-    with pytest.raises(errors.CheckpointTooLarge, match="org/big has 700.0M parameters"):
+    with pytest.raises(errors.CheckpointTooLarge, match=r"org/big has 700\.0M parameters"):
         check_implied_parameters(1_000, 700_000_000, LIMIT_PARAMETERS, "org/big")  # stored counts too
     with pytest.raises(errors.BrokenCheckpoint, match="weights hold only 1,000"):
         check_implied_parameters(50_000, 1_000, None, "org/broken")
