@@ -91,7 +91,7 @@ def _forget_session(request) -> None:
         pass
 
 
-def labels_for(checkpoint, request: gr.Request = None):
+def labels_for(checkpoint: str, request: gr.Request = None):
     """Fill the target and contrast dropdowns with the model's labels (empty = the
     predicted label / no contrast). A checkpoint that does not load is a warning, the
     dropdowns left empty; a checkpoint field that is not text is an error."""
@@ -229,10 +229,11 @@ def _input_names(block_fn) -> list:
 
 
 class VisitorCap:
-    """At most EXPLAIN_CLIENT_QUEUE events per visitor in Gradio's queue: waiting, running, or
-    finished but not yet read (a /call/ result nobody fetches stays in memory). Results
-    unread after UNREAD_S seconds are dropped. Reads Gradio 6.31's queue (``Queue.push``,
-    ``event_ids_to_events``, ``pending_event_ids_session``, ``pending_messages_per_session``);
+    """At most EXPLAIN_CLIENT_QUEUE model events per visitor in Gradio's queue, waiting or
+    running, counting also finished results the visitor has not read (a /call/ result
+    nobody fetches stays in memory). Unread results are dropped after UNREAD_S seconds.
+    Reads Gradio 6.31's queue (``Queue.push``, ``event_ids_to_events``,
+    ``pending_messages_per_session``, ``pending_event_ids_session``);
     tests/app/test_public.py fails if those change."""
 
     UNREAD_S = 300.0
@@ -250,7 +251,7 @@ class VisitorCap:
         push = self.queue.push
 
         async def capped_push(body, request, username):
-            refusal = self.admit(body, request)
+            refusal = self.admit(request)
             if refusal:  # 429 with the message: the page shows it (a 503 would read "busy")
                 raise HTTPException(status_code=429, detail=refusal)
             answer = await push(body, request, username)
@@ -265,23 +266,27 @@ class VisitorCap:
         peer = getattr(getattr(request, "client", None), "host", None)
         return client_key(dict(getattr(request, "headers", {}) or {}), peer, SERVICE.limits.proxy_hops)
 
-    def admit(self, body, request):
+    def admit(self, request):
         """None, or the message refusing this visitor's next event."""
         self._drop_unread()
         key = self.visitor(request)
-        events = list(self.queue.event_ids_to_events.values())
+        events = [e for e in list(self.queue.event_ids_to_events.values()) if e.fn.concurrency_id == MODEL_GROUP]
         active = [self.visitor(e.request) for e in events]
-        busy = {e.session_hash for e in events}
-        unread = sum(len(self.queue.pending_event_ids_session.get(s, ())) for s, (k, _) in list(self.sessions.items())
-                     if k == key and s not in busy)
+        unread = sum(self._unread(s) for s, (k, _) in list(self.sessions.items()) if k == key)
         refusal = over_cap(key, active + [key] * unread, SERVICE.limits.client_queue)
         if refusal:
-            log.info("refused (busy): visitor %s has %d event(s) queued or running and %d result(s) unread",
+            log.info("refused (busy): visitor %s has %d model event(s) queued or running and %d result(s) unread",
                      key, active.count(key), unread)
             if unread:
                 refusal += (f" ({unread} of them finished but were never read: read each result, or wait "
                             f"{self.UNREAD_S:.0f} s for unread ones to be dropped.)")
         return refusal
+
+    def _unread(self, session: str) -> int:
+        """Finished results waiting in the session's message queue (an asyncio.Queue)."""
+        messages = self.queue.pending_messages_per_session.get(session)
+        return sum(1 for m in list(getattr(messages, "_queue", ()))
+                   if getattr(m, "msg", None) == "process_completed")
 
     def _seen(self, session: str, key: str) -> None:
         self.sessions.pop(session, None)
