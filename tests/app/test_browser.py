@@ -173,9 +173,9 @@ def test_error_toast_shows_the_message_as_text(browser, served):
     bad = "<img src=x onerror=alert(1)> & <b>bold</b>"
     page.get_by_label("Checkpoint (Hub ID)").fill(bad)
     page.get_by_role("button", name="Explain", exact=True).click()
-    toast = page.locator("[data-testid='toast-body'].error").first
-    toast.wait_for(timeout=WAIT_MS)
-    shown = toast.locator("[data-testid='toast-text']").text_content()
+    toast = page.locator("[data-testid='toast-text'].error").filter(has_text="is not a valid Hub model ID")
+    toast.wait_for(state="attached", timeout=WAIT_MS)  # stacked toasts may be collapsed, not "visible"
+    shown = toast.text_content()
     assert f"{bad!r} is not a valid Hub model ID" in shown, shown
     assert "&lt;" not in shown and "&amp;" not in shown
     assert page.locator("img[src='x']").count() == 0 and page.locator("[data-testid='toast-body'] b").count() == 0

@@ -174,7 +174,7 @@ def test_one_visitor_cannot_monopolise_the_queue(server):
     done = sum(o is not None and o[0] == "complete" for o in outcomes)
     refused = [o for o in outcomes if o is not None and o[0] == "refused"]
     print(f"\nqueue monopoly: one heavy request alone {single:.1f} s; flood of {FLOOD}: {done} ran, {len(refused)} "
-          f"refused; a short request from another visitor waited {wait:.1f} s")
+          f"refused; a short request from another visitor: {kind} after {wait:.1f} s")
     assert kind == "complete" and out[3]["text"] == "Short and sweet.", out
     assert done == 2 and len(refused) == FLOOD - 2, outcomes
     assert all(status == 429 and "waiting or running" in body for status, body in (r[1] for r in refused))
@@ -370,3 +370,27 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
         assert result["target"] == target
         for panel in (details, trust, comparison):
             assert panel and not re.search(r"(?<!\\)(https?:|www\.|@)", panel), panel
+
+
+def test_a_refused_request_leaves_no_session_behind(app_module, monkeypatch):
+    """Gradio stores an event's inputs in its session before the app sees them; a refused
+    request's session (its inputs among it) is dropped with the refusal, a served one kept."""
+    from dataclasses import replace
+
+    from serve import serving
+
+    monkeypatch.setattr(app_module.SERVICE, "limits", replace(app_module.SERVICE.limits, client_queue=0))
+    demo = app_module.build_demo()
+    explain = None
+    with serving(demo) as url:
+        explain = fn_index(url, "explain")
+        refused = [f"refused-{i}-{uuid.uuid4().hex[:6]}" for i in range(5)]
+        for i, session in enumerate(refused):
+            form = ["x" * 30_000 if i % 2 else "fine", "", "", "auto", "abc", "", False, False, "engine"]
+            assert join(url, explain, form, session).status_code == 200
+            assert not listen(url, session)["success"]
+        served = f"served-{uuid.uuid4().hex[:6]}"
+        assert join(url, explain, ["Fine.", "", "", "auto", 0, "", False, False, "engine"], served).status_code == 200
+        assert listen(url, served)["success"]
+        kept = set(demo.state_holder.session_data)
+    assert served in kept and not kept & set(refused), kept
