@@ -20,6 +20,7 @@ from ..errors import BrokenCheckpoint, CheckpointNotFound, HubUnavailable, Unsaf
 from . import rules
 from ._hubchild import HubChild
 from .hubcache import HubCache
+from .sizing import implied_parameters
 
 
 def _default_cache_dir() -> str:
@@ -110,6 +111,7 @@ def _inspect(child: HubChild, repo_id: str, revision: Optional[str], policy: Hub
     if not isinstance(config, dict):
         raise BrokenCheckpoint(f"{repo_id}'s config.json is not a JSON object.", "Pick another model.")
     rules.check_config(config, where=f"config.json ({repo_id})")
+    rules.check_config_sizes(config, where=f"config.json ({repo_id})")
     rules.check_architectures(config.get("architectures") or [])
     rules.check_model_type(config.get("model_type"), repo_id, CONFIG_MAPPING)
     n = info["parameters"]
@@ -118,6 +120,8 @@ def _inspect(child: HubChild, repo_id: str, revision: Optional[str], policy: Hub
         _raise_for(got, repo_id, revision, policy)
         n = got["parameters"]
     rules.check_parameters(n, policy.max_parameters, repo_id)
+    # What the config implies (its model built without memory) against what is stored.
+    rules.check_implied_parameters(implied_parameters(config, repo_id), n, policy.max_parameters, repo_id)
     return sha, files
 
 

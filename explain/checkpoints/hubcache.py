@@ -7,15 +7,37 @@ half-finished loads) are evicted first and never served offline."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
 from ..errors import CheckpointTooLarge
 from .rules import FORBIDDEN_SUFFIXES
+
+# Snapshots being loaded right now (the download lock is not held during a load): never evicted.
+_IN_USE: Counter = Counter()
+_IN_USE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def in_use(repo_id: str, sha: str) -> Iterator[None]:
+    """Within this block, the snapshot (repo_id, sha) is never evicted to make room."""
+    with _IN_USE_LOCK:
+        _IN_USE[(repo_id, sha)] += 1
+    try:
+        yield
+    finally:
+        with _IN_USE_LOCK:
+            _IN_USE[(repo_id, sha)] -= 1
+            if _IN_USE[(repo_id, sha)] <= 0:
+                del _IN_USE[(repo_id, sha)]
 
 
 class HubCache:
@@ -88,8 +110,9 @@ class HubCache:
         return total
 
     def make_room(self, needed: int, keep: tuple) -> int:
-        """Evict least-recently-used snapshots (never ``keep`` = (repo_id, sha)) until
-        ``needed`` more bytes fit under the cap. Returns the number evicted."""
+        """Evict least-recently-used snapshots (never ``keep`` = (repo_id, sha), nor one
+        being loaded) until ``needed`` more bytes fit under the cap. Returns the number
+        evicted."""
         if needed > self.max_bytes:
             raise CheckpointTooLarge(
                 f"The checkpoint needs {needed:,} bytes, more than this server's whole download "
@@ -103,7 +126,8 @@ class HubCache:
         info = scan_cache_dir(self.root)
         candidates = sorted((self._last_used(r.repo_id, rev.commit_hash), r.repo_id, rev.commit_hash)
                              for r in info.repos if r.repo_type == "model" for rev in r.revisions
-                             if (r.repo_id, rev.commit_hash) != tuple(keep))
+                             if (r.repo_id, rev.commit_hash) != tuple(keep)
+                             and (r.repo_id, rev.commit_hash) not in _IN_USE)
         evicted = 0
         for _, repo_id, sha in candidates:
             if self.size() + needed <= self.max_bytes:

@@ -177,6 +177,91 @@ def check_model_type(model_type: Any, repo_id: str, known: Collection[str]) -> N
                                "transformers does not know.", "Pick a model of a standard architecture.")
 
 
+# --- sizes a config asks for (checked before anything is allocated) ----------------------
+
+# transformers allocates what config.json says before a single weight is read: an id2label
+# dict of num_labels entries, then every layer. These bounds are far above any real
+# sequence classifier and far below what would exhaust a server.
+SIZE_BOUNDS = {
+    "labels": (10_000, ("num_labels",)),
+    "layers": (256, ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
+                     "num_decoder_layers", "num_encoder_layers")),
+    "hidden size": (65_536, ("hidden_size", "d_model", "n_embd", "dim", "embedding_size", "true_hidden_size",
+                             "intra_bottleneck_size")),
+    "intermediate size": (262_144, ("intermediate_size", "d_ff", "encoder_ffn_dim", "decoder_ffn_dim", "hidden_dim",
+                                    "d_inner", "n_inner", "ffn_dim")),
+    "attention heads": (1_024, ("num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads",
+                                "decoder_attention_heads", "num_key_value_heads")),
+    "vocabulary": (1_048_576, ("vocab_size",)),
+    "positions": (1_048_576, ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len")),
+}
+MAX_LABEL_CHARS = 256
+_BOUND_OF = {key: (what, limit) for what, (limit, keys) in SIZE_BOUNDS.items() for key in keys}
+
+
+def check_config_sizes(config: dict, where: str = "config.json") -> None:
+    """Refuse a config whose sizes (labels, layers, widths, vocabulary, positions, also in
+    nested configs) are absurd, before transformers builds anything from it."""
+    for path, key, value in _sized_values(config):
+        what, limit = _BOUND_OF[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+            raise BrokenCheckpoint(f"The checkpoint's {where} gives {path} = {_shown(value)}, which is not a size.",
+                                   "Re-save the checkpoint with transformers' save_pretrained().")
+        if value > limit:
+            raise CheckpointTooLarge(f"The checkpoint's {where} asks for {path} = {_shown(value)} ({what}); this "
+                                     f"server loads at most {limit:,}.", "Pick a checkpoint of a usual size.")
+    for path, labels in _label_maps(config):
+        if len(labels) > SIZE_BOUNDS["labels"][0]:
+            raise CheckpointTooLarge(f"The checkpoint's {where} lists {len(labels):,} labels in {path}; this server "
+                                     f"loads at most {SIZE_BOUNDS['labels'][0]:,}.", "Pick a checkpoint of a usual size.")
+        names = labels.values() if path.endswith("id2label") else labels.keys()
+        if any(len(str(name)) > MAX_LABEL_CHARS for name in names):
+            raise BrokenCheckpoint(f"The checkpoint's {where} has a label name longer than {MAX_LABEL_CHARS} "
+                                   f"characters in {path}.", "Give the labels short names.")
+
+
+def _sized_values(value: Any, prefix: str = ""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            if key in _BOUND_OF and v is not None:
+                yield prefix + key, key, v
+            if isinstance(v, dict):
+                yield from _sized_values(v, prefix + key + ".")
+
+
+def _label_maps(value: Any, prefix: str = ""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if str(k) in ("id2label", "label2id") and isinstance(v, dict):
+                yield prefix + str(k), v
+            elif isinstance(v, dict):
+                yield from _label_maps(v, prefix + str(k) + ".")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e18:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+    return repr(value)[:40]
+
+
+def check_implied_parameters(implied: int, stored: Optional[int], limit: Optional[int], name: str) -> None:
+    """Compare the parameter count a config implies (its model built without memory) with
+    the tensors stored beside it and with the server's limit. More implied than stored
+    means loading would create the difference as random weights (and allocate it)."""
+    if stored is not None and implied > stored * 1.01 + 1_000:
+        raise BrokenCheckpoint(f"{name}'s config.json describes a model of {count(implied)} parameters, but its "
+                               f"weights hold only {count(stored)}: the rest would be random.",
+                               "Re-save the checkpoint so config.json and the weights agree.")
+    if limit is not None and implied > limit:
+        raise CheckpointTooLarge(f"{name}'s config.json describes a model of {count(implied)} parameters; this "
+                                 f"server explains models of up to {count(limit)}.",
+                                 "Pick a smaller model, or run the explainer yourself with a higher "
+                                 "EXPLAIN_MAX_PARAMETERS.")
+    if limit is not None and stored is not None and stored > limit:
+        check_parameters(stored, limit, name)
+
+
 # --- wording ---------------------------------------------------------------------------
 
 def count(n: int) -> str:

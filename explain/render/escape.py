@@ -11,8 +11,9 @@ from urllib.parse import quote
 # Characters XML cannot carry (and lone surrogates): shown as U+FFFD (display only).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 # Markdown's punctuation, backslash-escaped so that nothing becomes a link, emphasis,
-# heading, list, table cell or code span.
-_MARKDOWN = "\\`*_{}[]()#+-.!|~"
+# heading, list, table cell or code span. ':' and '@' too: GFM turns bare "https://...",
+# "www...." and e-mail addresses into links ("https\://" and "a\@b" are plain text).
+_MARKDOWN = "\\`*_{}[]()#+-.!|~:@"
 _MD_TRANS = str.maketrans({ch: "\\" + ch for ch in _MARKDOWN})
 # Terminal control characters (escape sequences a text could smuggle).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

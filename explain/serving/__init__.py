@@ -1,21 +1,28 @@
 """What a public server adds around the explainer (no Gradio here): request limits
 (``limits``), which server folders a visitor may name (``folders``), the request
-pipeline under one deadline (``pipeline``), and deep links, embeds and downloads
-(``share``)."""
+pipeline under one deadline (``pipeline``), deep links, embeds and downloads
+(``share``), a request-body size limit as ASGI middleware (``bodylimit``), and a fair
+share of the server per visitor (``fairness``)."""
 
 from ..engine.device import configure_threads
 from ..engine.reference import BASELINE_KINDS
+from .bodylimit import BodyLimit
+from .fairness import client_key, over_cap
 from .folders import FolderPolicy
 from .limits import ServeLimits, check_request, check_tokens
-from .pipeline import Request, Service
+from .pipeline import Request, Service, Shared
 
 __all__ = [
            "BASELINE_KINDS",
+           "BodyLimit",
            "FolderPolicy",
            "Request",
            "ServeLimits",
            "Service",
+           "Shared",
            "check_request",
            "check_tokens",
+           "client_key",
            "configure_threads",
+           "over_cap",
 ]

@@ -1,16 +1,28 @@
-"""Bounds on one request, enforced on the server (a direct API call bypasses every
-limit a browser form sets): text length in characters before tokenizing and in tokens
-after, short option strings, integration steps, and the request's deadline (which the
-engine polls, see ``explain.engine.clock``)."""
+"""Bounds on one request and on what a public server keeps, enforced on the server (a
+direct API call bypasses every limit a browser form sets): text length in characters
+before tokenizing and in tokens after, the type of every field, short option strings,
+integration steps, the request's deadline (which the engine polls, see
+``explain.engine.clock``), the request body's size, sessions kept, and each visitor's
+share of the queue."""
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from .. import env
 from ..errors import InvalidInput
+
+PUBLIC_MAX_STEPS = 128  # the largest fixed step count on a public Space unless the operator says otherwise
+_READABLE = ("L", "N", "P", "S")  # Unicode categories of letters, digits, punctuation and symbols
+
+
+def public(environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Running as a public service: EXPLAIN_PUBLIC=1, or on a Hugging Face Space (SPACE_ID)."""
+    return env.flag("EXPLAIN_PUBLIC", environ) or bool(env.text("SPACE_ID", "", environ))
 
 
 @dataclass(frozen=True)
@@ -24,43 +36,125 @@ class ServeLimits:
     max_field_chars: int = 256        # checkpoint ID, label names, baseline token
     queue_size: int = 16
     concurrency: int = 1
+    sessions: int = 32                # browser tabs / API calls whose last values Gradio keeps
+    client_queue: int = 2             # events one visitor may have waiting or running (0: no cap)
+    proxy_hops: int = 0               # trusted proxies in front (their X-Forwarded-For names the visitor)
+    load_deadline_s: float = 120.0    # loading one checkpoint
+    failed_ttl_s: float = 600.0       # how long a checkpoint that failed to load is refused from memory
+    downloads_mb: float = 200.0       # the share panel's download folder
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ServeLimits:
         d = cls()
+        is_public = public(environ)
         return cls(max_chars=env.whole("EXPLAIN_MAX_CHARS", d.max_chars, environ),
                    max_tokens=env.whole("EXPLAIN_MAX_TOKENS", d.max_tokens, environ),
                    deadline_s=env.number("EXPLAIN_DEADLINE_S", d.deadline_s, environ),
-                   max_steps=env.whole("EXPLAIN_MAX_STEPS", d.max_steps, environ),
+                   max_steps=env.whole("EXPLAIN_MAX_STEPS", PUBLIC_MAX_STEPS if is_public else d.max_steps, environ),
                    queue_size=env.whole("EXPLAIN_QUEUE_SIZE", d.queue_size, environ),
-                   concurrency=env.whole("EXPLAIN_CONCURRENCY", d.concurrency, environ))
+                   concurrency=env.whole("EXPLAIN_CONCURRENCY", d.concurrency, environ),
+                   sessions=max(1, env.whole("EXPLAIN_SESSIONS", d.sessions, environ)),
+                   client_queue=max(0, env.whole("EXPLAIN_CLIENT_QUEUE", d.client_queue, environ)),
+                   proxy_hops=max(0, env.whole("EXPLAIN_PROXY_HOPS", 1 if env.text("SPACE_ID", "", environ)
+                                               else d.proxy_hops, environ)),
+                   load_deadline_s=env.number("EXPLAIN_LOAD_DEADLINE_S", d.load_deadline_s, environ),
+                   failed_ttl_s=env.number("EXPLAIN_FAILED_TTL_S", d.failed_ttl_s, environ),
+                   downloads_mb=env.number("EXPLAIN_DOWNLOADS_MB", d.downloads_mb, environ))
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body: the longest text written entirely as JSON \\u escapes
+        of surrogate pairs (12 bytes for one character), plus 64 KiB for the other fields."""
+        return 12 * self.max_chars + 64 * 1024
 
 
 def check_request(limits: ServeLimits, text, *fields, n_steps=0) -> None:
-    """Refuse an oversized request before any model work (cheap checks only)."""
+    """Refuse an oversized or mistyped request before any model work (cheap checks only)."""
+    check_text(limits, text)
+    for value in fields:
+        check_field(limits, value)
+    check_steps(limits, n_steps)
+
+
+def check_text(limits: ServeLimits, text: Any) -> None:
+    """A string of valid Unicode, within the length limit, with something readable in it."""
     if not isinstance(text, str):
-        raise InvalidInput(f"The text must be a string, not {type(text).__name__}.", "Send the text to explain.")
+        raise InvalidInput(f"The text must be a string, not {_kind(text)}.", "Send the text to explain.")
     if len(text) > limits.max_chars:
         raise InvalidInput(f"The text has {len(text):,} characters; this server explains at most "
                            f"{limits.max_chars:,}.", "Shorten the text, or run the explainer locally.")
-    for value in fields:
-        if value is not None and (not isinstance(value, str) or len(value) > limits.max_field_chars):
-            shown = str(value)[:40] + ("…" if len(str(value)) > 40 else "")
-            raise InvalidInput(f"The option {shown!r} is too long or not text (at most "
-                               f"{limits.max_field_chars} characters).", "Give a model ID or label name.")
-    try:
-        steps = float(n_steps or 0)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"Integration steps must be a number, not {n_steps!r}.", "Use 0 for adaptive.") from None
-    if not 0 <= steps <= limits.max_steps or steps != int(steps):
+    _check_unicode(text, "The text")
+    if not text.strip():
+        raise InvalidInput("The text is empty.", "Type or paste a sentence to explain.")
+    if not any(unicodedata.category(ch)[0] in _READABLE for ch in text):
+        raise InvalidInput("The text has nothing readable in it: only spaces, control characters or invisible "
+                           "(zero-width) characters.", "Type or paste words to explain.")
+
+
+def check_field(limits: ServeLimits, value: Any, what: str = "option") -> None:
+    """A short option string (a model ID, a label name, a baseline token); None means the default."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} {_shown(value)} is not text ({_kind(value)}).",
+                           "Give a model ID, a label name or a baseline token as a string.")
+    if len(value) > limits.max_field_chars:
+        raise InvalidInput(f"The {what} {_shown(value)} is too long (at most {limits.max_field_chars} characters).",
+                           "Give a model ID or label name.")
+    _check_unicode(value, f"The {what} {_shown(value)}")
+
+
+def check_steps(limits: ServeLimits, n_steps: Any) -> int:
+    """Integration steps: a whole number from 0 (adaptive) to the server's maximum, given
+    as a number (None: 0). Returns it as an int; nothing is rounded."""
+    if n_steps is None:
+        return 0
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, float)):
+        raise InvalidInput(f"Integration steps must be a number, not {_kind(n_steps)} {_shown(n_steps)}.",
+                           f"Send a whole number from 0 (adaptive) to {limits.max_steps}.")
+    if not math.isfinite(n_steps) or not 0 <= n_steps <= limits.max_steps or n_steps != int(n_steps):
         raise InvalidInput(f"Integration steps must be a whole number from 0 to {limits.max_steps}, not {n_steps}.",
                            "Use 0 for adaptive steps.")
+    return int(n_steps)
+
+
+def check_flag(value: Any, what: str) -> bool:
+    """A checkbox: true or false (None: false)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput(f"The {what} option must be true or false, not {_kind(value)} {_shown(value)}.",
+                           "Send true or false.")
+    return value
 
 
 def check_tokens(tokenizer, text: str, max_tokens: Optional[int]) -> int:
-    """Count the text's tokens; refuse more than ``max_tokens`` (None: no limit)."""
+    """Count the text's tokens; refuse none at all, or more than ``max_tokens`` (None: no limit)."""
     n = len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+    if n == 0:
+        raise InvalidInput("This model's tokenizer finds no tokens in the text, so there is nothing to explain.",
+                           "Type or paste words to explain.")
     if max_tokens is not None and n > max_tokens:
         raise InvalidInput(f"The text is {n:,} tokens long for this model; this server explains at most "
                            f"{max_tokens:,}.", "Shorten the text, or run the explainer locally.")
     return n
+
+
+def _check_unicode(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(f"{what} is not valid Unicode: character {exc.start + 1:,} is a lone surrogate "
+                           f"(U+{ord(text[exc.start]):04X}), half of a pair that is missing.",
+                           "Send the text as valid UTF-8; in JSON, \\ud800-\\udfff escapes must come in pairs.") from None
+
+
+def _kind(value: Any) -> str:
+    names = {str: "text", bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object",
+             type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value) if not isinstance(value, str) else repr(value.encode("utf-8", "backslashreplace").decode())
+    return shown[:40] + ("…" if len(shown) > 40 else "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -98,9 +99,11 @@ def bundle(result: dict, base: str, model: Optional[str], target: Optional[str],
             "web_component": web_component_html(base, gradio_version), "html": static_html, "files": files}
 
 
-def write_files(folder: Path, files: dict, keep: int = 200) -> list:
+def write_files(folder: Path, files: dict, keep: int = 200, max_bytes: Optional[int] = None) -> list:
     """Write ``files`` into a fresh sub-folder of ``folder`` named by their content, keeping
-    only the ``keep`` newest sub-folders (a bounded download area). Returns the paths."""
+    only the ``keep`` newest sub-folders and, with ``max_bytes``, only as many of the newest
+    as fit in that many bytes (a bounded download area; the new one always stays). Returns
+    the paths."""
     digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     target = Path(folder) / digest
     target.mkdir(parents=True, exist_ok=True)
@@ -109,7 +112,17 @@ def write_files(folder: Path, files: dict, keep: int = 200) -> list:
         path = target / name
         path.write_text(content, encoding="utf-8", errors="replace")
         paths.append(str(path))
-    old = sorted(Path(folder).iterdir(), key=lambda p: p.stat().st_mtime)[:-keep]
-    for stale in old:
-        shutil.rmtree(stale, ignore_errors=True)
+    os.utime(target)  # the same content written again is the newest
+    subfolders = sorted((p for p in Path(folder).iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                        reverse=True)
+    total = 0
+    for rank, sub in enumerate(subfolders):  # newest first: the oldest go once over either bound
+        total += folder_bytes(sub)
+        if sub != target and (rank >= keep or (max_bytes is not None and total > max_bytes)):
+            shutil.rmtree(sub, ignore_errors=True)
     return paths
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file under ``folder`` (0 when it does not exist)."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file()) if Path(folder).is_dir() else 0

@@ -7,6 +7,7 @@ Skipped when Playwright or Chromium is missing, unless EXPLAIN_REQUIRE_BROWSER=1
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -138,4 +139,45 @@ def test_deep_link_runs_on_load_in_dark_mode_with_hostile_text(browser, served):
     colour = page.locator("#words .token.highlighted").first.evaluate("e => getComputedStyle(e).color")
     assert re.sub(r"\s", "", colour) == "rgb(255,255,255)"
     page.screenshot(path=str(ARTIFACTS / "browser-deeplink-dark.png"), full_page=True)
+    page.close()
+
+
+def test_label_names_are_never_links(browser, served, tiny_path, tmp_path, monkeypatch):
+    """A checkpoint's label names reach the details and trust panels (Markdown): one that
+    looks like a web address must show as text, not as a link Gradio's renderer made."""
+    url, _, _ = served
+    folder = shutil.copytree(tiny_path("bert"), tmp_path / "url-labels")
+    names = {"0": "https://evil.example/x", "1": "www.evil.example", "2": "mail@evil.example"}
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg.update(id2label=names, label2id={v: int(k) for k, v in names.items()})
+    (folder / "config.json").write_text(json.dumps(cfg))
+    monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", os.pathsep.join([os.environ["EXPLAIN_LOCAL_MODELS"], str(folder)]))
+    text = "The film was terrible."
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{url}?{urlencode({'model': str(folder), 'text': text, 'target': names['0']}, quote_via=quote)}")
+    _wait_for_result(page, text)
+    assert page.get_by_text(f"the logit of '{names['0']}'").count() >= 1  # shown, as text
+    links = page.locator("a").evaluate_all("els => els.map(e => e.href)")
+    assert not [h for h in links if "evil" in h], links
+    page.close()
+
+
+def test_error_toast_shows_the_message_as_text(browser, served):
+    """The page gets messages HTML-escaped exactly once: the visitor reads their own input
+    back as typed, and no markup in it becomes an element."""
+    url, _, _ = served
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    bad = "<img src=x onerror=alert(1)> & <b>bold</b>"
+    page.get_by_label("Checkpoint (Hub ID)").fill(bad)
+    page.get_by_role("button", name="Explain", exact=True).click()
+    toast = page.locator("[data-testid='toast-text'].error").filter(has_text="is not a valid Hub model ID")
+    toast.wait_for(state="attached", timeout=WAIT_MS)  # stacked toasts may be collapsed, not "visible"
+    shown = toast.text_content()
+    assert f"{bad!r} is not a valid Hub model ID" in shown, shown
+    assert "&lt;" not in shown and "&amp;" not in shown
+    assert page.locator("img[src='x']").count() == 0 and page.locator("[data-testid='toast-body'] b").count() == 0
+    assert dialogs == []
     page.close()

@@ -52,6 +52,9 @@ def server(tiny_path, xss_model, tmp_path_factory):
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1",
                EXPLAIN_DEFAULT_MODEL=str(tiny_path("bert")), EXPLAIN_LOCAL_MODELS=str(xss_model),
                EXPLAIN_QUEUE_SIZE=str(QUEUE), EXPLAIN_CONCURRENCY="1", EXPLAIN_MAX_CHARS="2000",
+               # All 60 callers come from 127.0.0.1: no per-visitor cap, so that the queue's own bound is
+               # what is tested here (tests/app/test_public.py tests the cap).
+               EXPLAIN_CLIENT_QUEUE="0",
                HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", OMP_NUM_THREADS="1")
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out,
@@ -160,7 +163,9 @@ def test_html_renders_inert(server, xss_model):
     with pytest.raises(AppError) as info:
         _explain(client, "fine", checkpoint=XSS)
     message = str(info.value)
-    assert "&lt;img" in message and "<img" not in message
+    # An API client gets the message as plain text (it renders nothing); only the app's own
+    # page gets it HTML-escaped (tests/app/test_public.py checks both).
+    assert f"{XSS!r} is not a valid Hub model ID" in message and "&lt;" not in message
     text = f"Great film {XSS} <script>alert(2)</script> & more"
     words, labels, details, result, *rest = _explain(client, text, checkpoint=str(xss_model))
     # Words and labels are data (rendered as text nodes), the text comes back untouched...
@@ -175,11 +180,14 @@ def test_deadline_and_token_limits(tiny_path, monkeypatch):
     import gradio as gr
 
     import app
+    from explain.serving import fairness
 
     bert = str(tiny_path("bert"))
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", bert)
     limits = app.SERVICE.limits
     monkeypatch.setattr(app.SERVICE, "limits", replace(limits, deadline_s=0.0))
+    # The deadline itself, not the cost estimate (which refuses such a request before it runs).
+    monkeypatch.setattr(fairness, "check_cost", lambda *args, **kwargs: None)
     with pytest.raises(gr.Error, match="ran past this server's limit of 0 s"):
         app.run_explain("The acting was wooden.", bert)
     monkeypatch.setattr(app.SERVICE, "limits", replace(limits, deadline_s=60.0, max_tokens=4))
