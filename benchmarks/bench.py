@@ -103,7 +103,12 @@ def bench(args) -> None:
     rows = []
     keys = []
     for key in args.texts.split(","):
-        keys += [f"c{i}" for i in range(len(setup.corpus()))] if key == "corpus" else [key]
+        if key == "corpus":
+            keys += [f"c{i}" for i in range(len(setup.corpus()))]
+        elif key == "sentences":
+            keys += [f"s{i}" for i in range(len(setup.sentences()))]
+        else:
+            keys.append(key)
     for model in args.models.split(","):
         for key in keys:
             cell = setup.Cell(model, key, args.default)
@@ -141,52 +146,110 @@ def bench(args) -> None:
     if verdict:
         print()
         print(verdict)
+    if args.many:
+        print()
+        print(many(args), flush=True)
 
 
-TARGETS = {"short": 8.0, "medium": 15.0}  # issue 5: at most this many forward passes; >= 4x both others
+SHORT, MEDIUM = 16, 40  # tokens (special tokens included): short <= 16 < medium <= 40 < long
+
+
+def _group(r: dict) -> str:
+    if r["text"] == "xlong":
+        return "xlong"
+    return "short" if r["tokens"] <= SHORT else ("medium" if r["tokens"] <= MEDIUM else "long")
 
 
 def targets(rows: list) -> str:
-    """The issue's targets, cell by cell, for the short and medium texts: explain() within
-    1e-2 completeness error, at least 4x faster than Captum-50 and than TI, and at most
-    8 (short) / 15 (medium) forward passes."""
+    """The speed issue's targets, per model: word error (relative L2 of the word scores
+    against a 512-node rule on the same path) <= 2e-2 on >= 95% of the texts; on short
+    and medium texts (median over texts) and on the ~500-token text, >= 4x faster than
+    Captum LIG-50 and than transformers-interpret."""
     out = []
-    for r in rows:
-        if r["method"] != "explain" or r["text"] not in TARGETS:
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == model and r["method"] == "explain"]
+        if not mine:
             continue
-        others = {o["method"]: o["vs_explain"] for o in rows
-                  if (o["model"], o["text"]) == (r["model"], r["text"]) and o["method"] in ("captum50", "ti")}
-        checks = [f"error {r['error_rel']:.1e} {'ok' if r['error_rel'] <= 1e-2 else 'MISSED'}",
-                  f"{r['x_fwd']:.1f} fwd {'ok' if r['x_fwd'] <= TARGETS[r['text']] else 'MISSED'}"
-                  f" (<= {TARGETS[r['text']]:g})"]
-        checks += [f"{o} {v:.2f}x {'ok' if v >= 4 else 'MISSED'}" for o, v in others.items()]
-        out.append(f"{r['model']}/{r['text']}: " + ", ".join(checks))
-    return ("Targets (short and medium texts):\n" + "\n".join(out)) if out else ""
+        errs = [r["word_error"] for r in mine if r.get("word_error") is not None]
+        ok = sum(e <= 2e-2 for e in errs)
+        share = ok / len(errs) if errs else 0.0
+        out.append(f"{model}: word error <= 2e-2 on {ok}/{len(errs)} texts ({share:.0%}; target >= 95%) "
+                   f"{'ok' if share >= 0.95 else 'MISSED'}; max {max(errs):.2e}; passes median "
+                   f"{statistics.median(r['passes'] for r in mine):g}, rows median "
+                   f"{statistics.median(r['rows'] for r in mine):g}")
+        for group in ("short", "medium", "xlong"):
+            keys = {r["text"] for r in mine if _group(r) == group}
+            if not keys:
+                continue
+            parts = []
+            for other in ("captum50", "ti"):
+                ratios = [o["vs_explain"] for o in rows if o["model"] == model and o["method"] == other
+                          and o["text"] in keys and o.get("vs_explain")]
+                if ratios:
+                    med = statistics.median(ratios)
+                    parts.append(f"vs {other} {med:.2f}x {'ok' if med >= 4 else 'MISSED'} "
+                                 f"({sum(x >= 4 for x in ratios)}/{len(ratios)} texts >= 4x)")
+            if parts:
+                out.append(f"  {group} ({len(keys)} text{'s' if len(keys) > 1 else ''}): " + "; ".join(parts)
+                           + " [target >= 4x, median]")
+    return ("Targets:\n" + "\n".join(out)) if out else ""
 
 
 def corpus_summary(rows: list) -> str:
-    """Medians over the example texts (keys cN), per model and method."""
+    """Medians over the texts of each group (short / medium / long), per model and method."""
     out = []
     for model in dict.fromkeys(r["model"] for r in rows):
-        mine = [r for r in rows if r["model"] == model and r["text"][:1] == "c" and r["text"][1:].isdigit()]
-        if not mine:
-            continue
-        n = len({r["text"] for r in mine})
-        out.append(f"{model}: {n} example texts ({min(r['tokens'] for r in mine)}-"
-                   f"{max(r['tokens'] for r in mine)} tokens), medians [min-max]:")
-        for m in METHODS:
-            sel = [r for r in mine if r["method"] == m]
-            if not sel:
+        for group in ("short", "medium", "long", "xlong"):
+            mine = [r for r in rows if r["model"] == model and _group(r) == group]
+            if not mine:
                 continue
-            def stat(key, sel=sel):
-                vals = sorted(r[key] for r in sel if r.get(key) is not None)
-                return f"{statistics.median(vals):.3g} [{vals[0]:.3g}-{vals[-1]:.3g}]" if vals else "-"
-            line = f"  {m:9s} x fwd {stat('x_fwd')}  x explain {stat('vs_explain')}"
-            if m != "forward":
-                line += f"  error {stat('error_rel')}  grad rows {stat('rows')}"
-            if m in ("captum50", "ti"):
-                line += f"  ({sum(r['vs_explain'] >= 4 for r in sel)}/{len(sel)} texts >= 4x)"
-            out.append(line)
+            n = len({r["text"] for r in mine})
+            out.append(f"{model}, {group}: {n} text(s) ({min(r['tokens'] for r in mine)}-"
+                       f"{max(r['tokens'] for r in mine)} tokens), medians [min-max]:")
+            for m in METHODS:
+                sel = [r for r in mine if r["method"] == m]
+                if not sel:
+                    continue
+
+                def stat(key, sel=sel):
+                    vals = sorted(r[key] for r in sel if r.get(key) is not None)
+                    return f"{statistics.median(vals):.3g} [{vals[0]:.3g}-{vals[-1]:.3g}]" if vals else "-"
+                line = f"  {m:9s} ms {stat('ms')}  x fwd {stat('x_fwd')}  x explain {stat('vs_explain')}"
+                if m != "forward":
+                    line += f"  compl. error {stat('error_rel')}  word error {stat('word_error')}  rows {stat('rows')}"
+                if m == "explain":
+                    line += f"  passes {stat('passes')}"
+                out.append(line)
+    return "\n".join(out)
+
+
+def many(args) -> str:
+    """Texts per second on the ``args.many`` shortest texts of the corpus (examples, real
+    sentences, the built-in reviews): one-by-one explain() vs explain_many(), timed in
+    turn in this process; and the largest difference between their word scores."""
+    from explain import explain, explain_many
+
+    texts = sorted(set(setup.corpus() + setup.sentences() + setup.SENTENCES), key=len)[:args.many]
+    out = [f"Many texts: the {len(texts)} shortest texts ({min(map(len, texts))}-{max(map(len, texts))} characters)"]
+    for model in args.models.split(","):
+        clf = setup.build(model, args.default)
+        if clf is None:
+            continue
+        explain(texts[0], clf, cache=False)  # warm-up (and the model's first-round layout)
+        times = {"one-by-one": [], "packed": []}
+        for _ in range(max(1, min(args.repeats, 3))):
+            t0 = time.perf_counter()
+            ones = [explain(t, clf, cache=False) for t in texts]
+            times["one-by-one"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            packed = explain_many(texts, clf, cache=False, batch_size=len(texts))
+            times["packed"].append(time.perf_counter() - t0)
+        diff = max(abs(a.score - b.score) for x, y in zip(ones, packed) for a, b in zip(x.words, y.words))
+        rate = {k: len(texts) / statistics.median(v) for k, v in times.items()}
+        ratio = rate["packed"] / rate["one-by-one"]
+        out.append(f"{model}: one-by-one {rate['one-by-one']:.1f} texts/s, packed {rate['packed']:.1f} texts/s: "
+                   f"{ratio:.2f}x ({'ok' if ratio >= 3 else 'MISSED'}; target >= 3x); largest word-score "
+                   f"difference {diff:.1e}")
     return "\n".join(out)
 
 
@@ -196,7 +259,7 @@ def _line(r: dict) -> str:
 
 def table(rows: list) -> str:
     head = ("model", "text", "tok", "method", "n", "time ms", "x fwd", "x explain", "extra RSS MiB",
-            "compl. error", "grad rows", "note")
+            "compl. error", "word error", "grad rows", "note")
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         err = r.get("error_rel")
@@ -205,6 +268,7 @@ def table(rows: list) -> str:
             r["model"], r["text"], str(r["tokens"]), r["method"], str(r["n"]), f"{r['ms']:.1f}",
             f"{r['x_fwd']:.1f}", "" if r["vs_explain"] is None else f"{r['vs_explain']:.2f}",
             "" if mem is None else f"{mem:.0f}", "" if err is None else f"{err:.1e}",
+            "" if r.get("word_error") is None else f"{r['word_error']:.1e}",
             str(r.get("rows", "")), r.get("note", "")]) + " |")
     return "\n".join(out)
 
@@ -220,6 +284,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--default", default=setup.DEFAULT_MODEL, help="folder of the bundled default model")
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the per-cell memory subprocesses")
+    p.add_argument("--many", type=int, default=0, help="also texts/s for this many short texts, one-by-one vs packed")
     p.add_argument("--child", nargs=3, metavar=("MODEL", "TEXT", "METHOD"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:

@@ -54,11 +54,21 @@ def corpus() -> list:
     return [d["text"] for d in json.loads(CORPUS.read_text(encoding="utf-8"))] if CORPUS.is_file() else []
 
 
+def sentences() -> list:
+    """50 real held-out movie-review sentences (benchmarks/data/rt_sentences.json)."""
+    import json
+
+    path = Path(__file__).resolve().parent / "data" / "rt_sentences.json"
+    return [d["text"] for d in json.loads(path.read_text(encoding="utf-8"))["sentences"]]
+
+
 def text_for(tokenizer, key: str) -> str:
-    """A review of about TARGET_TOKENS[key] tokens (special tokens included), or the
-    example text number N for key "cN"."""
+    """A review of about TARGET_TOKENS[key] tokens (special tokens included), the example
+    text number N for key "cN", or the real sentence number N for key "sN"."""
     if key[:1] == "c" and key[1:].isdigit():
         return corpus()[int(key[1:])]
+    if key[:1] == "s" and key[1:].isdigit():
+        return sentences()[int(key[1:])]
     want = TARGET_TOKENS[key]
     if key == "short":
         return "The film was terrible and boring."
@@ -135,6 +145,9 @@ class Cell:
         per_row = 2**30 // chunk_rows(self.clf.model.config, self.n_tokens, grad=True, budget=2**30) + 1
         self.one_batch = 50 * per_row <= ONE_BATCH_BYTES
         self.ibs = None if self.one_batch else chunk_rows(self.clf.model.config, self.n_tokens, grad=True)
+        # A 512-node Gauss-Legendre rule on the same path: the word scores' reference.
+        ref = explain(self.text, self.clf, n_steps=512, cache=False)
+        self.reference = torch.tensor([w.score for w in ref.words], dtype=torch.float64)
 
 
 def repeats_for(cell: Cell, repeats: int) -> int:
@@ -191,8 +204,10 @@ def describe(cell: Cell, method: str, out) -> dict:
         return {"rows": 1, "note": "batch 1, no gradient"}
     if method == "explain":
         rounds = sum(w.rounds for w in out.windows)
-        return {"error_rel": out.completeness_error, "rows": out.steps,
-                "note": f"{rounds} passes, {len(out.windows)} window(s)"}
+        mine = torch.tensor([w.score for w in out.words], dtype=torch.float64)
+        return {"error_rel": out.completeness_error, "rows": out.steps, "passes": rounds,
+                "word_error": float((mine - cell.reference).norm() / cell.reference.norm()),
+                "word_estimate": out.word_error, "note": f"{rounds} passes, {len(out.windows)} window(s)"}
     if method == "captum50":
         target, attr = out
         inputs = {k: v.to(clf.device) for k, v in clf.tokenizer(cell.text, return_tensors="pt").items()}
@@ -204,7 +219,9 @@ def describe(cell: Cell, method: str, out) -> dict:
         with run.hooks():
             ends = run.evaluate([[1.0, 0.0]], grad=False, chunk=2)[0]
         delta = float(ends[1.0].f[0] - ends[0.0].f[0])
-        return {"error_rel": abs(float(attr.sum()) - delta) / abs(delta), "rows": 50, "note": chunked}
+        words = _word_scores(cell, attr)
+        return {"error_rel": abs(float(attr.sum()) - delta) / abs(delta), "rows": 50, "passes": 1,
+                "word_error": float((words - cell.reference).norm() / cell.reference.norm()), "note": chunked}
     if method == "ti":
         ti, _ = out
         a = ti.attributions
@@ -219,6 +236,17 @@ def describe(cell: Cell, method: str, out) -> dict:
         note = "explains softmax prob., pad baseline, normalises scores" + (f"; {chunked}" if chunked else "")
         return {"error_rel": abs(raw - (f_input - f_base)) / abs(f_input - f_base), "rows": 50, "note": note}
     return {}
+
+
+def _word_scores(cell: Cell, token_scores: torch.Tensor) -> torch.Tensor:
+    """Captum's token scores (with the text's special tokens) summed into explain()'s words."""
+    from explain.engine.words import word_scores
+    from explain.result import TokenScore
+
+    enc = cell.clf.tokenizer(cell.text, return_offsets_mapping=True, return_special_tokens_mask=True)
+    tokens = [TokenScore(i, "", 0, s, e, float(v), bool(sp)) for i, ((s, e), sp, v) in
+              enumerate(zip(enc["offset_mapping"], enc["special_tokens_mask"], token_scores.tolist()))]
+    return torch.tensor([w.score for w in word_scores(cell.text, tokens)], dtype=torch.float64)
 
 
 @contextlib.contextmanager

@@ -37,7 +37,8 @@ def explain(text: str, model: Model, *, text_pair: Optional[str] = None, target:
             contrast: Union[str, int, None] = None, baseline: str = "auto", output: str = "auto",
             method: str = "engine", n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
             word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE, max_steps: int = DEFAULT_MAX_STEPS,
-            max_tokens: Optional[int] = None, faithfulness: bool = False, cache: bool = True) -> Explanation:
+            max_tokens: Optional[int] = None, first_round: str = "calibrated", faithfulness: bool = False,
+            cache: bool = True) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID (``org/name[@revision]``), a local folder, a loaded ``Classifier``
@@ -59,7 +60,7 @@ def explain(text: str, model: Model, *, text_pair: Optional[str] = None, target:
     t0 = time.perf_counter()
     options = Options(target=target, contrast=contrast, baseline=baseline, output=output, method=method,
                       n_steps=n_steps, tolerance=tolerance, max_steps=max_steps, max_tokens=max_tokens,
-                      word_tolerance=word_tolerance)
+                      word_tolerance=word_tolerance, first_round=first_round)
     _check_texts(text, text_pair)
     clf = load_classifier(model)
 

@@ -134,7 +134,7 @@ def spline_weights(x: Sequence[float]) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     n = len(x) - 1
     h = np.diff(x)
-    w = _trapezoid(x)
+    w = trapezoid_weights(x)
     if n < 3:
         return w
     a = np.zeros((n + 1, n + 1))
@@ -231,7 +231,7 @@ def _word_errors(store: dict, scale: np.ndarray) -> tuple:
     tokens = np.stack([np.concatenate([p.reshape(k, -1).numpy() for p in store[x].parts], axis=1)
                        for x in xs])  # (points, quantities, tokens)
     rule = spline_weights(xs)
-    diff = np.einsum("ip,pqt->iqt", rule - _trapezoid(xs), tokens)  # (intervals, quantities, tokens)
+    diff = np.einsum("ip,pqt->iqt", rule - trapezoid_weights(xs), tokens)  # (intervals, quantities, tokens)
     scores = np.einsum("p,pqt->qt", rule.sum(0), tokens)
     n = tokens.shape[2]
     norm = np.maximum(np.linalg.norm(scores, axis=1), scale / math.sqrt(max(n, 1)))
@@ -240,7 +240,7 @@ def _word_errors(store: dict, scale: np.ndarray) -> tuple:
     return total, per_interval
 
 
-def _trapezoid(xs: Sequence[float]) -> np.ndarray:
+def trapezoid_weights(xs: Sequence[float]) -> np.ndarray:
     """(intervals x nodes) matrix of the trapezoid rule on each interval."""
     x = np.asarray(xs, dtype=np.float64)
     n = len(x) - 1

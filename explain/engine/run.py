@@ -34,6 +34,7 @@ import torch
 
 from ..errors import ExplainError, InvalidInput
 from ..result import Explanation, MethodKind, TokenScore, Window, ZeroShot
+from . import prior
 from . import windows as windowing
 from .classifier import Classifier
 from .clock import check_deadline
@@ -57,6 +58,7 @@ from .words import word_scores
 MAX_CHARS = 100_000  # a library-wide sanity bound; servers set their own, lower one
 METHODS = get_args(MethodKind)
 CAPTUM_DEFAULT_STEPS = 50  # Captum's own default
+FIRST_ROUNDS = ("calibrated", "lobatto")
 DEFAULT_TEMPLATE = "This example is {}."
 
 
@@ -70,8 +72,10 @@ class Options:
     error is under ``tolerance``, or a fixed Gauss-Legendre rule of ``n_steps``) or
     "captum" (Captum's own LayerIntegratedGradients, ``n_steps`` nodes, default 50).
     ``word_tolerance``: the adaptive rule also refines until the estimated relative error
-    of the token scores is under it (None: completeness only). ``max_tokens``: the window
-    length for long texts (default: the model's limit)."""
+    of the token scores is under it (None: completeness only). ``first_round``: where the
+    adaptive rule's first points go - "calibrated" (the model's own layout, profiled once,
+    see ``prior``) or "lobatto" (a 10-point Gauss-Lobatto rule). ``max_tokens``: the
+    window length for long texts (default: the model's limit)."""
 
     target: Union[str, int, None] = None
     contrast: Union[str, int, None] = None
@@ -83,10 +87,13 @@ class Options:
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: Optional[int] = None
     word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE
+    first_round: str = "calibrated"
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
             raise InvalidInput(f"Unknown output {self.output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
+        if self.first_round not in FIRST_ROUNDS:
+            raise InvalidInput(f"Unknown first_round {self.first_round!r}.", f"Use one of: {', '.join(FIRST_ROUNDS)}.")
         if self.method not in METHODS:
             raise InvalidInput(f"Unknown method {self.method!r}.", f"Use one of: {', '.join(METHODS)}.")
         if not isinstance(self.baseline, str):
@@ -351,6 +358,9 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
         return choose
 
     lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
+    # The model's round-1 layout (profiled on first use, before this path's hooks go in).
+    nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and opts.n_steps is None \
+        and opts.method == "engine" else None
     runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None)
     tolerances = [opts.tolerance] * len(items)
     long = [g for g, group in enumerate(groups) if len(group.windows) > 1]
@@ -388,7 +398,7 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
                 quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
             quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
-                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance)
+                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes)
     t_attr = time.perf_counter()
     out = []
     for g, group in enumerate(groups):

@@ -117,7 +117,10 @@ def count_passes(model):
 
 @pytest.mark.parametrize("name", ["bert", "bart", "xlnet"])
 def test_every_row_is_counted_and_no_probe_passes(name, tiny_path):
+    from explain.engine import prior
+
     clf = load_classifier(tiny_path(name))
+    prior.first_nodes(clf)  # the model's round-1 layout is profiled once, on first use
     seen, handle = count_passes(clf.model)
     try:
         result = explain(TEXT, clf, cache=False)
@@ -237,3 +240,45 @@ def test_a_path_whose_sum_cancels_does_not_stop_early():
     assert checked.rounds > 1 and checked.word_errors[0] <= 2e-2 and checked.converged
     right = np.linalg.norm(checked.parts()[0].numpy() - exact) / np.linalg.norm(exact)
     assert right <= 2e-2, right  # the estimate is honest: the true error is within the bound
+
+
+def test_calibrated_first_round(tiny_path, default_model_path):
+    """Round 1 on the model's own layout: profiled once, ends included, as many nodes as
+    the probes need; both first rounds meet the same bounds."""
+    from explain.engine import prior
+
+    clf = load_classifier(default_model_path)
+    clf.memo.pop("first_nodes", None)
+    clf.padder()  # (its own probe: two forward passes, once per classifier)
+    seen, handle = count_passes(clf.model)
+    try:
+        nodes = prior.first_nodes(clf)
+    finally:
+        handle.remove()
+    # The profile: the probes' gradient rows in batched passes (chunked for memory), nothing else.
+    assert all(grad for _, grad in seen) and len(seen) <= 2
+    assert sum(rows for rows, _ in seen) == len(prior.PROBES) * prior.GRID
+    assert nodes[0] == 0.0 and nodes[-1] == 1.0 and list(nodes) == sorted(nodes)
+    assert len(nodes) in prior.CANDIDATES and prior.first_nodes(clf) is nodes  # remembered
+    calibrated = explain(TEXT, clf, cache=False)
+    lobatto = explain(TEXT, clf, cache=False, first_round="lobatto")
+    for result in (calibrated, lobatto):
+        assert result.converged and result.completeness_error <= 1e-2 and result.word_error <= 0.1
+    assert calibrated.steps >= len(nodes)
+    with pytest.raises(errors.InvalidInput, match="first_round"):
+        explain(TEXT, clf, first_round="random")
+
+
+def test_layout_follows_where_the_probes_switch():
+    """Nodes gather where |dF/dalpha| is large; a smooth profile needs the fewest."""
+    from explain.engine import prior
+
+    alphas = np.linspace(0, 1, prior.GRID)
+    sharp = np.tanh(40 * (alphas - 0.15))
+    grads = 40 / np.cosh(40 * (alphas - 0.15)) ** 2
+    prof = prior.Profile(alphas, [sharp], [np.stack([0.4 * grads, 0.6 * grads], axis=1)])
+    nodes = prior.nodes_from(prof.density(), 12)
+    assert sum(0.05 < x < 0.25 for x in nodes) >= 5  # half the nodes near the switch at 0.15
+    smooth = prior.Profile(alphas, [np.sin(alphas)], [np.stack([np.cos(alphas)] * 2, axis=1) / 2])
+    assert len(prior.choose(smooth)) == prior.CANDIDATES[0]
+    assert len(prior.choose(prof)) > prior.CANDIDATES[0]
