@@ -3,7 +3,7 @@ explained rows up into a dataset report.
 
     explain "The film was terrible." --model examples/minilm-rt-sentiment
     explain "..." --model org/name --target positive --json
-    explain --input texts.csv --output out.jsonl --model org/name
+    explain --input texts.csv --output out.jsonl --model org/name [--engine ray]
     explain report out.jsonl --output report.md
 
 (``python -m explain`` is the same command.)
@@ -34,6 +34,7 @@ EPILOG = """examples:
   {prog} "Not bad at all." --model org/name --all-labels
   {prog} --input texts.csv --output out.jsonl --model org/name
       (run it again after an interruption: finished rows are skipped)
+  {prog} --input texts.jsonl --output out.jsonl --model org/name --engine ray [--ray-address auto]
   {prog} report out.jsonl --output report.md      (what drives each label; {prog} report --help)"""
 
 
@@ -85,7 +86,17 @@ def parser() -> argparse.ArgumentParser:
                       help="texts packed into shared passes (texts of similar length together; default 32)")
     many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                       help="progress bar on standard error with texts/s and time left (auto: on a terminal)")
-    many.add_argument("--threads", type=int, help="torch CPU threads of this process (default: all CPUs)")
+    many.add_argument("--threads", type=int, help="torch CPU threads of this process (default: all CPUs), or, with "
+                                                  "--engine ray, the CPUs each replica takes and its threads "
+                                                  "(default 1)")
+    ray = p.add_argument_group("many texts on Ray Data (pip install -r requirements-ray.txt)")
+    ray.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="local (default: this process, packed passes) or ray (Ray Data actors, one model each)")
+    ray.add_argument("--ray-address", help="a running Ray cluster ('auto' on one of its nodes, or HOST:6379); "
+                                           "default: start a local Ray")
+    ray.add_argument("--workers", type=int, help="model replicas, each an actor that loads the model once "
+                                                 "(default: the cluster's GPUs, else its CPUs / --threads)")
+    ray.add_argument("--gpus-per-worker", type=float, help="GPUs per replica (default: 1 if the cluster has GPUs)")
     return p
 
 
@@ -114,6 +125,8 @@ def main(argv: Optional[list] = None) -> int:
     args = parser().parse_args(argv)
     if (args.text is None) == (args.input is None):
         parser().error("give either a TEXT or --input FILE")
+    if args.engine == "ray" and args.input is None:
+        parser().error("--engine ray explains files: give --input FILE")
     if args.threads is not None and args.threads < 1:
         parser().error("--threads must be at least 1")
     if args.input is not None and args.all_labels:
@@ -124,6 +137,8 @@ def main(argv: Optional[list] = None) -> int:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # keep the terminal for our own output
+        if args.engine == "ray":
+            return _many_ray(args)
         if args.threads is not None:
             from ..engine.device import configure_threads
 
@@ -193,6 +208,19 @@ def _output(args) -> Path:
 
 def _progress(args) -> Optional[bool]:
     return {"auto": None, "always": True, "never": False}[args.progress]
+
+
+def _many_ray(args) -> int:
+    """--engine ray: the same job on Ray Data (the ray package is imported only here)."""
+    from ..corpus.ray_engine import explain_file_ray
+
+    output = _output(args)
+    summary = explain_file_ray(args.input, output, args.model, fmt=args.format, column=args.column,
+                               pair_column=args.pair_column, batch_size=args.batch_size,
+                               retry_failed=args.retry_failed, progress=_progress(args), address=args.ray_address,
+                               workers=args.workers, cpus_per_worker=args.threads or 1,
+                               gpus_per_worker=args.gpus_per_worker, **_option_kwargs(args))
+    return _summarise(summary, output)
 
 
 def _summarise(summary, output) -> int:
