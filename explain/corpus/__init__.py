@@ -1,14 +1,15 @@
-"""A whole dataset: explain every row (on this machine or on Ray Data) and sum the
-rows up per label.
+"""A whole dataset: explain every row (on this machine, on Ray Data, or inside
+``datasets.Dataset.map``) and sum the rows up per label.
 
 - ``batch``: input files -> rows, rows -> resumable JSON-line records (shared by every engine)
 - ``explainers``: a job's options -> the functions that explain its rows
 - ``local``: ``explain_file``, one machine, packed passes
 - ``ray_engine``: ``explain_file_ray``, Ray Data actors (imports ray only when called)
+- ``hf_datasets``: ``DatasetExplainer`` for ``datasets.Dataset.map(batched=True)``
 - ``report``: records -> ``DatasetReport`` (what drives each label)
 
-Sits between the command line and ``explain.api``; ``ray`` is never imported when
-the package is."""
+Sits between the command line and ``explain.api``; ``ray`` and ``datasets`` are never
+imported when the package is."""
 
 from .batch import OutputMismatch, Row, Summary, read_rows
 from .explainers import explainers, job_options
