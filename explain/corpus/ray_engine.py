@@ -26,10 +26,8 @@ from ..errors import ExplainError, InvalidInput
 from . import batch
 from .explainers import explainers, job_options
 
-RAY_PIN = "ray[data]"
 ROW_COLUMNS = ("row", "text_sha256", "data")  # data: the Row's fields as JSON (no NaN-for-None surprises)
 ROW_FIELDS = ("text", "target", "problem", "raw", "text_pair")
-PARQUET_COLUMNS = ("row", "text_sha256", "ok", "options", "result", "error", "text")
 
 
 class MissingDependency(ExplainError):
@@ -67,8 +65,8 @@ def _worker_model(model) -> str:
 
 @contextmanager
 def connected(address: Optional[str] = None, num_cpus: Optional[int] = None, ship_package: bool = True):
-    """Ray for the duration: the running one, the cluster at ``address`` (``auto``, a
-    head's ``host:port`` or ``ray://host:10001``), or a new local one with ``num_cpus``.
+    """Ray for the duration: the running one, the cluster at ``address`` (``auto`` or a
+    head's ``host:port``), or a new local one with ``num_cpus``.
     ``ship_package``: send this ``explain`` package to the workers (they still need torch
     and transformers); shut down or disconnect afterwards only what was started here."""
     ray = require_ray()
@@ -85,8 +83,9 @@ def connected(address: Optional[str] = None, num_cpus: Optional[int] = None, shi
             raise InvalidInput(
                 f"Could not connect to the Ray cluster at {address!r} ({first[:300]}).",
                 "Check the address (`ray status` on the head node shows it; 'auto' finds a cluster started on "
-                "this machine). A cluster with token authentication (Ray's default for new clusters) also needs "
-                "RAY_AUTH_MODE=token here and its token in RAY_AUTH_TOKEN or ~/.ray/auth_token.") from None
+                "this machine). A cluster with token authentication on (Ray 2.60 turns it on for the clusters "
+                "ray.init() starts) also needs RAY_AUTH_MODE=token here and its token in RAY_AUTH_TOKEN or "
+                "~/.ray/auth_token.") from None
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, **kwargs)
     try:
