@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional, Union
@@ -63,6 +64,20 @@ def _worker_model(model) -> str:
     return str(path.resolve()) if path.exists() else str(model)
 
 
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A ``host:port`` address must answer: Ray itself waits for a missing cluster for
+    minutes without saying why."""
+    host, sep, port = address.rpartition(":")
+    if address == "auto" or not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InvalidInput(f"Nothing answers at {address!r} ({exc.strerror or exc}).",
+                           "Give the head node's address as `ray status` there shows it (HOST:6379), or 'auto' on "
+                           "a node of the cluster; or leave out --ray-address to start a local Ray.") from None
+
+
 @contextmanager
 def connected(address: Optional[str] = None, num_cpus: Optional[int] = None, ship_package: bool = True):
     """Ray for the duration: the running one, the cluster at ``address`` (``auto`` or a
@@ -76,6 +91,7 @@ def connected(address: Optional[str] = None, num_cpus: Optional[int] = None, shi
     runtime_env = {"py_modules": [str(Path(__file__).resolve().parents[1])]} if ship_package else None
     kwargs = dict(runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
     if address:
+        _check_reachable(address)
         try:
             ray.init(address=address, **kwargs)
         except (ConnectionError, RuntimeError) as exc:

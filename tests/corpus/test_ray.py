@@ -190,3 +190,10 @@ def test_parquet_in_and_out_on_a_running_cluster(snippets, model, reference, clu
     with pytest.raises(InvalidInput, match="cannot be resumed"):
         explain_file_ray(source, out, model, address=cluster)
     assert dataset_report(out, min_texts=2).explained == 40
+
+
+def test_a_wrong_address_is_said_at_once(snippets, model):
+    started = time.monotonic()
+    with pytest.raises(InvalidInput, match=r"Nothing answers at '127\.0\.0\.1:1'"):
+        explain_file_ray(snippets, snippets.with_name("never.jsonl"), model, address="127.0.0.1:1")
+    assert time.monotonic() - started < 10 and not snippets.with_name("never.jsonl").exists()
