@@ -17,7 +17,7 @@ from .local import explain_file
 from .report import build_report, dataset_report, read_records
 
 
-def explain_file_ray(*args, **kwargs):
+def explain_file_ray(*args, **kwargs) -> Summary:
     """``explain_file`` on Ray Data (see ``explain.corpus.ray_engine.explain_file_ray``)."""
     from .ray_engine import explain_file_ray as run
 

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Optional
 
 from ..errors import ExplainError, InvalidInput
@@ -120,7 +121,7 @@ def parse_content(content: str, fmt: str, column: str = "text", pair_column: str
                 text_pair=rec.get(pair_column) or None) for i, rec in enumerate(reader)]
 
 
-def need_pyarrow(what: str = "Reading Parquet"):
+def need_pyarrow(what: str = "Reading Parquet") -> ModuleType:
     """pyarrow, or a clear message saying how to get it."""
     try:
         import pyarrow

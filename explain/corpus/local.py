@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
+from ..api import Model
 from ..checkpoints import load_classifier
 from . import batch
 from .explainers import explainers, job_options
 
 
-def explain_file(input: Union[str, Path], output: Union[str, Path], model, *, fmt: Optional[str] = None,
+def explain_file(input: Union[str, Path], output: Union[str, Path], model: Model, *, fmt: Optional[str] = None,
                  column: str = "text", pair_column: str = "text_pair", batch_size: int = 32,
                  retry_failed: bool = False, progress: Optional[bool] = None, **options) -> batch.Summary:
     """Explain every row of ``input`` (txt, jsonl, csv/tsv, parquet) into ``output`` (JSON

@@ -19,8 +19,10 @@ import json
 import logging
 import math
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Optional, Union
 
 from ..errors import ExplainError, InvalidInput
@@ -37,7 +39,7 @@ class MissingDependency(ExplainError):
     code = "missing_dependency"
 
 
-def require_ray():
+def require_ray() -> ModuleType:
     """The ``ray`` module with Ray Data, or a clear message saying how to install it."""
     try:
         import ray
@@ -79,7 +81,8 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 
 
 @contextmanager
-def connected(address: Optional[str] = None, num_cpus: Optional[int] = None, ship_package: bool = True):
+def connected(address: Optional[str] = None, num_cpus: Optional[int] = None,
+              ship_package: bool = True) -> Iterator[ModuleType]:
     """Ray for the duration: the running one, the cluster at ``address`` (``auto`` or a
     head's ``host:port``), or a new local one with ``num_cpus``.
     ``ship_package``: send this ``explain`` package to the workers (they still need torch
@@ -195,8 +198,8 @@ def _explain_error(exc: BaseException) -> Optional[ExplainError]:
     return None
 
 
-def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model, *, fmt: Optional[str] = None,
-                     column: str = "text", pair_column: str = "text_pair", batch_size: int = 32,
+def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: Union[str, Path], *,
+                     fmt: Optional[str] = None, column: str = "text", pair_column: str = "text_pair", batch_size: int = 32,
                      retry_failed: bool = False, progress: Optional[bool] = None, address: Optional[str] = None,
                      workers: Optional[int] = None, cpus_per_worker: float = 1, gpus_per_worker: Optional[float] = None,
                      num_cpus: Optional[int] = None, ship_package: bool = True, **options) -> batch.Summary:

@@ -265,7 +265,7 @@ def bootstrap_interval(sums, abs_sums, counts, resamples: int, confidence: float
     return float(low), float(high), float(abs_low), float(abs_high)
 
 
-def word_rng(seed: int, label: str, segment: int, word: str):
+def word_rng(seed: int, label: str, segment: int, word: str) -> np.random.Generator:
     """The random stream of one word's bootstrap: fixed by the seed, the label and the
     word alone, so a word's interval does not depend on which other words are shown."""
     code = lambda s: zlib.crc32(s.encode("utf-8", "surrogatepass"))
@@ -400,7 +400,7 @@ def _finish(g: _Label, top_k: int, min_texts: int, bootstrap: int, confidence: f
                    share(g.names, "names", g.words, NAMES_HOW)))
 
 
-def dataset_report(source, **kwargs) -> DatasetReport:
+def dataset_report(source: Union[str, Path, Iterable[dict]], **kwargs) -> DatasetReport:
     """``build_report`` of a batch output file (JSON lines or Parquet), or of records
     already in memory (a list of dicts, a mapped ``datasets.Dataset``)."""
     if isinstance(source, (str, Path)):
