@@ -6,8 +6,9 @@ integrated gradients, for any transformers sequence-classification checkpoint.
     >>> result.predicted, result.top_words(3)
 
 The package, by layer (each imports only the ones below it; ``.importlinter`` checks):
-``cli`` and ``serving`` -> ``api`` -> ``checks`` and ``checkpoints`` -> ``engine``;
-``render`` beside the engine; ``result``, ``errors``, ``env`` and ``lru`` at the bottom.
+``cli`` and ``serving`` -> ``corpus`` (a whole dataset: engines and the report) -> ``api``
+-> ``checks`` and ``checkpoints`` -> ``engine``; ``render`` beside the engine; ``result``,
+``errors``, ``env`` and ``lru`` at the bottom.
 """
 
 from .api import compare_baselines, explain, explain_labels, explain_many, explain_zero_shot

@@ -293,6 +293,128 @@ class Explanation:
         return sorted(self.words, key=lambda w: -abs(w.score))[:k]
 
 
+# --- the dataset report (explain.corpus.report) ---------------------------------------------
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Context:
+    """A short stretch of one text around a word (``before + word + after``), from row
+    ``row``, where the word scored ``score``."""
+
+    row: int
+    before: str
+    word: str
+    after: str
+    score: float
+
+
+@dataclass(frozen=True)
+class WordStat:
+    """One word (lowercased unit text) across the texts explaining a label.
+
+    ``mean``: mean signed score per occurrence; ``mean_abs``: mean |score| per occurrence;
+    ``*_low``/``*_high``: the bootstrap percentile interval of each mean (texts
+    resampled); ``positive``/``negative``: texts where the word's summed score is > 0 / < 0."""
+
+    word: str
+    segment: int  # 0: the text, 1: the text pair
+    count: int  # occurrences
+    texts: int  # texts it appears in
+    share: float  # texts / the label's texts
+    mean: float
+    mean_low: float
+    mean_high: float
+    mean_abs: float
+    abs_low: float
+    abs_high: float
+    positive: int
+    negative: int
+    contexts: tuple = ()  # Context, ...
+
+
+@dataclass(frozen=True)
+class ShortcutShare:
+    """How much of the attribution lands on one kind of unit (a shortcut check)."""
+
+    kind: str  # "special tokens", "punctuation", "names"
+    units: int  # occurrences of that kind
+    unit_share: float  # of all units (word units; for special tokens, of all tokens)
+    attribution_share: float  # of the sum of |score| over word units and special tokens
+    mean: Optional[float]  # mean signed score per occurrence (None: none seen)
+    how: str  # how the kind is detected, and the limits of that
+    examples: tuple = ()  # [(lowercased text, occurrences), ...] most frequent first
+
+
+@dataclass(frozen=True)
+class LabelReport:
+    """What drives one explained label (``target``, or ``target vs contrast``) across the texts."""
+
+    label: str
+    explained: str  # the quantity the scores add up to, as the rows state it
+    texts: int
+    predicted: int  # texts whose predicted label is this label
+    words: int  # word occurrences
+    distinct: int  # distinct words
+    eligible: int  # distinct words in at least ``min_texts`` texts (the only ones ranked)
+    not_converged: int  # texts whose completeness error stayed above its tolerance
+    median_error: Optional[float]  # median relative completeness error
+    toward: tuple  # WordStat, highest mean signed score first (> 0 only)
+    against: tuple  # WordStat, lowest mean signed score first (< 0 only)
+    strongest: tuple  # WordStat, highest mean |score| first
+    flips: tuple  # WordStat, words whose sign changes across texts, strongest first
+    shortcuts: tuple  # ShortcutShare, ...
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """A dataset's explained rows summed up per label: the JSON of ``explain report``."""
+
+    source: str
+    models: tuple  # the checkpoints the rows name
+    rows: int  # records read
+    explained: int  # of them with a result
+    failed: int  # of them with an error record
+    errors: dict  # error code -> rows
+    options: dict  # the job's options (as recorded in its lines)
+    labels: tuple  # LabelReport, ...
+    top_k: int
+    min_texts: int
+    bootstrap: int  # resamples behind each interval
+    confidence: float
+    seed: int
+    notes: tuple = ()  # how the numbers are made, in words
+    schema_version: str = REPORT_SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DatasetReport:
+        """Inverse of ``to_dict()``."""
+        def word(w: dict) -> WordStat:
+            return WordStat(**{**w, "contexts": tuple(Context(**c) for c in w.get("contexts", ()))})
+
+        def label(d: dict) -> LabelReport:
+            d = dict(d)
+            for key in ("toward", "against", "strongest", "flips"):
+                d[key] = tuple(word(w) for w in d.get(key, ()))
+            d["shortcuts"] = tuple(ShortcutShare(**{**s, "examples": tuple(tuple(e) for e in s.get("examples", ()))})
+                                   for s in d.get("shortcuts", ()))
+            return LabelReport(**d)
+
+        data = dict(data)
+        data["models"] = tuple(data.get("models", ()))
+        data["labels"] = tuple(label(d) for d in data.get("labels", ()))
+        data["notes"] = tuple(data.get("notes", ()))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 # Report fields left out of the JSON when unset (so a skipped check has no null curves).
 _OPTIONAL_REPORTS = (Extras, FaithfulnessReport, RandomReference, SkippedBaseline)
 

@@ -1,8 +1,10 @@
-"""Command line: explain one text, or a file of texts into JSON lines.
+"""Command line: explain one text, or a file of texts into JSON lines, or sum a file of
+explained rows up into a dataset report.
 
     explain "The film was terrible." --model examples/minilm-rt-sentiment
     explain "..." --model org/name --target positive --json
-    explain --input texts.csv --output out.jsonl --model org/name
+    explain --input texts.csv --output out.jsonl --model org/name [--engine ray]
+    explain report out.jsonl --output report.md
 
 (``python -m explain`` is the same command.)
 
@@ -18,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from ..corpus import batch
+from ..corpus.explainers import explainers, job_options
 from ..engine.run import DEFAULT_TEMPLATE
 from ..errors import ExplainError
-from . import batch
 
 EPILOG = """examples:
   {prog} "The film was terrible." --model examples/minilm-rt-sentiment
@@ -30,7 +33,9 @@ EPILOG = """examples:
   {prog} "The match went to penalties." --labels "sports, politics, cooking" --model org/nli-model
   {prog} "Not bad at all." --model org/name --all-labels
   {prog} --input texts.csv --output out.jsonl --model org/name
-      (run it again after an interruption: finished rows are skipped)"""
+      (run it again after an interruption: finished rows are skipped)
+  {prog} --input texts.jsonl --output out.jsonl --model org/name --engine ray [--ray-address auto]
+  {prog} report out.jsonl --output report.md      (what drives each label; {prog} report --help)"""
 
 
 def program_name() -> str:
@@ -80,7 +85,18 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--batch-size", type=int, default=32,
                       help="texts packed into shared passes (texts of similar length together; default 32)")
     many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                      help="progress bar on standard error (auto: on a terminal)")
+                      help="progress bar on standard error with texts/s and time left (auto: on a terminal)")
+    many.add_argument("--threads", type=int, help="torch CPU threads of this process (default: all CPUs), or, with "
+                                                  "--engine ray, the CPUs each replica takes and its threads "
+                                                  "(default 1)")
+    ray = p.add_argument_group("many texts on Ray Data (pip install -r requirements-ray.txt)")
+    ray.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="local (default: this process, packed passes) or ray (Ray Data actors, one model each)")
+    ray.add_argument("--ray-address", help="a running Ray cluster ('auto' on one of its nodes, or HOST:6379); "
+                                           "default: start a local Ray")
+    ray.add_argument("--workers", type=int, help="model replicas, each an actor that loads the model once "
+                                                 "(default: the cluster's GPUs, else its CPUs / --threads)")
+    ray.add_argument("--gpus-per-worker", type=float, help="GPUs per replica (default: 1 if the cluster has GPUs)")
     return p
 
 
@@ -93,10 +109,26 @@ def use_colour(choice: str, stream=sys.stdout) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def is_report(argv: list) -> bool:
+    """``report`` first means the report subcommand - unless a --model follows, which
+    only explaining takes (so the one-word text "report" still works)."""
+    return bool(argv) and argv[0] == "report" and not any(
+        a in ("--model", "-m") or a.startswith("--model=") for a in argv[1:])
+
+
 def main(argv: Optional[list] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if is_report(argv):
+        from .report import main as report_main
+
+        return report_main(argv[1:], prog=program_name())
     args = parser().parse_args(argv)
     if (args.text is None) == (args.input is None):
         parser().error("give either a TEXT or --input FILE")
+    if args.engine == "ray" and args.input is None:
+        parser().error("--engine ray explains files: give --input FILE")
+    if args.threads is not None and args.threads < 1:
+        parser().error("--threads must be at least 1")
     if args.input is not None and args.all_labels:
         parser().error("--all-labels explains one text; for a file, give each row its target")
     if args.labels is not None and args.text_pair is not None:
@@ -105,6 +137,12 @@ def main(argv: Optional[list] = None) -> int:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # keep the terminal for our own output
+        if args.engine == "ray":
+            return _many_ray(args)
+        if args.threads is not None:
+            from ..engine.device import configure_threads
+
+            configure_threads(args.threads)
         from ..checkpoints import load_classifier
 
         clf = load_classifier(args.model)
@@ -119,40 +157,14 @@ def main(argv: Optional[list] = None) -> int:
         return 130
 
 
+def _option_kwargs(args) -> dict:
+    return dict(target=args.target, contrast=args.contrast, baseline=args.baseline, steps=args.steps,
+                method=args.method, labels=args.labels, template=args.template, multi_label=args.multi_label)
+
+
 def _options(args) -> dict:
-    options = {"model": args.model, "target": args.target, "contrast": args.contrast, "baseline": args.baseline,
-               "steps": args.steps}
-    # Only when set: outputs written before these options existed still resume.
-    if args.method != "engine":
-        options["method"] = args.method
-    if args.labels is not None:
-        options.update(labels=args.labels, template=args.template, multi_label=args.multi_label)
-    return options
-
-
-def _batch_fn(args, clf):
-    """Packed explanations for many rows (texts and pairs; not zero-shot or Captum)."""
-    if args.labels is not None or args.method != "engine":
-        return None
-    from ..api import explain_many
-
-    def many(rows, targets):
-        return explain_many([r.text for r in rows], clf, text_pairs=[r.text_pair for r in rows], targets=targets,
-                            contrast=args.contrast, baseline=args.baseline, n_steps=args.steps, errors="return")
-    return many
-
-
-def _explain_fn(args, clf):
-    from ..api import explain, explain_zero_shot
-
-    def one(row, target):
-        if args.labels is not None:
-            return explain_zero_shot(row.text, clf, args.labels, hypothesis_template=args.template,
-                                     multi_label=args.multi_label, target=target, baseline=args.baseline,
-                                     n_steps=args.steps)
-        return explain(row.text, clf, text_pair=row.text_pair, target=target, contrast=args.contrast,
-                       baseline=args.baseline, n_steps=args.steps, method=args.method)
-    return one
+    """The job's options, as recorded in every output line (the same for both engines)."""
+    return job_options(args.model, **_option_kwargs(args))
 
 
 def _one(args, clf) -> int:
@@ -169,7 +181,7 @@ def _one(args, clf) -> int:
         else:
             print("\n\n".join(ansi(e, colour=use_colour(args.color)) for e in every))
         return 0
-    expl = _explain_fn(args, clf)(batch.Row(0, text, text_pair=args.text_pair), args.target)
+    expl = explainers(clf, _options(args))[0](batch.Row(0, text, text_pair=args.text_pair), args.target)
     for path, render in ((args.html, to_html), (args.svg, to_svg), (args.markdown, to_markdown)):
         if path is not None:
             path.write_text(render(expl) + "\n", encoding="utf-8")
@@ -183,10 +195,35 @@ def _one(args, clf) -> int:
 
 def _many(args, clf) -> int:
     rows = batch.read_rows(args.input, args.format, args.column, args.pair_column)
-    output = args.output or args.input.with_name(args.input.stem + ".explained.jsonl")
-    progress = {"auto": None, "always": True, "never": False}[args.progress]
-    summary = batch.run(rows, output, _options(args), _explain_fn(args, clf), retry_failed=args.retry_failed,
-                        progress=progress, explain_batch=_batch_fn(args, clf), batch_size=args.batch_size)
+    output = _output(args)
+    one, many = explainers(clf, _options(args))
+    summary = batch.run(rows, output, _options(args), one, retry_failed=args.retry_failed,
+                        progress=_progress(args), explain_batch=many, batch_size=args.batch_size)
+    return _summarise(summary, output)
+
+
+def _output(args) -> Path:
+    return args.output or args.input.with_name(args.input.stem + ".explained.jsonl")
+
+
+def _progress(args) -> Optional[bool]:
+    return {"auto": None, "always": True, "never": False}[args.progress]
+
+
+def _many_ray(args) -> int:
+    """--engine ray: the same job on Ray Data (the ray package is imported only here)."""
+    from ..corpus.ray_engine import explain_file_ray
+
+    output = _output(args)
+    summary = explain_file_ray(args.input, output, args.model, fmt=args.format, column=args.column,
+                               pair_column=args.pair_column, batch_size=args.batch_size,
+                               retry_failed=args.retry_failed, progress=_progress(args), address=args.ray_address,
+                               workers=args.workers, cpus_per_worker=args.threads or 1,
+                               gpus_per_worker=args.gpus_per_worker, **_option_kwargs(args))
+    return _summarise(summary, output)
+
+
+def _summarise(summary, output) -> int:
     failed = summary.failed + summary.failed_before
     lines = [f"{summary.ok} explained, {failed} failed, {summary.done_before} already done before "
              f"({summary.total} rows) -> {output}"]

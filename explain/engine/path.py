@@ -79,7 +79,7 @@ class PathRunner:
                  pad: Optional[Callable[[list], dict]] = None) -> None:
         """``pad``: joins sequences of different lengths into one batch (right padding with
         an attention mask; only for models where that leaves every sequence's output
-        unchanged, see ``Classifier.pads_safely``). Without it, only sequences of equal
+        unchanged, see ``Classifier.padder``). Without it, only sequences of equal
         length share a model call."""
         self.model = model
         self.sites = sites

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from paths import ROOT
 
-from explain.cli import batch
 from explain.cli.main import main, use_colour
+from explain.corpus import batch
 
 
 @pytest.fixture(scope="module")

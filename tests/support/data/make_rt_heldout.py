@@ -6,11 +6,18 @@ the first PER_CLASS snippets of each class in sha256("sanity:" + text) order.
 
     python tests/support/data/make_rt_heldout.py --data /path/to/vaderSentiment-3.3.2.tar.gz
 
-The benchmark's 50 real sentences (benchmarks/data/rt_sentences.json) are another
-selection from the same held-out part:
+The benchmark's 50 real sentences (benchmarks/data/rt_sentences.json) and the 200 of the
+dataset tests (rt_heldout_200.json: the Ray engine, the dataset report) are other
+selections from the same held-out part:
 
     python tests/support/data/make_rt_heldout.py --data ... --per-class 25 --salt bench \
         --out benchmarks/data/rt_sentences.json
+    python tests/support/data/make_rt_heldout.py --data ... --per-class 100 --salt corpus \
+        --out tests/support/data/rt_heldout_200.json
+
+``--all --out held.jsonl`` writes the whole held-out part instead (2,113 snippets, one JSON
+object per line with ``text`` and ``label``, in the split's order): the input of the
+dataset report in the README.
 """
 
 import argparse
@@ -30,12 +37,18 @@ def main() -> None:
     ap.add_argument("--per-class", type=int, default=PER_CLASS)
     ap.add_argument("--salt", default="sanity", help="the selection hashes salt + ':' + text")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("rt_heldout.json"))
+    ap.add_argument("--all", action="store_true", help="every held-out snippet, as JSON lines")
     args = ap.parse_args()
     spec = importlib.util.spec_from_file_location("train_default_model", ROOT / "examples" / "train_default_model.py")
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
     corpora, _ = train.read_vader(Path(args.data))
     _, held = train.split_ids(corpora["movie"], args.seed)
+    if args.all:
+        args.out.write_text("".join(json.dumps({"text": t, "label": train.ID2LABEL[y]}, ensure_ascii=False) + "\n"
+                                    for t, y in held), encoding="utf-8")
+        print(f"wrote all {len(held)} held-out sentences to {args.out}")
+        return
     picked = []
     for label in (0, 1):
         rows = sorted((t for t, y in held if y == label),
