@@ -126,7 +126,16 @@ def model_line(name: str, head: str, labels, n_parameters: int, entry: Optional[
     shown = ", ".join(labels[:12]) + (f" and {len(labels) - 12} more" if len(labels) > 12 else "")
     summary = f" {card['summary']}" if card and card.get("summary") else ""
     accuracy = f" Held-out accuracy {card['accuracy']}." if card and card.get("accuracy") else ""
-    return f"Model: {name}.{summary} {kind} head; labels: {shown}; {n_parameters / 1e6:,.0f}M parameters.{accuracy}"
+    return f"Model: {name}.{summary} {kind} head; labels: {shown}; {_size(n_parameters)} parameters.{accuracy}"
+
+
+def _size(n: int) -> str:
+    """A parameter count in words: "66M", "1.2B", and a small model's exact count."""
+    if n >= 10**9:
+        return f"{n / 1e9:,.1f}B"
+    if n >= 10**6:
+        return f"{n / 1e6:,.0f}M"
+    return f"{n:,}"
 
 
 @dataclass(frozen=True)

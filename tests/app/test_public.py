@@ -389,10 +389,11 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
     what a renderer would autolink: "https:", "www." and "@"."""
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", str(url_labels))
     for target, contrast in ((URL_LABELS["0"], URL_LABELS["1"]), (URL_LABELS["2"], "")):
-        words, labels, details, result, curves, trust, comparison = app_module.run_explain(
+        out = app_module.run_explain(
             "The film was terrible.", str(url_labels), target, "auto", 8, contrast, True, True)
+        details, result, headline, comparison, trust = out[2], out[3], out[5], out[6], out[13]
         assert result["target"] == target
-        for panel in (details, trust, comparison):
+        for panel in (details, headline, trust, comparison):
             assert panel and not re.search(r"(?<!\\)(https?:|www\.|@)", panel), panel
 
 

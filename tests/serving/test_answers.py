@@ -189,6 +189,8 @@ def test_catalog_reads_the_default_models_card_and_the_tasks(folders):
     chips = [catalog.chip(m) for m in catalog.read_json(ROOT / "examples" / "hub_models.json")]
     assert all((c["id"] and c["what"] and c["labels"] and "MB" in c["size"]) or "GB" in c["size"] for c in chips)
     assert any(c["pair"] for c in chips)
+    sizes = [catalog.model_line("m", "softmax", ["a", "b"], n) for n in (28_205, 66_955_010, 1_400_000_000)]
+    assert [s.split("; ")[-1] for s in sizes] == ["28,205 parameters.", "67M parameters.", "1.4B parameters."]
 
 
 def test_deep_links_carry_pairs_and_zero_shot_labels():
