@@ -51,6 +51,15 @@ class BoundedLRU(Generic[V]):
             self._total += w
             self._evict()
 
+    def pop(self, key: Hashable) -> Optional[V]:
+        """Remove ``key``; its value, or None when it was not kept."""
+        with self._lock:
+            found = self._items.pop(key, None)
+            if found is None:
+                return None
+            self._total -= found[1]
+            return found[0]
+
     def resize(self, max_entries: Optional[int] = None, max_weight: Optional[float] = None) -> None:
         """New bounds (an operator's settings); evicts down to them."""
         with self._lock:

@@ -1,8 +1,10 @@
 """Explanation -> text for people (stdlib only): the colour scale (``scale``), the one
-escaper (``escape``), the app's panels (``views``), the terminal (``terminal``) and
+escaper (``escape``), what the colours mean in one wording (``caption``), the app's
+panels (``views``) and the page around them (``page``), the terminal (``terminal``) and
 self-contained HTML/SVG/Markdown for model cards (``static``)."""
 
-from .scale import categories, category, colours, level, segments
+from .caption import Caption, caption
+from .scale import categories, category, colours, contrast, level, segments
 from .static import to_html, to_markdown, to_svg
 from .terminal import ansi
 from .views import (
@@ -16,11 +18,14 @@ from .views import (
 )
 
 __all__ = [
+                    "Caption",
                     "ansi",
+                    "caption",
                     "categories",
                     "category",
                     "colours",
                     "comparison_markdown",
+                    "contrast",
                     "curve_rows",
                     "highlighted_levels",
                     "label_scores",

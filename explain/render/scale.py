@@ -14,11 +14,19 @@ from ..result import WordScore
 
 LEVELS = (0.1, 0.35, 0.7)  # lower bounds of |relative score| for weak, medium, strong
 LEVEL_NAMES = ("weakly", "", "strongly")
-# (background, text colour) per level, for views we draw ourselves (HTML, SVG, terminal).
-TOWARD = (("#fee6ce", "#111111"), ("#fdae6b", "#111111"), ("#e6550d", "#111111"))
-AGAINST = (("#deebf7", "#111111"), ("#9ecae1", "#111111"), ("#2171b5", "#ffffff"))
-# Gradio draws a category at half opacity on the page's own background (light or dark),
-# so it gets deeper shades of the same two hues.
+# (background, text colour) per level, weak to strong, on a light page: the shade departs
+# further from the white page as the word gets stronger (measured contrast with the page
+# about 1.2, 2.1 and 4.9-6.5 to 1), and its text stays readable (at least 4.9 to 1).
+TOWARD = (("#fde5d0", "#1a1a1a"), ("#f9a05b", "#1a1a1a"), ("#c24a0a", "#ffffff"))
+AGAINST = (("#dceaf7", "#1a1a1a"), ("#86b9e2", "#1a1a1a"), ("#1d5fa6", "#ffffff"))
+# The same scale on a dark page (Gradio's dark panels, about #27272a): weak words stay close
+# to the panel, strong ones are the brightest shades (about 1.2, 2.6 and 7 to 1).
+DARK_TOWARD = (("#4a3020", "#f4f4f5"), ("#9c4f16", "#ffffff"), ("#ff9a4d", "#1a1a1a"))
+DARK_AGAINST = (("#223548", "#f4f4f5"), ("#2f6aa6", "#ffffff"), ("#7dbcf7", "#1a1a1a"))
+# The colours handed to Gradio's HighlightedText as its color_map: Gradio paints them at
+# half opacity, which on a dark page inverts the scale (the deepest shade nearly vanishes).
+# They serve as keys: the page's CSS (``explain.render.page``) replaces each with the
+# full-opacity colour of its level for the page's theme.
 APP_TOWARD = ("#fdae6b", "#f16913", "#a63603")
 APP_AGAINST = ("#9ecae1", "#4292c6", "#08519c")
 # 256-colour terminal codes (background, foreground) per level.
@@ -49,11 +57,35 @@ def categories() -> dict:
     return out
 
 
-def colours(lvl: int) -> Optional[tuple]:
-    """(background, text colour) of a level for static views; None when uncoloured."""
+def colours(lvl: int, theme: str = "light") -> Optional[tuple]:
+    """(background, text colour) of a level on a light (static views) or dark page; None
+    when uncoloured."""
     if lvl == 0:
         return None
+    if theme == "dark":
+        return (DARK_TOWARD if lvl > 0 else DARK_AGAINST)[abs(lvl) - 1]
     return (TOWARD if lvl > 0 else AGAINST)[abs(lvl) - 1]
+
+
+def app_colour(lvl: int) -> Optional[str]:
+    """The color_map key Gradio receives for a level (see APP_TOWARD)."""
+    if lvl == 0:
+        return None
+    return (APP_TOWARD if lvl > 0 else APP_AGAINST)[abs(lvl) - 1]
+
+
+def luminance(hex_colour: str) -> float:
+    """Relative luminance of an sRGB colour '#rrggbb' (WCAG 2)."""
+    h = hex_colour.lstrip("#")
+    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours '#rrggbb' (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def pieces(expl, segment: int = 0) -> list[tuple]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..result import Explanation
 from . import escape
+from .caption import caption
 from .scale import ANSI_AGAINST, ANSI_TOWARD, level, pieces
 from .views import label_scores
 
@@ -12,7 +13,9 @@ from .views import label_scores
 def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
     """A terminal view: prediction, the text (coloured when ``colour``) and the
     strongest words with signed scores. Without colour the text is printed as is."""
-    out = [f"Predicted: {expl.predicted}   Explained: {expl.explained}"]
+    cap = caption(expl)
+    out = [cap.plain_sentence() + (" " + cap.note if cap.note else ""),
+           f"Predicted: {expl.predicted}   Explained: {expl.explained}"]
     if expl.head != "regression":
         for name, p in sorted(expl.probabilities.items(), key=lambda kv: -kv[1]):
             out.append(f"  {_bar(p, 20)} {p:6.1%}  {name}")
@@ -31,8 +34,7 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
                 shown.append(f"\x1b[38;5;{fg};48;5;{bg}m{escape.terminal(piece)}\x1b[0m")
         out.append("".join(shown))
         out.append("")
-        away = f"away from {expl.contrast!r}" if expl.contrast else "away from it"
-        out.append(f"orange: toward {expl.target!r}   blue: {away}")
+        out.append(cap.key())
     else:
         out.append(escape.terminal(expl.text))
         if expl.text_pair is not None:
@@ -40,7 +42,7 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
     words = expl.top_words(top)
     if words:
         out.append("")
-        out.append(f"Strongest words (+ toward {expl.target!r}, - away):")
+        out.append(f"Strongest words (+: {cap.toward}; -: {cap.against}):")
         scale = max(abs(w.score) for w in words) or 1.0
         for w in words:
             bar = ("+" if w.score > 0 else "-") * max(1, round(10 * abs(w.score) / scale))

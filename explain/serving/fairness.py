@@ -53,6 +53,7 @@ CAPTUM_DEFAULT_STEPS = 50
 FAITHFULNESS_ROWS = 300   # perturbed copies the curves need at most (6 rankings x ~25 points x 2)
 FORWARD_FRACTION = 0.4    # a forward-only row costs about this much of a gradient row
 WINDOW_OVERLAP = 1.25     # long texts: windows overlap, so more tokens go through the model
+EXTRA_LABEL = 0.6         # each further label explained on the same path: one more backward pass per row
 # Seconds per gradient row per token per parameter, measured here with the bundled model
 # (2-core CPU, 1 thread): the first guess for a model, until its own requests are timed.
 PRIOR_SECONDS_PER_PARAMETER = 2.5e-11
@@ -94,13 +95,14 @@ def learn(memo: dict, seconds: float, rows: int, tokens_per_window: float) -> No
 
 
 def estimate(n_tokens: int, max_length: int, n_steps: int, method: str, faithfulness: bool, compare: bool,
-             seconds_per_row_token: float) -> Cost:
+             seconds_per_row_token: float, labels: int = 1) -> Cost:
     """What a request will cost: rows per window x tokens through the model (more with
     overlapping windows), three explanations with the baseline comparison, plus the
-    faithfulness curves' forward passes."""
+    faithfulness curves' forward passes. ``labels``: labels explained on one shared path
+    (each further one adds a backward pass per row)."""
     tokens = n_tokens + 2 if n_tokens + 2 <= max_length else n_tokens * WINDOW_OVERLAP
     explanations = 3 if compare else 1
-    per_step = seconds_per_row_token * tokens * explanations
+    per_step = seconds_per_row_token * tokens * (explanations + EXTRA_LABEL * max(0, labels - 1))
     if n_steps:
         steps = n_steps
     else:

@@ -42,6 +42,8 @@ class ServeLimits:
     load_deadline_s: float = 120.0    # loading one checkpoint
     failed_ttl_s: float = 600.0       # how long a checkpoint that failed to load is refused from memory
     downloads_mb: float = 200.0       # the share panel's download folder
+    max_labels: int = 4               # labels explained at once for the page's switch (most probable first)
+    max_candidates: int = 10          # zero-shot candidate labels in one request
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ServeLimits:
@@ -59,7 +61,9 @@ class ServeLimits:
                                                else d.proxy_hops, environ)),
                    load_deadline_s=env.number("EXPLAIN_LOAD_DEADLINE_S", d.load_deadline_s, environ),
                    failed_ttl_s=env.number("EXPLAIN_FAILED_TTL_S", d.failed_ttl_s, environ),
-                   downloads_mb=env.number("EXPLAIN_DOWNLOADS_MB", d.downloads_mb, environ))
+                   downloads_mb=env.number("EXPLAIN_DOWNLOADS_MB", d.downloads_mb, environ),
+                   max_labels=max(1, env.whole("EXPLAIN_MAX_LABELS", d.max_labels, environ)),
+                   max_candidates=max(1, env.whole("EXPLAIN_MAX_CANDIDATES", d.max_candidates, environ)))
 
     @property
     def max_body_bytes(self) -> int:
@@ -89,6 +93,60 @@ def check_text(limits: ServeLimits, text: Any) -> None:
     if not any(unicodedata.category(ch)[0] in _READABLE for ch in text):
         raise InvalidInput("The text has nothing readable in it: only spaces, control characters or invisible "
                            "(zero-width) characters.", "Type or paste words to explain.")
+
+
+def check_pair(limits: ServeLimits, pair: Any, text: str) -> Optional[str]:
+    """The optional second text of a pair: None or "" (none), else a readable string; the
+    text and the pair together stay within the length limit (so the request body does too)."""
+    if pair is None or pair == "":
+        return None
+    if not isinstance(pair, str):
+        raise InvalidInput(f"The text pair must be a string, not {_kind(pair)}.",
+                           "Send the second text (a hypothesis, a passage) as a string, or leave it empty.")
+    if len(text) + len(pair) > limits.max_chars:
+        raise InvalidInput(f"The text and the text pair have {len(text) + len(pair):,} characters together; this "
+                           f"server explains at most {limits.max_chars:,}.", "Shorten them, or run the explainer "
+                           "locally.")
+    _check_unicode(pair, "The text pair")
+    if not pair.strip() or not any(unicodedata.category(ch)[0] in _READABLE for ch in pair):
+        raise InvalidInput("The text pair has nothing readable in it.",
+                           "Type the second text (a hypothesis, a passage), or leave it empty for one text.")
+    return pair
+
+
+def check_candidates(limits: ServeLimits, value: Any) -> Optional[list]:
+    """Zero-shot candidate labels: None or "" (not zero-shot), else a comma-separated string
+    of at most ``max_candidates`` distinct labels of at most ``max_field_chars`` each."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"The candidate labels must be one string of comma-separated labels, not {_kind(value)}.",
+                           "Send them like 'sports, politics, cooking'.")
+    _check_unicode(value, "The candidate labels")
+    labels = [c.strip() for c in value.split(",") if c.strip()]
+    if not labels:
+        raise InvalidInput("The candidate labels are empty.", "Give labels like 'sports, politics, cooking'.")
+    if len(labels) > limits.max_candidates:
+        raise InvalidInput(f"{len(labels)} candidate labels were given; this server explains at most "
+                           f"{limits.max_candidates} at once.", "Give fewer labels.")
+    long = next((c for c in labels if len(c) > limits.max_field_chars), None)
+    if long is not None:
+        raise InvalidInput(f"The candidate label {_shown(long)} is too long (at most {limits.max_field_chars} "
+                           "characters).", "Give short label names.")
+    if len({c.lower() for c in labels}) != len(labels):
+        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
+    return labels
+
+
+def check_template(limits: ServeLimits, value: Any, default: str) -> str:
+    """A zero-shot hypothesis template with one '{}' for the label (None or "": ``default``)."""
+    if value is None or value == "":
+        return default
+    check_field(limits, value, "hypothesis template")
+    if value.count("{}") != 1 or any(ch in value.replace("{}", "") for ch in "{}"):
+        raise InvalidInput(f"The hypothesis template {_shown(value)} must contain '{{}}' exactly once, where the "
+                           "label goes, and no other braces.", f"Use e.g. {default!r}.")
+    return value
 
 
 def check_field(limits: ServeLimits, value: Any, what: str = "option") -> None:

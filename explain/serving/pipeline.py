@@ -1,11 +1,16 @@
 """One request of a public server, start to finish: check every field -> resolve ->
-load (under a deadline; failed checkpoints remembered) -> estimate the cost -> explain +
-checks under one deadline -> hide server paths. Returns an Explanation; the app maps it
-to its components (no Gradio here). Every error leaving ``Service`` names folders by
-their last name only, never by their place on the server's disk."""
+load (under a deadline; failed checkpoints remembered; a download reports its megabytes)
+-> estimate the cost (the explanation must fit the deadline; a check that would not is
+skipped, with the reason) -> explain (one label, or the few most probable labels on one
+shared path so that a page can switch between them without recomputing; a text pair;
+zero-shot labels) + checks under one deadline -> hide server paths. Returns an
+Explanation, or an ``Answer`` with every label explained; the app maps it to its
+components (no Gradio here). Every error leaving ``Service`` names folders by their last
+name only, never by their place on the server's disk."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,18 +21,32 @@ from .. import api, env
 from ..checkpoints import CACHE, HubPolicy, load_classifier
 from ..checkpoints.load import FailureMemo
 from ..checks.baselines import compare_baselines
+from ..checks.faithfulness import evaluate_faithfulness
 from ..checks.trust import with_trust
 from ..engine import Options, deadline
-from ..errors import ExplainError, InvalidInput
+from ..engine.run import DEFAULT_TEMPLATE
+from ..errors import ExplainError, InvalidInput, ServerBusy
 from ..lru import BoundedLRU
-from ..result import Explanation
-from . import fairness
+from ..result import Explanation, TrustCheck
+from . import catalog, fairness
 from .folders import FolderPolicy
-from .limits import ServeLimits, check_field, check_flag, check_steps, check_text, check_tokens
+from .limits import (
+    ServeLimits,
+    check_candidates,
+    check_field,
+    check_flag,
+    check_pair,
+    check_steps,
+    check_template,
+    check_text,
+    check_tokens,
+)
+from .progress import hub_folder, ticking, watching_download
 
 Progress = Callable[[float, str], None]
 # An absolute path of two or more parts (not part of a URL or an ID): shown by its last part.
 _PATH = re.compile(r"(?<![\w.\-/:~@])(?:/[^\s/'\"`(),;:<>|]+){2,}/?")
+HYPOTHESIS_TOKENS = 12  # a zero-shot hypothesis ("This example is {}.") in tokens, for the estimate
 
 
 @dataclass(frozen=True)
@@ -44,21 +63,38 @@ class Request:
     faithfulness: Any = False
     compare: Any = False
     method: Any = "engine"
+    text_pair: Any = ""  # a second text (an NLI hypothesis, a reranker's passage); empty: one text
+    candidate_labels: Any = ""  # zero-shot: comma-separated labels (with an NLI model); empty: not zero-shot
+    hypothesis_template: Any = ""  # zero-shot: the hypothesis, '{}' standing for a label; empty: the default
+    multi_label: Any = False  # zero-shot: score each label on its own
 
 
 @dataclass(frozen=True)
 class Shared:
-    """A finished explanation as the share panel needs it: the result and what its link carries."""
+    """A finished explanation as the share panel needs it: the one shown, what its link
+    carries, and every label explained with it (for a switch between them)."""
 
     explanation: Explanation
     model: Optional[str]   # None: the app's default model
     target: Optional[str]
+    labels: tuple = ()     # Explanations, most probable first (``explanation`` among them)
+    link: tuple = ()       # further deep-link parameters: (("text_pair", ...), ("labels", ...), ...)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A request's result: the explanation of its target (trust checks included) and every
+    label explained on the same path, most probable first (the target's among them)."""
+
+    explanation: Explanation
+    labels: tuple
 
 
 def recent_results(limits: ServeLimits) -> BoundedLRU:
-    """Session -> Shared: one per session Gradio keeps, each at most the longest text."""
-    return BoundedLRU(limits.sessions, limits.sessions * max(limits.max_chars, 1),
-                      weight=lambda shared: len(shared.explanation.text))
+    """Session -> Shared: one per session Gradio keeps, each at most the longest text times
+    the labels explained with it."""
+    return BoundedLRU(limits.sessions, limits.sessions * max(limits.max_chars, 1) * max(limits.max_labels, 1),
+                      weight=lambda shared: len(shared.explanation.text) * max(1, len(shared.labels)))
 
 
 @dataclass
@@ -71,6 +107,8 @@ class Service:
     failures: Optional[FailureMemo] = None  # None: failed checkpoints are not remembered
     # The last explanation of each session (for its share panel), bounded like Gradio's sessions.
     recent: BoundedLRU = field(default_factory=lambda: recent_results(ServeLimits()))
+    # Faithfulness reports of recent explanations (a repeat request is free, as the explanation is).
+    checked: BoundedLRU = field(default_factory=lambda: BoundedLRU(64, 64, weight=lambda report: 1))
 
     @classmethod
     def from_env(cls, default_model: str, environ: Optional[Mapping[str, str]] = None) -> Service:
@@ -84,15 +122,18 @@ class Service:
         return cls(FolderPolicy(default_model, environ), limits, failures=FailureMemo(limits.failed_ttl_s),
                    recent=recent_results(limits))
 
-    def load(self, checkpoint: Any) -> tuple:
-        """A visitor's checkpoint field -> (Classifier, is an operator's folder)."""
+    def load(self, checkpoint: Any, progress: Optional[Progress] = None) -> tuple:
+        """A visitor's checkpoint field -> (Classifier, is an operator's folder). With
+        ``progress``, a Hub download reports the megabytes that have arrived."""
         try:
             check_field(self.limits, checkpoint, "checkpoint")
             source, allow_local = self.folders.resolve(checkpoint or "")
             policy = self.hub_policy or HubPolicy.from_env()
-            clf = load_classifier(source, allow_local=allow_local, hub_policy=policy,
-                                  max_parameters=policy.max_parameters, load_deadline_s=self.limits.load_deadline_s,
-                                  failures=self.failures)
+            watched = None if allow_local else hub_folder(policy.cache_dir, source)
+            with watching_download(progress, watched, source, 0.05):
+                clf = load_classifier(source, allow_local=allow_local, hub_policy=policy,
+                                      max_parameters=policy.max_parameters,
+                                      load_deadline_s=self.limits.load_deadline_s, failures=self.failures)
             return clf, allow_local
         except ExplainError as exc:
             raise self.public(exc) from None
@@ -101,48 +142,233 @@ class Service:
                 session: Optional[str] = None) -> Explanation:
         """The whole request under the server's limits; raises ExplainError subclasses with
         messages for the visitor. ``session``: remember the result for that session's share panel."""
-        try:
-            return self._explain(request, progress or (lambda fraction, what: None), session)
-        except ExplainError as exc:
-            raise self.public(exc) from None
+        return self.answer(request, progress, session, every_label=False).explanation
 
-    def _explain(self, r: Request, progress: Progress, session: Optional[str]) -> Explanation:
-        check_text(self.limits, r.text)
+    def answer(self, request: Request, progress: Optional[Progress] = None, session: Optional[str] = None,
+               every_label: bool = True) -> Answer:
+        """As ``explain``, and with ``every_label`` also the other labels on the same path
+        (at most ``limits.max_labels``, the most probable; every candidate of a zero-shot
+        query), unless a contrast or Captum asks for one label. A failed request forgets
+        the session's last result (its share panel must not outlive it)."""
+        try:
+            return self._answer(request, progress or (lambda fraction, what: None), session, every_label)
+        except ExplainError as exc:
+            self.forget(session)
+            raise self.public(exc) from None
+        except BaseException:
+            self.forget(session)
+            raise
+
+    def _answer(self, r: Request, progress: Progress, session: Optional[str], every_label: bool) -> Answer:
+        limits = self.limits
+        check_text(limits, r.text)
+        pair = check_pair(limits, r.text_pair, r.text)
+        candidates = check_candidates(limits, r.candidate_labels)
+        template = check_template(limits, r.hypothesis_template, DEFAULT_TEMPLATE)
         for name in ("checkpoint", "target", "baseline", "contrast", "method"):
-            check_field(self.limits, getattr(r, name), name)
-        steps = check_steps(self.limits, r.n_steps)
+            check_field(limits, getattr(r, name), name)
+        steps = check_steps(limits, r.n_steps)
         faithfulness, compare = check_flag(r.faithfulness, "faithfulness"), check_flag(r.compare, "compare")
+        multi = check_flag(r.multi_label, "multi-label")
         method = r.method or "engine"
+        if pair is not None and candidates is not None:
+            raise InvalidInput("A text pair and zero-shot candidate labels cannot go together: zero-shot pairs the "
+                               "text with one hypothesis per label.", "Clear the text pair or the candidate labels.")
+        if candidates is not None and r.contrast:
+            raise InvalidInput("A zero-shot explanation has no contrast label.", "Leave the contrast empty.")
+        if candidates is not None and method == "captum":
+            raise InvalidInput("Captum's method explains one text or pair, not a zero-shot query.",
+                               "Choose this explainer's engine for zero-shot labels.")
         progress(0.0, "Loading the checkpoint (downloading it the first time)")
-        clf, local = self.load(r.checkpoint)
-        n_tokens = check_tokens(clf.tokenizer, r.text, self.limits.max_tokens)
-        cost = fairness.estimate(n_tokens, clf.max_length, steps, method, faithfulness, compare,
-                                 fairness.rate(clf.memo, clf.n_parameters))
-        fairness.check_cost(cost, self.limits.deadline_s, n_tokens, steps, faithfulness, compare)
-        progress(0.5, "Explaining")
+        clf, local = self.load(r.checkpoint, progress)
+        n_tokens = check_tokens(clf.tokenizer, r.text, limits.max_tokens)
+        if pair is not None:
+            n_tokens += _pair_tokens(clf.tokenizer, pair, n_tokens, limits.max_tokens)
+        rows = n_tokens
+        if candidates is not None:
+            rows = len(candidates) * (n_tokens + HYPOTHESIS_TOKENS)
+            n_labels = len(candidates) if every_label else 1
+        elif not every_label or r.contrast or method == "captum" or clf.head == "regression":
+            n_labels = 1
+        else:
+            n_labels = min(len(clf.labels), limits.max_labels)
+        rate = fairness.rate(clf.memo, clf.n_parameters)
+        base = fairness.estimate(rows, clf.max_length, steps, method, False, False, rate, labels=n_labels)
+        fairness.check_cost(base, limits.deadline_s, n_tokens, steps, False, False)
+        skipped = self._plan_checks(rows, clf.max_length, steps, method, rate, base, faithfulness, compare,
+                                    pair is not None, candidates is not None)
+        n_windows = max(1, -(-n_tokens // max(clf.max_length - 2, 1)))
+        what = (f"Explaining {n_labels} labels on one path" if n_labels > 1 else "Explaining")
+        what += f", {n_windows} windows together" if n_windows > 1 else ""
+        checks = (faithfulness and "faithfulness" not in skipped) or (compare and "baselines" not in skipped)
         # One deadline for the whole request after loading: the explanation, its
         # faithfulness curves and the baseline comparison (more explanations) share it.
-        with deadline(self.limits.deadline_s):
-            expl = api.explain(r.text, clf, target=r.target or None, contrast=r.contrast or None,
-                               baseline=r.baseline or "auto", n_steps=steps or None, method=method,
-                               faithfulness=faithfulness)
-            comparison = (compare_baselines(clf, r.text, reference=expl, options=Options(n_steps=steps or None,
-                                                                                         method=method))
-                          if compare else None)
-        if expl.timings.get("cache") != "hit" and expl.windows:
-            window_tokens = sum(w.n_tokens for w in expl.windows) / len(expl.windows)
-            fairness.learn(clf.memo, expl.timings.get("attribution_s", 0.0), expl.steps, window_tokens)
-        expl = with_trust(expl, comparison)
+        with deadline(limits.deadline_s):
+            with ticking(progress, 0.1, 0.6 if checks else 0.95, what, base.seconds):
+                explained = self._explain_labels(clf, r, pair, candidates, template, multi, steps, method,
+                                                 n_labels, every_label)
+            target = explained[0]
+            if faithfulness:
+                target = target.with_extras(faithfulness=self._faithfulness(clf, target, r, skipped.get(
+                    "faithfulness"), progress))
+            comparison = None
+            if compare and "baselines" not in skipped:
+                try:
+                    with ticking(progress, 0.8, 0.95, "Comparing baselines: two more explanations",
+                                 2 * base.seconds / n_labels):
+                        comparison = compare_baselines(clf, r.text, reference=target,
+                                                       options=Options(n_steps=steps or None, method=method))
+                except ServerBusy:
+                    skipped["baselines"] = ("The baseline comparison was stopped: it ran past this server's time "
+                                            "limit for one request. Run it locally or on a shorter text.")
+        if target.timings.get("cache") != "hit" and target.windows:
+            window_tokens = sum(w.n_tokens for w in target.windows) / len(target.windows)
+            share = 1 + fairness.EXTRA_LABEL * (len(explained) - 1)
+            fairness.learn(clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps, window_tokens)
+        target = with_trust(target, comparison)
+        if compare and "baselines" in skipped:
+            target = target.with_extras(trust=tuple(
+                TrustCheck("baselines", "not run", skipped["baselines"]) if t.check == "baselines" else t
+                for t in target.extras.trust))
+        labels = tuple(target if k == 0 else with_trust(e) for k, e in enumerate(explained))
         if local:  # an operator's folder: show its name, never the server path
-            expl = expl.replace(checkpoint={**expl.checkpoint, "source": Path(expl.checkpoint["source"]).name})
+            labels = tuple(e.replace(checkpoint={**e.checkpoint, "source": Path(e.checkpoint["source"]).name})
+                           for e in labels)
+        ranked = tuple(sorted(labels, key=lambda e: -e.probabilities.get(e.target, 0.0))) \
+            if labels[0].head != "regression" else labels
+        answer = Answer(labels[0], ranked)
         if session:
             model = None if self.folders.is_default(r.checkpoint or "") else str(r.checkpoint).strip()
-            self.recent.put(session, Shared(expl, model, r.target or None))
-        return expl
+            link = tuple((k, v) for k, v in (("text_pair", pair), ("labels", ", ".join(candidates or [])),
+                                            ("template", template if candidates and template != DEFAULT_TEMPLATE else ""),
+                                            ("multi_label", "1" if multi and candidates else "")) if v)
+            self.recent.put(session, Shared(answer.explanation, model, r.target or None, ranked, link))
+        return answer
+
+    def _plan_checks(self, rows: int, max_length: int, steps: int, method: str, rate: float, base, faithfulness: bool,
+                     compare: bool, pair: bool, zero_shot: bool) -> dict:
+        """The checks that will not run, each with its reason: estimated past the deadline
+        (after the explanation itself), or not made for this kind of input."""
+        skipped = {}
+        left = self.limits.deadline_s - base.seconds
+        single = fairness.estimate(rows, max_length, steps, method, False, False, rate)
+        costs = {"faithfulness": fairness.estimate(rows, max_length, steps, method, True, False, rate).fixed,
+                 "baselines": fairness.estimate(rows, max_length, steps, method, False, True, rate).seconds
+                 - single.seconds}
+        names = {"faithfulness": "faithfulness check", "baselines": "baseline comparison"}
+        for key, wanted in (("faithfulness", faithfulness), ("baselines", compare)):
+            if not wanted:
+                continue
+            if key == "baselines" and (pair or zero_shot):
+                kind = "text pairs" if pair else "zero-shot explanations"
+                skipped[key] = f"The baseline comparison was skipped: it is not available for {kind} yet."
+                continue
+            if key == "faithfulness" and zero_shot:
+                continue  # the check itself says why it does not run
+            if costs[key] > left:
+                skipped[key] = (f"The {names[key]} was skipped: it would take about {costs[key]:,.0f} s more on this "
+                                f"server, and this request has about {max(left, 0):,.0f} s left of the "
+                                f"{self.limits.deadline_s:g} s each request may run. Run it on a shorter text, with "
+                                "fewer integration steps, or locally.")
+            else:
+                left -= costs[key]
+        return skipped
+
+    def _explain_labels(self, clf, r: Request, pair, candidates, template: str, multi: bool, steps: int, method: str,
+                        n_labels: int, every_label: bool) -> tuple:
+        """The target's explanation first, then the other labels explained with it."""
+        options = dict(baseline=r.baseline or "auto", n_steps=steps or None)
+        wanted = r.target or None
+        if candidates is not None:
+            if not every_label:
+                return (api.explain_zero_shot(r.text, clf, candidates, hypothesis_template=template,
+                                              multi_label=multi, target=wanted, **options),)
+            got = api.explain_labels(r.text, clf, candidate_labels=candidates, hypothesis_template=template,
+                                     multi_label=multi, **options)
+            return _target_first(got, wanted, lambda: _unknown_candidate(wanted, candidates))
+        if n_labels == 1:
+            return (api.explain(r.text, clf, text_pair=pair, target=wanted, contrast=r.contrast or None,
+                                method=method, **options),)
+        got = api.explain_labels(r.text, clf, labels="all", top_k=n_labels, text_pair=pair, **options)
+        return _target_first(got, wanted, lambda: (api.explain(r.text, clf, text_pair=pair, target=wanted,
+                                                               **options),) + got[:n_labels - 1])
+
+    def _faithfulness(self, clf, expl: Explanation, r: Request, skip: Optional[str], progress: Progress):
+        """The target's faithfulness report (from the recent ones when the same explanation
+        was checked before), or a skipped one saying why."""
+        if skip:
+            return dataclasses.replace(evaluate_faithfulness(expl, clf, max_forward_tokens=-1), skipped=skip)
+        key = (api.identity(clf), expl.text, expl.text_pair, expl.target, expl.contrast,
+               expl.baseline.get("token_id"), expl.steps, expl.method, tuple(w.score for w in expl.words))
+        report = self.checked.get(key)
+        if report is None:
+            with ticking(progress, 0.6, 0.8, "Faithfulness check: hiding words and measuring the model", 0.0):
+                report = evaluate_faithfulness(expl, clf)
+            if not report.skipped:
+                self.checked.put(key, report)
+        return report
 
     def shared(self, session: Optional[str]) -> Optional[Shared]:
         """The last explanation this server made for ``session`` (None: none kept)."""
         return self.recent.get(session) if session else None
+
+    def show(self, session: Optional[str], label: Any) -> Optional[Shared]:
+        """Switch the session's shown explanation to another label explained with it (no
+        model runs); None when the session has no such label."""
+        shared = self.shared(session)
+        if shared is None or not isinstance(label, str):
+            return None
+        match = next((e for e in shared.labels if e.target == label), None)
+        if match is None:
+            return None
+        shown = dataclasses.replace(shared, explanation=match, target=label)
+        self.recent.put(session, shown)
+        return shown
+
+    def forget(self, session: Optional[str]) -> None:
+        """Drop the session's last result (after a failed request)."""
+        if session:
+            self.recent.pop(session)
+
+    def predict(self, texts: list, checkpoint: Any = "") -> list:
+        """The model's own answer, (label, probability), per text - a plain forward pass
+        (the explainer's predictions equal it) - or None for a text longer than the model
+        reads. Used to mark the examples the model gets wrong."""
+        import torch
+
+        from ..engine.heads import probabilities
+
+        clf, _ = self.load(checkpoint)
+        out = []
+        with clf.lock, torch.no_grad():
+            for text in texts:
+                enc = clf.tokenizer(text, return_tensors="pt", truncation=False)
+                if enc["input_ids"].shape[1] > clf.max_length:
+                    out.append(None)
+                    continue
+                logits = clf.model(**{k: v.to(clf.device) for k, v in enc.items()}).logits.float()
+                probs = probabilities(logits, clf.head)[0]
+                best = int(probs.argmax())
+                out.append((clf.labels[best], float(probs[best])))
+        return out
+
+    def describe(self, checkpoint: Any, entries: list, progress: Optional[Progress] = None) -> dict:
+        """What the page says about a loaded checkpoint: its labels and head, which inputs
+        it takes (``catalog.Tasks``) and one line about it. Loads it (``progress``: the
+        download's megabytes)."""
+        if progress is not None:
+            progress(0.0, "Loading the checkpoint (downloading it the first time)")
+        clf, local = self.load(checkpoint, progress)
+        entry = catalog.find(entries, str(checkpoint or ""))
+        card = catalog.read_card(clf.source) if local else {}
+        default = self.folders.is_default(checkpoint or "")
+        name = self.folders.default_name() if default else (Path(clf.source).name if local else str(checkpoint).strip())
+        if default:
+            line = catalog.default_line(name, clf.source if local else None, list(clf.labels))
+        else:
+            line = catalog.model_line(name, clf.head, list(clf.labels), clf.n_parameters, entry, card)
+        return {"labels": list(clf.labels), "head": clf.head, "tasks": catalog.tasks(clf.labels, clf.head, card, entry),
+                "line": line}
 
     def public(self, exc: ExplainError) -> ExplainError:
         """The same error with every server path in its message replaced by a last name.
@@ -164,3 +390,32 @@ class Service:
         for where in sorted((k for k in known if k and k not in ("/", ".")), key=len, reverse=True):
             text = text.replace(where, known[where])
         return _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+def _pair_tokens(tokenizer, pair: str, n_text: int, max_tokens: Optional[int]) -> int:
+    n = len(tokenizer(pair, add_special_tokens=False, truncation=False)["input_ids"])
+    if n == 0:
+        raise InvalidInput("This model's tokenizer finds no tokens in the text pair, so there is nothing to explain "
+                           "in it.", "Type words in the second text, or leave it empty.")
+    if max_tokens is not None and n_text + n > max_tokens:
+        raise InvalidInput(f"The text and the text pair are {n_text + n:,} tokens long together for this model; this "
+                           f"server explains at most {max_tokens:,}.", "Shorten them, or run the explainer locally.")
+    return n
+
+
+def _target_first(got: tuple, wanted: Optional[str], missing: Callable[[], tuple]) -> tuple:
+    """``got`` (most probable first) with the explanation of ``wanted`` (a label name,
+    matched exactly, else ignoring case) moved to the front; ``missing()`` when none is."""
+    if not wanted:
+        return tuple(got)
+    name = str(wanted).strip()
+    match = next((e for e in got if e.target == name), None) or next(
+        (e for e in got if e.target.casefold() == name.casefold()), None)
+    if match is None:
+        return tuple(missing())
+    return (match,) + tuple(e for e in got if e is not match)
+
+
+def _unknown_candidate(wanted: str, candidates: list):
+    raise InvalidInput(f"The label to explain, {wanted!r}, is not one of the candidate labels "
+                       f"({', '.join(candidates)}).", "Pick one of them, or leave it empty for the top one.")

@@ -18,8 +18,10 @@ from ..render import escape
 from ..render.static import to_html, to_markdown, to_svg
 from ..result import Explanation
 
-# Deep-link query parameters the app reads on load.
-PARAMS = ("model", "text", "target")
+# Deep-link query parameters the app reads on load: the model, the text, the label to
+# explain, a text pair (an NLI hypothesis, a passage), zero-shot candidate labels (comma-
+# separated), their hypothesis template and whether each label is scored on its own.
+PARAMS = ("model", "text", "target", "text_pair", "labels", "template", "multi_label")
 BADGE = "https://huggingface.co/datasets/huggingface/badges/resolve/main/open-in-hf-spaces-sm.svg"
 LONG_LINK = 2000  # characters; some browsers, proxies and Markdown renderers cut longer URLs
 
@@ -50,14 +52,20 @@ def _clean(url: str) -> str:
 
 
 def deep_link(base: str, model: Optional[str] = None, text: Optional[str] = None,
-              target: Optional[str] = None) -> str:
-    """``base?model=...&text=...&target=...`` (empty values left out)."""
-    pairs = [(k, v) for k, v in zip(PARAMS, (model, text, target)) if v]
+              target: Optional[str] = None, **extra: Optional[str]) -> str:
+    """``base?model=...&text=...&target=...`` and any of ``text_pair``, ``labels``,
+    ``template``, ``multi_label`` (empty values left out)."""
+    unknown = set(extra) - set(PARAMS)
+    if unknown:
+        raise ValueError(f"not deep-link parameters: {sorted(unknown)}")
+    values = {"model": model, "text": text, "target": target, **extra}
+    pairs = [(k, values[k]) for k in PARAMS if values.get(k)]
     return base + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
 
 
 def read_link(query: Mapping[str, str]) -> dict:
-    """Query parameters -> {'model', 'text', 'target'} (missing ones absent)."""
+    """Query parameters -> {'model', 'text', 'target', 'text_pair', 'labels', 'template',
+    'multi_label'} (missing or empty ones absent; values as strings)."""
     return {k: str(query[k]) for k in PARAMS if query.get(k)}
 
 
@@ -85,11 +93,13 @@ def web_component_html(base: str, gradio_version: str) -> str:
             f'</script>\n<gradio-app src="{escape.html(base)}"></gradio-app>')
 
 
-def bundle(result: dict, base: str, model: Optional[str], target: Optional[str], gradio_version: str) -> dict:
+def bundle(result: dict, base: str, model: Optional[str], target: Optional[str], gradio_version: str,
+           extra: Optional[dict] = None) -> dict:
     """Everything the Share / embed panel shows for one result (``Explanation.to_dict()``):
-    link, note, badge, iframe, web_component, html, and ``files`` {name: content}."""
+    link, note, badge, iframe, web_component, html, and ``files`` {name: content}.
+    ``extra``: the link's further parameters (text_pair, labels, template, multi_label)."""
     expl = Explanation.from_dict(result)
-    link = deep_link(base, model, expl.text, target)
+    link = deep_link(base, model, expl.text, target, **(extra or {}))
     note = (f"The link carries the whole text ({len(link):,} characters); some sites cut links this long."
             if len(link) > LONG_LINK else "")
     static_html = to_html(expl, link)

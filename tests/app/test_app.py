@@ -18,7 +18,7 @@ def test_event_function(app_module, tiny_path):
     starts = [sum(len(p) for p, _ in words[:i]) for i in range(len(words))]
     assert dict(zip(starts, (c for _, c in words)))[strongest["start"]].startswith("strongly")
     assert set(labels) == {"negative", "neutral", "positive"}
-    assert "Completeness error" in details and "words push toward" in details
+    assert "Completeness error" in details and "estimated word error" in details
     assert result["schema_version"] == SCHEMA_VERSION and result["text"] == text
     # The operator's folder is named, its server path never shown.
     assert result["checkpoint"]["source"] == "bert" and "/" not in str(result["checkpoint"])

@@ -12,17 +12,22 @@ def test_app_contrast_faithfulness_and_baselines(app_module, tiny_path):
 
     bert = str(tiny_path("bert"))
     out = app_module.run_explain(TEXT, bert, "positive", "auto", 8, "negative", True, True)
-    words, labels, details, result, curves, trust, comparison = out
+    words, labels, details, result, curves, trust, comparison = out[:7]
     assert result["contrast"] == "negative" and "minus" in result["explained"]
     assert set(curves["curve"]) == set(CURVES.values()) and len(CURVES) == 4
-    assert "Can I trust this?" in trust and "Completeness" in trust and "Baselines" in trust
+    # For everyone: one concrete sentence first, in plain words; for experts (output 14): the checks.
+    assert trust.startswith("**Can I trust this?** Hiding the ") and "random" in trust
+    assert "AOPC" not in trust and "Kendall" not in trust
+    expert = out[13]
+    assert "Completeness" in expert and "Baselines" in expert and "AOPC comprehensiveness" in expert
     assert "Kendall tau" in comparison
+    assert "At 100% every word is hidden" in out[14]  # the chart's end points, in words
     # Unchecked: no curves, the summary says what was not run.
     out = app_module.run_explain(TEXT, bert, "", "auto", 8)
-    assert out[4] is None and "not checked" in out[5] and out[6] == ""
+    assert out[4] is None and "not checked" in out[5] and out[6] == "" and out[14] == ""
     with pytest.raises(gr.Error, match="contrast label is the target"):
         app_module.run_explain(TEXT, bert, "positive", "auto", 8, "positive")
-    target, contrast = app_module.labels_for(bert)
+    target, contrast, *_ = app_module.labels_for(bert)
     assert contrast["choices"] == target["choices"] and "negative" in [c[0] if isinstance(c, tuple) else c
                                                                       for c in contrast["choices"]]
 
@@ -38,9 +43,9 @@ def test_gradio_client_gets_curves_and_summary(app_module, tiny_path):
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         out = client.predict(TEXT, str(tiny_path("bert")), "positive", "auto", 8, "negative", True, False,
                              api_name="/explain")
-        result, plot, trust = out[3], out[4], out[5]
+        result, plot, trust, expert = out[3], out[4], out[5], out[13]
         assert result["extras"]["faithfulness"]["measured"] == "p('positive') - p('negative')"
         assert plot["columns"] == ["percent", "value", "curve"] and len(plot["data"]) > 0
-        assert "AOPC comprehensiveness" in trust
+        assert "Hiding the" in trust and "AOPC comprehensiveness" in expert
     finally:
         demo.close()

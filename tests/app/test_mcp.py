@@ -52,7 +52,9 @@ def test_explain_json_is_an_mcp_tool(monkeypatch, tiny_path):
     with serving(app.build_demo(), **options) as url:
         tools, answer = asyncio.run(call(url))
     assert [t.name for t in tools] == ["explain_json"]
-    assert set(tools[0].inputSchema["properties"]) == {"text", "model", "target"}
+    assert set(tools[0].inputSchema["properties"]) == {"text", "model", "target", "text_pair", "candidate_labels",
+                                                       "hypothesis_template"}
+    assert set(tools[0].inputSchema.get("required", ["text"])) <= {"text"}  # the rest are optional
     assert "signed word attributions" in tools[0].description
     assert not answer.isError, answer.content
     body = answer.content[0].text

@@ -202,14 +202,24 @@ NAN_STEPS = b'{"data": ["fine", "", "", "auto", NaN, "", false, false, "engine"]
     ("explain", NAN_STEPS, "whole number from 0 to 512, not nan"),
     ("explain", ["fine", "", "", "auto", 2.5, "", False, False, "engine"], "not 2.5"),
     ("explain", ["fine"], "takes 9 inputs (text, checkpoint, target, baseline, n_steps, contrast, faithfulness, "
-                          "compare, method); the request sent 1"),
+                          "compare, method); the request sent 1. Send all of them in this order (gradio_client fills "
+                          "in the defaults for you). Optional after them: text_pair, candidate_labels, "
+                          "hypothesis_template, multi_label."),
     ("explain", ["fine", "", "", "auto", 0, "", "yes", False, "engine"], "faithfulness option must be true or false"),
+    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", 5], "The text pair must be a string"),
+    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", ["a"]], "comma-separated labels, not a list"),
+    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "no braces"], "'{}' exactly once"),
+    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "", "yes"],
+     "multi-label option must be true or false"),
+    ("explain_json", ["fine", "", "", {"x": 1}], "The text pair must be a string, not an object"),
+    ("explain_json", ["fine", "", "", "", 3], "comma-separated labels, not a number"),
     ("explain", [5, "", "", "auto", 0, "", False, False, "engine"], "The text must be a string, not a number"),
     ("explain", ["fine", ["x"], "", "auto", 0, "", False, False, "engine"], "checkpoint ['x'] is not text"),
     ("explain_json", [None, "", ""], "The text must be a string, not null"),
     ("explain_json", [["a"], "", ""], "not a list"),
     ("explain_json", ["fine", 7, ""], "7 is not text"),
     ("explain_json", ["fine"], "takes 3 inputs (text, model, target); the request sent 1"),
+    ("explain_json", [], "Optional after them: text_pair, candidate_labels, hypothesis_template."),
     ("labels", [5], "checkpoint 5 is not text"),
     ("labels", [], "takes 1 input (checkpoint); the request sent 0"),
 ])
@@ -224,6 +234,19 @@ def test_every_type_error_gets_the_apps_own_message(server, api, data, words):
         kind, out = call(server.url, api, data, headers=visitor(11))
     assert kind == "error" and out and out.get("error"), (kind, out)
     assert words in out["error"], out["error"]
+
+
+def test_callers_from_before_the_optional_inputs_keep_working(server):
+    """Nine inputs to /explain and three to /explain_json, as before text pairs and zero-shot
+    labels existed: the optional ones take their defaults."""
+    kind, out = call(server.url, "explain", ["Nine inputs.", "", "", "auto", 0, "", False, False, "engine"],
+                     headers=visitor(16))
+    assert kind == "complete" and out[3]["text"] == "Nine inputs." and out[3]["text_pair"] is None, out
+    assert len(out) == 15 and out[12] == ""  # every output, no error
+    kind, out = call(server.url, "explain_json", ["Three inputs.", "", ""], headers=visitor(16))
+    assert kind == "complete" and out[0]["text"] == "Three inputs.", out
+    kind, out = call(server.url, "explain_json", ["A pair.", "", "", "Its second text."], headers=visitor(16))
+    assert kind == "complete" and out[0]["text_pair"] == "Its second text.", out
 
 
 def test_invalid_unicode_and_unreadable_texts(server):
@@ -304,7 +327,7 @@ def test_one_concurrency_group_for_everything_that_runs_a_model(app_module, monk
     monkeypatch.setattr(service, "limits", replace(service.limits, concurrency=1, client_queue=0))
     inside, overlaps, calls = set(), [], []
     lock = threading.Lock()
-    real_explain, real_load = service.explain, service.load
+    real_load = service.load
 
     def watched(real, name):
         def call_(*args, **kwargs):
@@ -322,17 +345,18 @@ def test_one_concurrency_group_for_everything_that_runs_a_model(app_module, monk
                     inside.discard(me)
         return call_
 
-    monkeypatch.setattr(service, "explain", watched(real_explain, "explain"))
+    real_answer = service.answer  # every explanation goes through it (Service.explain too)
+    monkeypatch.setattr(service, "answer", watched(real_answer, "explain"))
     monkeypatch.setattr(service, "load", watched(real_load, "load"))
-    monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path))  # the example is computed, not read back
     demo = app_module.build_demo()
     results = {}
+    form = ["Four.", "", "", "auto", 0, "", False, False, "engine", "", "", "", False]
     with serving(demo) as url:
-        example = fn_index(url, "load_example")  # the example texts' click (computed on first use)
+        example = fn_index(url, "run_example")  # what an example text's click runs
         jobs = {"explain": lambda: call(url, "explain", ["One.", "", "", "auto", 0, "", False, False, "engine"]),
                 "explain_json": lambda: call(url, "explain_json", ["Two.", "", ""]),
                 "labels": lambda: call(url, "labels", [""]),
-                "example": lambda: (join(url, example, [0], "example-session"), listen(url, "example-session"))[1]}
+                "example": lambda: (join(url, example, form, "example-session"), listen(url, "example-session"))[1]}
         threads = [threading.Thread(target=lambda n=n, job=job: results.update({n: job()})) for n, job in jobs.items()]
         for th in threads:
             th.start()
@@ -365,10 +389,11 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
     what a renderer would autolink: "https:", "www." and "@"."""
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", str(url_labels))
     for target, contrast in ((URL_LABELS["0"], URL_LABELS["1"]), (URL_LABELS["2"], "")):
-        words, labels, details, result, curves, trust, comparison = app_module.run_explain(
+        out = app_module.run_explain(
             "The film was terrible.", str(url_labels), target, "auto", 8, contrast, True, True)
+        details, result, headline, comparison, trust = out[2], out[3], out[5], out[6], out[13]
         assert result["target"] == target
-        for panel in (details, trust, comparison):
+        for panel in (details, headline, trust, comparison):
             assert panel and not re.search(r"(?<!\\)(https?:|www\.|@)", panel), panel
 
 

@@ -67,10 +67,18 @@ def _block(lang: str, must_contain: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url(tiny_path):
+def nli_model(tiny_path, tmp_path_factory) -> Path:
+    """The tiny BERT relabelled as an NLI model: it stands in for the README's Hub NLI model."""
+    from relabel import relabelled
+
+    return relabelled(tiny_path("bert"), tmp_path_factory.mktemp("readme") / "tiny-nli")
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_path, nli_model):
     """The app on loopback; 'minilm-rt-sentiment' in the snippets is the bundled model, or,
     until that is built, the tiny BERT standing in for it."""
-    os.environ["EXPLAIN_LOCAL_MODELS"] = str(tiny_path("bert"))
+    os.environ["EXPLAIN_LOCAL_MODELS"] = os.pathsep.join([str(tiny_path("bert")), str(nli_model)])
     import app
 
     with serving(app.build_demo()) as url:
@@ -80,7 +88,7 @@ def app_url(tiny_path):
 def _model_for_snippets(app) -> str:
     bundled = ROOT / "examples" / "minilm-rt-sentiment" / "config.json"
     return "minilm-rt-sentiment" if bundled.is_file() and Path(app.DEFAULT_MODEL).name == "minilm-rt-sentiment" \
-        else str(Path(os.environ["EXPLAIN_LOCAL_MODELS"]))
+        else os.environ["EXPLAIN_LOCAL_MODELS"].split(os.pathsep)[0]
 
 
 def _localise(snippet: str, url: str, app) -> str:
@@ -97,7 +105,12 @@ def test_documented_endpoints_match_the_app(app_url):
     outputs = tables[1].splitlines()[1:]
     assert inputs == [p["parameter_name"] for p in info["/explain"]["parameters"]]
     assert len(outputs) == len(info["/explain"]["returns"]), "document every /explain output, in order"
-    assert [p["parameter_name"] for p in info["/explain_json"]["parameters"]] == ["text", "model", "target"]
+    assert [p["parameter_name"] for p in info["/explain_json"]["parameters"]] == [
+        "text", "model", "target", "text_pair", "candidate_labels", "hypothesis_template"]
+    assert all(p["parameter_has_default"] for p in info["/explain_json"]["parameters"][1:])
+    assert all(p["parameter_has_default"] for p in info["/explain"]["parameters"][9:])  # the optional ones
+    documented = re.search(r"### `/explain_json`: \((.*?)\) -> result JSON", README.read_text()).group(1)
+    assert documented.split(", ") == [p["parameter_name"] for p in info["/explain_json"]["parameters"]]
 
 
 def test_readme_client_snippet_runs(app_url):
@@ -120,3 +133,19 @@ def test_readme_curl_snippet_runs(app_url):
     assert out.stdout.startswith("event: complete\ndata: "), out.stdout[:500]
     result = json.loads(out.stdout.split("data: ", 1)[1].splitlines()[0])[0]
     assert result["schema_version"] and result["text"] == "The plot was dull, but the acting was wonderful."
+
+
+def test_readme_pair_and_zero_shot_snippet_runs(app_url, nli_model):
+    """The text-pair and zero-shot snippet, on the tiny NLI model standing in for the Hub's."""
+    url, app = app_url
+    code = _localise(_block("python", "sports, politics, cooking"), url, app)
+    code = code.replace("cross-encoder/nli-deberta-v3-small", str(nli_model))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = [line for line in out.stdout.splitlines() if not line.startswith("Loaded as API")]
+    assert lines[0].startswith("A person makes music. ") and lines[1] == "[0, 1]", out.stdout
+    predicted, hypotheses = lines[2].split(" ", 1)
+    assert predicted in ("sports", "politics", "cooking")
+    assert hypotheses == str(["This text is about sports.", "This text is about politics.",
+                              "This text is about cooking."]), out.stdout

@@ -271,13 +271,15 @@ def test_download_lock_is_not_held_while_loading(tiny_path, monkeypatch):
 
 
 def test_a_request_that_cannot_finish_is_refused_at_once(tiny_path):
-    """The cost estimate refuses a request that cannot finish within the deadline before it
-    runs, and says what would fit. The model's rate is set to what the tiny BERT measures
-    on an idle 2-core machine (1e-5 s per gradient row per token; learning it is tested
-    above), so that the test does not depend on how busy the machine is."""
+    """The cost estimate refuses a request whose explanation cannot finish within the
+    deadline before it runs, and says what would fit; checks that would not fit beside an
+    explanation that does are skipped with the reason instead (tests/serving/test_answers.py).
+    The model's rate is set to what the tiny BERT measures on an idle 2-core machine (1e-5 s
+    per gradient row per token; learning it is tested above) times three, so that the test
+    does not depend on how busy the machine is."""
     service = Service(FolderPolicy(str(tiny_path("bert"))), ServeLimits(deadline_s=10.0))
     clf, _ = service.load("")
-    clf.memo.update({fairness.MEMO_KEY: 1e-5, fairness.SEEN_KEY: 2})
+    clf.memo.update({fairness.MEMO_KEY: 3e-5, fairness.SEEN_KEY: 2})
     heavy = Request("The film was terrible, and the acting was worse. " * 60, n_steps=512, faithfulness=True,
                     compare=True)
     t = time.monotonic()
@@ -286,6 +288,6 @@ def test_a_request_that_cannot_finish_is_refused_at_once(tiny_path):
     took = time.monotonic() - t
     print(f"\nrefused in {took:.2f} s: {info.value}")
     assert took < 1.0 and "each request may run for 10 s" in str(info.value)
-    fits = int(re.search(r"Use at most (\d+) integration steps with these checks", str(info.value)).group(1))
+    fits = int(re.search(r"Use at most (\d+) integration steps \(0: adaptive\)", str(info.value)).group(1))
     expl = service.explain(replace(heavy, n_steps=fits // 4, faithfulness=False, compare=False))
     assert expl.steps >= fits // 4

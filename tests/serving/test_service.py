@@ -167,13 +167,16 @@ def test_html_renders_inert(server, xss_model):
     # page gets it HTML-escaped (tests/app/test_public.py checks both).
     assert f"{XSS!r} is not a valid Hub model ID" in message and "&lt;" not in message
     text = f"Great film {XSS} <script>alert(2)</script> & more"
-    words, labels, details, result, *rest = _explain(client, text, checkpoint=str(xss_model))
-    # Words and labels are data (rendered as text nodes), the text comes back untouched...
-    assert "".join(w["token"] for w in words) == text and result["text"] == text
+    out = _explain(client, text, checkpoint=str(xss_model))
+    words, labels, result, shown = out[0], out[1], out[3], out[10]
+    # Words, labels and the label shown are data (rendered as text nodes), the text comes back untouched...
+    assert "".join(w["token"] for w in words) == text and result["text"] == text and shown == result["target"]
     assert {c["label"] for c in labels["confidences"]} == {XSS, "neutral", "<b>positive</b>"}
     # ...and everything rendered as Markdown/HTML carries the markup escaped, never live.
-    for rendered in [details, *[r for r in rest if isinstance(r, str)]]:
-        assert "<img" not in rendered and "<script" not in rendered and "<b>" not in rendered
+    rendered = [out[i] for i in (2, 5, 6, 7, 11, 12, 13, 14)]
+    assert all(isinstance(r, str) for r in rendered) and XSS in result["labels"]
+    for r in rendered:
+        assert "<img" not in r and "<script" not in r and "<b>" not in r
 
 
 def test_deadline_and_token_limits(tiny_path, monkeypatch):
@@ -227,7 +230,7 @@ def test_one_deadline_for_the_whole_request(tiny_path, monkeypatch):
         assert hasattr(mod, "check_deadline"), module
         monkeypatch.setattr(mod, "check_deadline", spy_check)
     text = "A deadline shared by three explanations of this sentence."  # not in the result cache
-    *_, comparison = app.run_explain(text, bert, "", "auto", 0, "", False, True)
+    comparison = app.run_explain(text, bert, "", "auto", 0, "", False, True)[6]
     assert "Kendall" in comparison or "tau" in comparison
     assert len(seen) >= 2 and None not in seen  # checked in the explanation and the comparison's...
     assert len(set(seen)) == 1 and seen[0][1] == 30.0  # ...against one and the same deadline
