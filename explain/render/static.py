@@ -11,7 +11,7 @@ from pathlib import PurePath
 from typing import Optional
 
 from ..result import Explanation
-from .caption import caption
+from .caption import caption, percent
 from .escape import html as esc
 from .escape import markdown as _md
 from .scale import AGAINST, TOWARD, colours, level, pieces
@@ -30,12 +30,13 @@ def model_name(expl: Explanation) -> str:
 
 
 def headline(expl: Explanation) -> str:
-    """'<model> predicts <label> (93.1%)' (plain text, unescaped)."""
+    """'<model> predicts <label> (93%)' (plain text, unescaped), rounded as the caption
+    after it rounds the same probability."""
     if expl.head == "regression":
         value = next(iter(expl.probabilities.values()))
         return f"{model_name(expl)} predicts {expl.labels[0]} = {value:.4f}"
     p = expl.probabilities.get(expl.predicted, 0.0)
-    return f"{model_name(expl)} predicts {expl.predicted} ({p:.1%})"
+    return f"{model_name(expl)} predicts {expl.predicted} ({percent(p)})"
 
 
 def _safe_link(link: Optional[str]) -> Optional[str]:

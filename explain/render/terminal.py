@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..result import Explanation
 from . import escape
-from .caption import caption
+from .caption import caption, percent
 from .scale import ANSI_AGAINST, ANSI_TOWARD, level, pieces
 from .views import label_scores
 
@@ -18,7 +18,7 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
            f"Predicted: {expl.predicted}   Explained: {expl.explained}"]
     if expl.head != "regression":
         for name, p in sorted(expl.probabilities.items(), key=lambda kv: -kv[1]):
-            out.append(f"  {_bar(p, 20)} {p:6.1%}  {name}")
+            out.append(f"  {_bar(p, 20)} {percent(p):>6}  {name}")
     else:
         out.append(f"  {label_scores(expl)}")
     out.append("")

@@ -280,6 +280,17 @@ def test_one_caption_for_every_surface(case, sentence, blue):
         assert _flat(cap.key()) in _flat(shown) or (blue in shown and cap.toward in shown), (surface, shown[:400])
 
 
+def test_static_headline_rounds_as_the_caption():
+    """The embeds' first line and the caption after it state one probability one way
+    (not "48.9%" beside "49%")."""
+    from explain.render.static import headline
+
+    expl = labelled(probs=(0.489, 0.511), target="positive")
+    for surface, shown in _surfaces(expl).items():
+        assert "48.9%" not in shown and "51.1%" not in shown, (surface, shown[:300])
+    assert headline(expl).endswith("predicts positive (51%)")
+
+
 def test_caption_for_one_output_heads_and_zero_shot():
     from explain.render.caption import caption
     from explain.result import ZeroShot
