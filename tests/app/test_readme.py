@@ -138,7 +138,7 @@ def test_readme_curl_snippet_runs(app_url):
 def test_readme_pair_and_zero_shot_snippet_runs(app_url, nli_model):
     """The text-pair and zero-shot snippet, on the tiny NLI model standing in for the Hub's."""
     url, app = app_url
-    code = _localise(_block("python", "sports, politics, cooking"), url, app)
+    code = _localise(_block("python", "api_name=\"/explain_json\")\nprint(pair"), url, app)
     code = code.replace("cross-encoder/nli-deberta-v3-small", str(nli_model))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))

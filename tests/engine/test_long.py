@@ -104,7 +104,7 @@ def test_4000_tokens_in_windows(name, tiny_path):
     assert sum(1 for t in result.tokens if t.start is not None) >= n_text
     assert overlap > 0
     assert f"{len(result.windows)} overlapping windows" in summary_markdown(result)
-    assert "Window boundaries (characters): 1: 0-" in summary_markdown(result)
+    assert "Window boundaries (characters, marked in the text): 1: 0-" in summary_markdown(result)
 
 
 @pytest.mark.parametrize("name", ["roberta", "bart", "deberta-v2", "t5"])
