@@ -34,28 +34,16 @@ def ticking(progress: Optional[Progress], start: float, end: float, what: str, e
     if estimate_s <= every_s:
         yield
         return
-    stop = threading.Event()
     t0 = time.monotonic()
 
-    def tick() -> None:
-        while not stop.wait(every_s):
-            spent = time.monotonic() - t0
-            share = min(spent / estimate_s, 0.95)
-            left = max(estimate_s - spent, 0.0)
-            note = f"about {left:.0f} s left" if left >= 1 else "finishing"
-            try:
-                progress(start + (end - start) * share, f"{what} ({note})")
-            except Exception:  # noqa: BLE001 - a progress display must never break the request
-                return
+    def tick() -> Optional[tuple]:
+        spent = time.monotonic() - t0
+        left = max(estimate_s - spent, 0.0)
+        note = f"about {left:.0f} s left" if left >= 1 else "finishing"
+        return start + (end - start) * min(spent / estimate_s, 0.95), f"{what} ({note})"
 
-    ctx = contextvars.copy_context()
-    thread = threading.Thread(target=ctx.run, args=(tick,), daemon=True, name="explain-progress")
-    thread.start()
-    try:
+    with _every(progress, tick, every_s, "explain-progress"):
         yield
-    finally:
-        stop.set()
-        thread.join(2 * every_s)
 
 
 def folder_bytes(folder: Path) -> int:
@@ -89,21 +77,35 @@ def watching_download(progress: Optional[Progress], folder: Optional[Path], name
     if progress is None or folder is None:
         yield
         return
-    stop = threading.Event()
     before = folder_bytes(folder)
 
-    def watch() -> None:
+    def watch() -> Optional[tuple]:
+        got = folder_bytes(folder) - before
+        return (at, f"Downloading {name}: {got / 2**20:,.0f} MB so far") if got > 0 else None
+
+    with _every(progress, watch, every_s, "explain-download"):
+        yield
+
+
+@contextlib.contextmanager
+def _every(progress: Progress, report: Callable[[], Optional[tuple]], every_s: float, name: str) -> Iterator[None]:
+    """While the block runs, every ``every_s`` seconds pass ``report()``'s (fraction, text)
+    to ``progress`` (None: nothing to say yet), from a thread with this context (Gradio's
+    progress needs it). A progress display must never break the request: its first
+    failure stops the reports."""
+    stop = threading.Event()
+
+    def loop() -> None:
         while not stop.wait(every_s):
-            got = folder_bytes(folder) - before
-            if got <= 0:
-                continue
             try:
-                progress(at, f"Downloading {name}: {got / 2**20:,.0f} MB so far")
-            except Exception:  # noqa: BLE001 - a progress display must never break the request
+                got = report()
+                if got is not None:
+                    progress(*got)
+            except Exception:  # noqa: BLE001 - see the docstring
                 return
 
     ctx = contextvars.copy_context()
-    thread = threading.Thread(target=ctx.run, args=(watch,), daemon=True, name="explain-download")
+    thread = threading.Thread(target=ctx.run, args=(loop,), daemon=True, name=name)
     thread.start()
     try:
         yield
