@@ -32,7 +32,7 @@ def models(tiny_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("forms")
     return {"nli": relabelled(tiny_path("bert"), root / "tiny-nli"),
             "multi": relabelled(tiny_path("bert"), root / "tiny-toxic", ("toxic", "insult", "threat"),
-                                "multi_label_classification")}
+                                "multi_label_classification", bias=(4.0, 3.0, -4.0))}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,8 @@ def test_text_pair_form(browser, served, models):  # noqa: F811
                            timeout=WAIT_MS)
     assert target.input_value() == ""  # the target reset with the model
     assert page.locator("#task input[value='pair']").is_checked()
-    assert page.get_by_text("Hypothesis (the second text of the pair)").is_visible()
+    # The pair box shows after the task's own change event (one more round trip): waited for.
+    page.get_by_text("Hypothesis (the second text of the pair)").wait_for(state="visible", timeout=WAIT_MS)
     page.get_by_label("Text", exact=True).fill(PREMISE)
     page.locator("#text-pair textarea").fill(HYPOTHESIS)
     page.locator("#explain-btn").click()
@@ -130,6 +131,7 @@ def test_multi_label_head_lists_the_labels_present(browser, served, models):  # 
     wait_for_result(page, text)
     result = shown_result(page)
     present = [name for name, p in sorted(result["probabilities"].items(), key=lambda kv: -kv[1]) if p > 0.5]
+    assert set(present) == {"toxic", "insult"}, result["probabilities"]  # set by the head's bias
     title = page.locator("#prediction [data-testid='block-label']").text_content()
     assert f"Labels present (> 50%): {', '.join(present) or 'none'}" in title and "on its own" in title
     assert not page.locator("#prediction [data-testid='label-output-value']").is_visible()  # no single winner

@@ -68,7 +68,7 @@ def check_stitched(text, result, clf, tol=1e-2, require_converged=True):
         assert result.converged
     trust = trust_summary(result)[0]
     assert f"the mean over {n} windows" in trust.text
-    assert ("met:" in trust.text) == result.converged
+    assert ("NOT met" in trust.text) == (not result.converged) and "met:" in trust.text
     # The prediction is the weighted mean of the windows' logits (each window as the model sees it).
     with torch.no_grad():
         logits = sum(w.weight * clf.model(**clf.tokenizer(text[w.start:w.end], return_tensors="pt")).logits[0]
@@ -97,7 +97,11 @@ def test_4000_tokens_in_windows(name, tiny_path):
     n_text = len(clf.tokenizer(text, add_special_tokens=False)["input_ids"])
     assert n_text >= 4000
     result = explain(text, clf, cache=False)
-    check_stitched(text, result, clf)
+    # A random tiny model's windows can cancel: one fresh xlm-roberta build moved its 47 windows
+    # by -0.006..+0.005 each and their weighted mean by 3.4e-5, where 1% of it is under float32
+    # rounding of the sum. There the result must say it missed the bound (converged False).
+    tiny_change = abs(result.f_input - result.f_baseline) < 1e-3
+    check_stitched(text, result, clf, require_converged=not tiny_change)
     assert len(result.windows) >= n_text // clf.max_length + 1
     # Every token of the text, those of the overlaps once per window containing them.
     overlap = sum(max(0, a.end - b.start) for a, b in zip(result.windows, result.windows[1:]))

@@ -11,9 +11,12 @@ from typing import Optional
 NLI = ("contradiction", "neutral", "entailment")  # MNLI's order
 
 
-def relabelled(source: Path, folder: Path, labels=NLI, problem_type: Optional[str] = None) -> Path:
+def relabelled(source: Path, folder: Path, labels=NLI, problem_type: Optional[str] = None,
+               bias: Optional[tuple] = None) -> Path:
     """``source`` copied to ``folder`` (once) with ``labels`` as its id2label (and
-    ``problem_type``, if given)."""
+    ``problem_type``, if given). ``bias``: the classifier's bias, one value per label - a
+    random tiny model's logits are small, so e.g. (4, 3, -4) makes the first two labels of a
+    sigmoid head present and the third absent on every build."""
     folder = Path(folder)
     if not folder.exists():
         shutil.copytree(source, folder)
@@ -23,4 +26,12 @@ def relabelled(source: Path, folder: Path, labels=NLI, problem_type: Optional[st
         if problem_type:
             cfg["problem_type"] = problem_type
         (folder / "config.json").write_text(json.dumps(cfg))
+        if bias is not None:
+            import torch
+            from safetensors.torch import load_file, save_file
+
+            weights = load_file(str(folder / "model.safetensors"))
+            assert weights["classifier.bias"].shape == (len(labels),), "bias: one value per label"
+            weights["classifier.bias"] = torch.tensor(bias, dtype=weights["classifier.bias"].dtype)
+            save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
     return folder
