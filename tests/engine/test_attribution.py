@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from passes import count_passes
 
 from explain import errors, explain, load_classifier
 from explain.api import RESULTS
@@ -105,14 +106,6 @@ def test_deadline_hook_runs_between_rounds():
         Q.adaptive(evaluate, tolerance=1e-2, max_steps=256, between_rounds=stop)
     assert len(calls) == 1  # round 1 ran, the refinement did not start
 
-
-def count_passes(model):
-    """Record (rows, with gradient?) of every forward pass of ``model``."""
-    seen = []
-    handle = model.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape[0], torch.is_grad_enabled())),
-        with_kwargs=True)
-    return seen, handle
 
 
 @pytest.mark.parametrize("name", ["bert", "bart", "xlnet"])

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 import torch
+from passes import count_passes
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from explain import explain, explain_labels, explain_zero_shot, load_classifier
@@ -145,13 +146,6 @@ def test_every_candidate_at_once(nli):
         alone = explain_zero_shot(PREMISE, clf, CANDIDATES, target=e.target, n_steps=8, cache=False)
         assert [w.score for w in e.words] == pytest.approx([w.score for w in alone.words], abs=1e-6)
 
-
-def count_passes(model):
-    seen = []
-    handle = model.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape[0], torch.is_grad_enabled())),
-        with_kwargs=True)
-    return seen, handle
 
 
 @pytest.mark.parametrize("name", ["multilabel", "bert"])
