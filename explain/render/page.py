@@ -22,6 +22,7 @@ from .scale import (
     DARK_AGAINST,
     DARK_TOWARD,
     TOWARD,
+    decimals,
     level,
     pieces,
 )
@@ -123,12 +124,13 @@ def _data(expl: Explanation) -> str:
     scale = max((abs(w.score) for w in expl.words), default=0.0) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 4), rank[i], level(w.score / scale), w.segment]
+    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment]
              for i, w in enumerate(expl.words)]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
     cap = caption(expl)
     return json.dumps({"text": expl.text, "pair": expl.text_pair, "words": words, "windows": windows,
+                       "decimals": decimals(w.score for w in expl.words),
                        "window_segment": windowed, "target": expl.target, "toward": cap.toward,
                        "against": against_text(expl), "n": len(words)}, ensure_ascii=False, separators=(",", ":"))
 
@@ -263,7 +265,7 @@ SCRIPT = r"""
   tip.id = "explain-tip"; tip.hidden = true; tip.setAttribute("role", "tooltip");
   document.body.appendChild(tip);
   let jumped = -1, queued = false;
-  const fmt = (s) => (s > 0 ? "+" : s < 0 ? "\u2212" : "") + Math.abs(s).toFixed(3);
+  const fmt = (s, places) => (s > 0 ? "+" : s < 0 ? "\u2212" : "") + Math.abs(s).toFixed(places || 3);
   function data() {
     const el = document.querySelector("#caption [data-explain]");
     if (!el) return null;
@@ -299,7 +301,7 @@ SCRIPT = r"""
         tok.removeAttribute("data-window");
         if (w && source && end === w[1]) {
           const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
-          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2])}, rank ${w[3]} of ${d.n} (${way})`;
+          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
           tok.setAttribute("aria-label", tok.dataset.tip);
           tok.tabIndex = 0;
           if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");

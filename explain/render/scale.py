@@ -7,7 +7,8 @@ strength levels per sign; weaker than ``LEVELS[0]`` is left uncoloured."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from typing import Optional
 
 from ..result import WordScore
@@ -86,6 +87,16 @@ def contrast(a: str, b: str) -> float:
     """WCAG contrast ratio of two colours '#rrggbb' (1 to 21)."""
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def decimals(scores: Iterable[float], least: int = 3) -> int:
+    """Decimals that show the strongest of ``scores`` with three significant digits (at least
+    ``least``, at most 8): a model whose scores are all small must not show its deepest-coloured
+    word as "-0.000"."""
+    m = max((abs(s) for s in scores if math.isfinite(s)), default=0.0)
+    if m == 0.0:
+        return least
+    return min(8, max(least, 2 - math.floor(math.log10(m))))
 
 
 def pieces(expl, segment: int = 0) -> list[tuple]:

@@ -9,7 +9,7 @@ from typing import Optional
 from ..result import BaselineComparison, Explanation
 from . import escape
 from .caption import caption, percent, present_labels
-from .scale import categories, category, level, pieces
+from .scale import categories, category, decimals, level, pieces
 
 # Faithfulness curves: report field -> the plot's series name.
 CURVES = {"deletion": "deletion (top words)", "random_deletion": "deletion (random words)",
@@ -101,8 +101,9 @@ def summary_markdown(expl: Explanation) -> str:
                      f"Window boundaries (characters, marked in the text): {window_spans(expl)}.")
     top = expl.top_words(5)
     if top:
+        places = decimals(w.score for w in top)
         lines.append("**Strongest words:** " + ", ".join(
-            f"{escape.markdown(w.text)} ({_where(expl, w)}, {w.score:+.3f})" for w in top))
+            f"{escape.markdown(w.text)} ({_where(expl, w)}, {w.score:+.{places}f})" for w in top))
     return "\n\n".join(lines)
 
 
@@ -244,6 +245,7 @@ def word_rows(expl: Explanation, limit: int = 50, context: int = 4) -> tuple:
     position = {i: n for ids in by_segment.values() for n, i in enumerate(ids)}
     cap = caption(expl)
     pair = expl.text_pair is not None
+    places = decimals((w.score for w in words), least=4)
     headers = ["rank", "word", "score", "pushes", "word #"] + (["in"] if pair else []) + ["context"]
     rows = []
     for rank, i in enumerate(order, 1):
@@ -259,7 +261,7 @@ def word_rows(expl: Explanation, limit: int = 50, context: int = 4) -> tuple:
         way = cap.toward if w.score > 0 else cap.against if w.score < 0 else "neither way"
         if way == "evidence against it":
             way = f"evidence against {expl.target}"
-        row = [rank, w.text, round(w.score, 4), way, n + 1] + (["text pair" if w.segment else "text"] if pair else [])
+        row = [rank, w.text, round(w.score, places), way, n + 1] + (["text pair" if w.segment else "text"] if pair else [])
         rows.append(row + [" ".join(shown.split())])
     return headers, rows
 

@@ -421,3 +421,28 @@ def test_sigmoid_heads_show_each_present_labels_words():
     panel = page.present_panel(each)
     assert "toxic - present (93%)" in panel and "insult - present (71%)" in panel and "threat" not in panel
     assert page.present_panel([labelled()]) == ""  # softmax heads: a switch instead
+
+
+def test_small_scores_keep_their_digits():
+    """A model whose scores are all small (a probability, a weak model) must not show its
+    deepest-coloured word as "-0.000": the tooltip data, the table and the details carry
+    three significant digits of the strongest word."""
+    import dataclasses
+    import json as json_lib
+
+    from explain.render.page import _data
+    from explain.render.scale import decimals
+    from explain.render.views import summary_markdown, word_rows
+
+    assert [decimals([x]) for x in (1.6, 0.2, 0.04, 0.0005, 0.0)] == [3, 3, 4, 6, 3]
+    base = labelled()
+    small = base.replace(words=tuple(dataclasses.replace(w, score=w.score * 1e-4) for w in base.words))
+    strongest = max(small.words, key=lambda w: abs(w.score))
+    assert abs(strongest.score) < 5e-4
+    places = decimals(w.score for w in small.words)
+    data = json_lib.loads(_data(small))
+    assert data["decimals"] == places and any(abs(w[2]) == pytest.approx(abs(strongest.score)) for w in data["words"])
+    _, rows = word_rows(small)
+    assert rows[0][2] == pytest.approx(strongest.score, rel=1e-2) and rows[0][2] != 0
+    shown = f"{strongest.score:+.{places}f}"
+    assert shown in summary_markdown(small) and shown.strip("+-0.") != ""
