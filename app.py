@@ -15,6 +15,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from explain.errors import ExplainError
+from explain.options import DEFAULT_TEMPLATE
 from explain.render import page
 from explain.render.views import CURVES, categories
 from explain.serving import BASELINE_KINDS, BodyLimit, Request, Service, catalog, on_gpu
@@ -28,7 +29,7 @@ DEFAULT_MODEL = os.environ.get("EXPLAIN_DEFAULT_MODEL", str(HERE / "examples" / 
 # The text shown (and explained) on load: a review the bundled model gets right, whose
 # words tell an easy story ("thin" against, "wonderful" for).
 DEFAULT_TEXT = "The story is thin, but the performances are wonderful and the ending is moving."
-DEFAULT_TEMPLATE = "This example is {}."
+
 DOWNLOADS = Path(tempfile.gettempdir()) / "explain-downloads"  # newest results' files, capped in bytes
 # Faithfulness curves, in CURVES order: neutral greys and greens (not the words' orange and
 # blue), the explanation's ranking dark, random orders light.

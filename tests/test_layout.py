@@ -90,7 +90,7 @@ def test_app_is_wiring_only():
     imported = _imports(ROOT / "app.py")
     ours = {m for m in imported if m.split(".")[0] == "explain"}
     assert not {m.split(".")[0] for m in imported} & {"torch", "transformers", "captum", "huggingface_hub"}
-    assert all(m.split(".")[1] in ("serving", "render", "errors") for m in ours), ours
+    assert all(m.split(".")[1] in ("serving", "render", "errors", "options") for m in ours), ours
 
 
 def test_space_knows_gradio_and_serving_only():

@@ -9,10 +9,9 @@ from typing import Optional, Union, get_args
 import torch
 
 from ..errors import InvalidInput
-from ..result import HeadKind, OutputKind
+from ..result import HeadKind
 
 SOFTMAX, SIGMOID, REGRESSION = get_args(HeadKind)
-OUTPUTS = get_args(OutputKind)
 
 
 def head_kind(config) -> HeadKind:
@@ -113,8 +112,6 @@ class Quantity:
 
 def make_quantity(head: str, labels: Sequence[str], target_index: int,
                   contrast=None, output: str = "auto") -> Quantity:
-    if output not in OUTPUTS:
-        raise InvalidInput(f"Unknown output {output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
     contrast_index = resolve_label(contrast, labels, "contrast label")
     if contrast_index is not None and contrast_index == target_index:
         raise InvalidInput("The contrast label is the target label itself.",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..errors import ServerBusy
+from ..options import CAPTUM_DEFAULT_STEPS
 
 # --- who is asking ---------------------------------------------------------------------------
 
@@ -49,7 +50,7 @@ def over_cap(key: str, pending: Iterable[str], cap: int) -> Optional[str]:
 # --- what a request costs ----------------------------------------------------------------------
 
 ADAPTIVE_ROWS = 30        # gradient rows per window an adaptive explanation typically takes
-CAPTUM_DEFAULT_STEPS = 50
+
 FAITHFULNESS_ROWS = 300   # perturbed copies the curves need at most (6 rankings x ~25 points x 2)
 FORWARD_FRACTION = 0.4    # a forward-only row costs about this much of a gradient row
 WINDOW_OVERLAP = 1.25     # long texts: windows overlap, so more tokens go through the model

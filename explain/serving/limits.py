@@ -139,13 +139,11 @@ def check_candidates(limits: ServeLimits, value: Any) -> Optional[list]:
 
 
 def check_template(limits: ServeLimits, value: Any, default: str) -> str:
-    """A zero-shot hypothesis template with one '{}' for the label (None or "": ``default``)."""
+    """A zero-shot hypothesis template (None or "": ``default``) within the field limits;
+    its form (one '{}', no other braces) is ``Options``'s rule."""
     if value is None or value == "":
         return default
     check_field(limits, value, "hypothesis template")
-    if value.count("{}") != 1 or any(ch in value.replace("{}", "") for ch in "{}"):
-        raise InvalidInput(f"The hypothesis template {_shown(value)} must contain '{{}}' exactly once, where the "
-                           "label goes, and no other braces.", f"Use e.g. {default!r}.")
     return value
 
 
