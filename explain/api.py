@@ -46,7 +46,7 @@ def explain(text: str, model: Model, options: Optional[Options] = None, *, text_
     hypothesis, a reranker's passage), given to the tokenizer as ``tokenizer(text,
     text_pair)``; both are attributed (words carry ``segment`` 0 or 1). ``faithfulness``:
     also deletion/insertion curves and AOPC vs random words, in ``extras.faithfulness``.
-    ``cache``: reuse an identical earlier explanation (``timings["cache"] == "hit"``). A
+    ``cache``: reuse an identical earlier explanation (then ``result.cache == "hit"``). A
     deadline, if any, is set by the caller (``with explain.deadline(seconds): ...``)."""
     t0 = time.perf_counter()
     options = with_overrides(options, **overrides).validate(text_pair=text_pair is not None)
@@ -247,5 +247,5 @@ def identity(clf: Classifier) -> tuple:
 def as_hit(expl: Explanation, seconds: float) -> Explanation:
     """The stored explanation, marked as served from the cache (timings only)."""
     timings = {key: 0.0 for key in expl.timings if key.endswith("_s")}  # the same keys: nothing was computed
-    timings.update(total_s=round(seconds, 6), cache="hit", computed_total_s=expl.timings.get("total_s"))
-    return expl.replace(timings=timings)
+    timings.update(total_s=round(seconds, 6), computed_total_s=expl.timings.get("total_s", 0.0))
+    return expl.replace(timings=timings, cache="hit")

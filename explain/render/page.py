@@ -30,12 +30,6 @@ from .scale import (
 STRENGTHS = ("weak", "medium", "strong")
 
 
-def _rgba(hex_colour: str) -> str:
-    """How Gradio writes a color_map colour into a highlighted word's style (half opacity)."""
-    h = hex_colour.lstrip("#")
-    return "rgba({}, {}, {}, 0.5)".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
-
-
 def _style_match(hex_colour: str) -> str:
     """An attribute selector for a word Gradio painted in ``hex_colour``: its style starts
     "background-color: rgba(R" - no comma, because Gradio's CSS scoping splits selectors at

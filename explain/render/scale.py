@@ -68,13 +68,6 @@ def colours(lvl: int, theme: str = "light") -> Optional[tuple]:
     return (TOWARD if lvl > 0 else AGAINST)[abs(lvl) - 1]
 
 
-def app_colour(lvl: int) -> Optional[str]:
-    """The color_map key Gradio receives for a level (see APP_TOWARD)."""
-    if lvl == 0:
-        return None
-    return (APP_TOWARD if lvl > 0 else APP_AGAINST)[abs(lvl) - 1]
-
-
 def luminance(hex_colour: str) -> float:
     """Relative luminance of an sRGB colour '#rrggbb' (WCAG 2)."""
     h = hex_colour.lstrip("#")

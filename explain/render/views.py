@@ -83,7 +83,7 @@ def summary_markdown(expl: Explanation) -> str:
         f"(tolerance {expl.tolerance:g}, {bound})",
         f"**Steps:** {expl.steps} gradient evaluations &nbsp; **Time:** {total:.2f} s on {expl.device}",
     ]
-    if expl.timings.get("cache") == "hit":
+    if expl.cache == "hit":
         lines[-1] += f" (served from the cache; computed in {expl.timings.get('computed_total_s') or 0.0:.2f} s)"
     if expl.zero_shot is not None:
         z = expl.zero_shot

@@ -12,7 +12,7 @@ from .bodylimit import BodyLimit
 from .fairness import client_key, over_cap
 from .folders import FolderPolicy
 from .gpu import on_gpu
-from .limits import ServeLimits, check_request, check_tokens
+from .limits import ServeLimits, check_tokens
 from .pipeline import Answer, Request, Service, Shared
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
            "ServeLimits",
            "Service",
            "Shared",
-           "check_request",
            "check_tokens",
            "client_key",
            "configure_threads",

@@ -72,14 +72,6 @@ class ServeLimits:
         return 12 * self.max_chars + 64 * 1024
 
 
-def check_request(limits: ServeLimits, text, *fields, n_steps=0) -> None:
-    """Refuse an oversized or mistyped request before any model work (cheap checks only)."""
-    check_text(limits, text)
-    for value in fields:
-        check_field(limits, value)
-    check_steps(limits, n_steps)
-
-
 def check_text(limits: ServeLimits, text: Any) -> None:
     """A string of valid Unicode, within the length limit, with something readable in it."""
     if not isinstance(text, str):

@@ -274,7 +274,7 @@ class Service:
         """Stage 4: the model's measured speed learnt, the trust checks, server paths
         hidden, the labels ranked, and the result remembered for the session's share panel."""
         target = explained[0]
-        if target.timings.get("cache") != "hit" and target.windows:
+        if target.cache != "hit" and target.windows:
             window_tokens = sum(w.n_tokens for w in target.windows) / len(target.windows)
             share = 1 + fairness.EXTRA_LABEL * (len(explained) - 1)
             fairness.learn(plan.clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps,
