@@ -79,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     many = p.add_argument_group("many texts")
     many.add_argument("--input", "-i", type=Path, help="a .txt (one text per line), .jsonl or .csv file")
     many.add_argument("--output", "-o", type=Path, help="JSON lines to write (default: INPUT.explained.jsonl)")
-    many.add_argument("--format", choices=("txt", "jsonl", "csv", "tsv"), help="input format (default: by extension)")
+    many.add_argument("--format", choices=batch.TEXT_FORMATS, help="input format (default: by extension)")
     many.add_argument("--column", default="text", help="field/column holding the text (default: text)")
     many.add_argument("--pair-column", default="text_pair",
                       help="field/column holding an optional second text (default: text_pair)")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import PurePath
 from typing import Optional
 
 from ..result import Explanation
 from .caption import caption, percent
 from .escape import html as esc
 from .escape import markdown as _md
+from .escape import shown_model
 from .scale import AGAINST, TOWARD, colours, level, pieces
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
@@ -22,9 +22,7 @@ FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 def model_name(expl: Explanation) -> str:
     """The checkpoint as a reader should see it: a Hub ID, or a folder's last name
     (a server path says nothing to a reader and leaks the server's layout)."""
-    source = str(expl.checkpoint.get("source") or "model")
-    if source.startswith(("/", ".", "~")) or "\\" in source or source.count("/") > 1:
-        source = PurePath(source).name or source
+    source = shown_model(expl.checkpoint.get("source"))
     rev = expl.checkpoint.get("revision")
     return f"{source}@{rev[:10]}" if rev and "/" in source else source
 
