@@ -10,6 +10,7 @@ JSON and writes only text (``textContent``) and attributes, never markup."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Optional
 
 from ..result import Explanation
@@ -28,6 +29,11 @@ from .scale import (
 )
 
 STRENGTHS = ("weak", "medium", "strong")
+
+
+def _asset(name: str) -> str:
+    """A file of the page's (assets/: its CSS and script), shipped as package data."""
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def _style_match(hex_colour: str) -> str:
@@ -57,59 +63,10 @@ def css() -> str:
                              f"color: {light[k][1]} !important; }}")
                 rules.append(f".dark {selector} {{ background-color: {dark[k][0]} !important; "
                              f"color: {dark[k][1]} !important; }}")
-    return "\n".join(rules) + _CSS
+    return "\n".join(rules) + "\n" + _CSS
 
 
-_CSS = """
-.explain-words .token { margin: 0; padding: 0 1px; border-radius: 3px; }
-.explain-words .textfield { line-height: 1.9; }
-#words { max-height: min(28rem, 62vh); overflow-y: auto !important; }
-#words-area { position: relative; }
-#caption { position: sticky; top: 0; z-index: 5; background: var(--background-fill-primary);
-  padding: 4px 2px 6px; }
-.explain-caption-text { margin: 0 0 4px; font-size: var(--text-md); }
-.explain-legend { display: flex; flex-wrap: wrap; align-items: center; gap: 3px; font-size: var(--text-sm); }
-.explain-legend-end { color: var(--body-text-color-subdued); margin: 0 4px; }
-.explain-chip { padding: 0 6px; border-radius: 3px; font-size: var(--text-xs); }
-.explain-jump { margin-left: auto; font-size: var(--text-sm); padding: 2px 10px; border-radius: 6px;
-  border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
-  color: var(--button-secondary-text-color); cursor: pointer; }
-.explain-jump[disabled] { opacity: .5; cursor: default; }
-.explain-hint { margin: 4px 0 0; font-size: var(--text-xs); color: var(--body-text-color-subdued); }
-.explain-words .token.explain-window { box-shadow: inset 3px 0 0 var(--body-text-color); }
-.explain-words .token.explain-window::before { content: "window " attr(data-window) " \\2192 ";
-  font-size: var(--text-xs); color: var(--body-text-color); background: var(--background-fill-secondary);
-  border: 1px solid var(--border-color-primary); border-radius: 3px; margin-right: 3px; padding: 0 3px; }
-.explain-words .token:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
-.explain-words .token.explain-jumped { outline: 2px solid var(--color-accent); outline-offset: 1px; }
-#explain-tip { position: fixed; z-index: 1000; max-width: 24rem; padding: 4px 8px; border-radius: 6px;
-  background: #1f2937; color: #ffffff; font-size: 13px; line-height: 1.4; pointer-events: none;
-  box-shadow: 0 2px 8px rgba(0, 0, 0, .3); }
-.dark #explain-tip { background: #f4f4f5; color: #111111; }
-.explain-error { border: 1px solid #b91c1c; background: #fef2f2; color: #7f1d1d; padding: 10px 12px;
-  border-radius: 8px; }
-.dark .explain-error { background: #3b1212; color: #fee2e2; border-color: #f87171; }
-#results:has(.explain-error) .explain-result { opacity: .45; filter: grayscale(.6); transition: opacity .2s; }
-.explain-target-row { outline: 2px solid var(--color-accent); outline-offset: 2px; border-radius: 4px; }
-.explain-target-row::after { content: "explained"; font-size: var(--text-xxs); margin-left: 6px;
-  padding: 0 4px; border-radius: 3px; background: var(--color-accent); color: #ffffff; }
-.explain-multi [data-testid="label-output-value"] { display: none; }
-.explain-count { font-size: var(--text-sm); color: var(--body-text-color-subdued); text-align: right; }
-.explain-count.over { color: #b91c1c; font-weight: 600; }
-.dark .explain-count.over { color: #fca5a5; }
-.explain-present h4 { margin: 10px 0 2px; }
-.explain-present .explain-text { white-space: pre-wrap; line-height: 1.9; }
-.explain-present .explain-text span[class^="explain-lvl"] { border-radius: 3px; padding: 0 1px; }
-#model-card p { margin: 0; font-size: var(--text-sm); }
-.explain-example { display: block; text-align: left; font-size: var(--text-sm); line-height: 1.35; }
-.explain-mark { font-size: var(--text-xs); color: var(--body-text-color-subdued); }
-.explain-mark.explain-right { color: #15803d; }
-.dark .explain-mark.explain-right { color: #86efac; }
-.explain-mark.explain-wrong { color: #b91c1c; font-weight: 600; }
-.dark .explain-mark.explain-wrong { color: #fca5a5; }
-.explain-lang { color: var(--body-text-color-subdued); }
-@media (max-width: 640px) { #words { max-height: 55vh; } .explain-jump { margin-left: 0; } }
-"""
+_CSS = _asset("page.css")
 
 
 def _data(expl: Explanation) -> str:
@@ -251,129 +208,4 @@ def chip_html(chip: dict) -> str:
 # with score and rank, the start of each window, the jump button; it marks the explained
 # label in the probability panel, keeps the character counter live, and on a narrow
 # screen scrolls the results into view when a run starts. Text only: no innerHTML.
-SCRIPT = r"""
-() => {
-  if (window.__explainPage) return;
-  window.__explainPage = true;
-  const tip = document.createElement("div");
-  tip.id = "explain-tip"; tip.hidden = true; tip.setAttribute("role", "tooltip");
-  document.body.appendChild(tip);
-  let jumped = -1, queued = false;
-  const fmt = (s, places) => (s > 0 ? "+" : s < 0 ? "\u2212" : "") + Math.abs(s).toFixed(places || 3);
-  function data() {
-    const el = document.querySelector("#caption [data-explain]");
-    if (!el) return null;
-    try { return JSON.parse(el.getAttribute("data-explain")); } catch (e) { return null; }
-  }
-  function place(root, source) {
-    const out = [];
-    let pos = 0;
-    for (const tok of root ? root.querySelectorAll(".textfield .token") : []) {
-      const t = tok.querySelector(".text");
-      const piece = t ? t.textContent : "";
-      let at = source ? source.indexOf(piece, pos) : pos;
-      if (at < 0) at = pos;
-      out.push([tok, at, at + piece.length]);
-      pos = at + piece.length;
-    }
-    return out;
-  }
-  function annotate() {
-    queued = false;
-    const d = data();
-    const seen = d ? (d.text.length + ":" + d.n + ":" + d.target + ":" + (d.pair || "").length) : "";
-    [["#words", 0], ["#words-pair", 1]].forEach(([sel, seg]) => {
-      const root = document.querySelector(sel);
-      if (!root) return;
-      const source = d ? (seg === 0 ? d.text : d.pair) : null;
-      const words = new Map();
-      if (d) for (const w of d.words) if (w[5] === seg) words.set(w[0], w);
-      const starts = d && d.window_segment === seg ? d.windows.slice(1) : [];
-      for (const [tok, start, end] of place(root, source)) {
-        const w = words.get(start);
-        tok.classList.remove("explain-window", "explain-strong");
-        tok.removeAttribute("data-window");
-        if (w && source && end === w[1]) {
-          const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
-          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
-          tok.setAttribute("aria-label", tok.dataset.tip);
-          tok.tabIndex = 0;
-          if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");
-        } else {
-          delete tok.dataset.tip; tok.removeAttribute("aria-label"); tok.removeAttribute("tabindex");
-        }
-        const mark = starts.find(([s]) => s >= start && s < Math.max(end, start + 1));
-        if (mark) { tok.classList.add("explain-window"); tok.dataset.window = String(mark[1]); }
-      }
-    });
-    if (root_seen !== seen) { root_seen = seen; jumped = -1; }
-    markTarget(d);
-  }
-  let root_seen = "";
-  function markTarget(d) {
-    const panel = document.querySelector("#prediction");
-    if (!panel) return;
-    for (const row of panel.querySelectorAll(".explain-target-row")) row.classList.remove("explain-target-row");
-    if (!d) return;
-    for (const row of panel.querySelectorAll("button, .confidence-set, [data-testid='label-confidence-set']")) {
-      const name = row.querySelector(".text, dt, .label-name, span");
-      if (name && name.textContent.trim() === d.target) { row.classList.add("explain-target-row"); break; }
-    }
-  }
-  function show(tok) {
-    if (!tok || !tok.dataset.tip) { tip.hidden = true; return; }
-    tip.textContent = tok.dataset.tip;
-    tip.hidden = false;
-    const r = tok.getBoundingClientRect();
-    const w = tip.offsetWidth, h = tip.offsetHeight;
-    tip.style.left = Math.max(4, Math.min(window.innerWidth - w - 4, r.left)) + "px";
-    tip.style.top = (r.top - h - 6 > 0 ? r.top - h - 6 : r.bottom + 6) + "px";
-  }
-  const tokenOf = (e) => e.target instanceof Element ? e.target.closest(".explain-words .token") : null;
-  document.addEventListener("mouseover", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("mouseout", (e) => { if (tokenOf(e)) tip.hidden = true; });
-  document.addEventListener("focusin", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("focusout", (e) => { if (tokenOf(e)) tip.hidden = true; });
-  document.addEventListener("scroll", () => { tip.hidden = true; }, true);
-  document.addEventListener("click", (e) => {
-    if (!(e.target instanceof Element)) return;
-    const t = tokenOf(e);
-    if (t) { show(t); return; }
-    if (e.target.closest("#explain-jump")) {
-      const strong = [...document.querySelectorAll(".explain-words .token.explain-strong")];
-      if (!strong.length) return;
-      for (const s of strong) s.classList.remove("explain-jumped");
-      jumped = (jumped + 1) % strong.length;
-      const next = strong[jumped];
-      next.classList.add("explain-jumped");
-      next.scrollIntoView({block: "center", behavior: "instant"});
-      next.focus({preventScroll: true});
-      const b = e.target.closest("#explain-jump");
-      b.textContent = `Next strong word \u2193 (${jumped + 1} of ${strong.length})`;
-      return;
-    }
-    if (e.target.closest("#explain-btn, #examples, .explain-examples") && window.innerWidth < 900) {
-      setTimeout(() => { const r = document.querySelector("#results"); if (r) r.scrollIntoView({block: "start"}); },
-                 150);
-    }
-  });
-  function count() {
-    const box = document.querySelector("#text textarea");
-    const out = document.querySelector("#char-count .explain-count");
-    if (!box || !out) return;
-    const limit = Number(out.dataset.limit || 0), n = box.value.length;
-    const over = limit && n > limit;
-    out.classList.toggle("over", !!over);
-    out.textContent = `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters` +
-      (over ? ` \u2014 ${(n - limit).toLocaleString("en")} over this server's limit: shorten the text` : "");
-  }
-  document.addEventListener("input", (e) => { if (e.target instanceof Element && e.target.closest("#text")) count(); });
-  const observer = new MutationObserver(() => {
-    if (!queued) { queued = true; requestAnimationFrame(() => { annotate(); count(); }); }
-  });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true,
-                                   attributes: true, attributeFilter: ["data-explain", "value"]});
-  setInterval(count, 1000);
-  annotate(); count();
-}
-"""
+SCRIPT = _asset("page.js")
