@@ -14,10 +14,11 @@ from typing import Any, Literal, Optional
 SCHEMA_VERSION = "1.4"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
 # (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype";
 # 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance";
-# 1.4: "cache" ("hit"/"miss") is its own field, no longer a string among the "timings" seconds
+# 1.4: "cache" ("hit"/"miss") is its own field, no longer a string among the "timings" seconds;
+# "quantity" (the explained quantity's kind): softmax heads explain the target's log-odds by default
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
-OutputKind = Literal["auto", "logit", "probability"]
+OutputKind = Literal["auto", "log-odds", "logit", "probability"]
 BaselineKind = Literal["auto", "mask", "pad", "unk"]  # or any single token of the vocabulary
 MethodKind = Literal["engine", "captum"]
 Status = Literal["pass", "warn", "fail", "not run"]
@@ -295,6 +296,10 @@ class Explanation:
     word_error: Optional[float] = None  # estimated relative L2 error of the token scores (adaptive rule)
     word_tolerance: Optional[float] = None  # the bound it was refined to (None: not estimated)
     zero_shot: Optional[ZeroShot] = None  # set for a zero-shot explanation
+    # What ``f_input``/``f_baseline`` and the scores are in: "log-odds" (p = sigmoid(f)), "log-ratio"
+    # (a contrast's log(p_t / p_c): its share p_t / (p_t + p_c) = sigmoid(f)), "log-score" (zero-shot:
+    # the score = exp(f)), "logit" (raw), "probability", "probability difference" or "value" (regression).
+    quantity: str = "logit"
     cache: Literal["miss", "hit"] = "miss"  # "hit": served from the result cache, nothing computed
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)

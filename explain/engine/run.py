@@ -398,6 +398,7 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             device=str(clf.device),
             dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
             method=opts.method,
+            quantity=quantity.kind,
             zero_shot=zero_shot,
         ))
     return tuple(out)

@@ -140,7 +140,7 @@ def test_attributions_accumulate_in_float64(tiny_path):
     piece = tokenize(clf, TEXT, 0, len(TEXT))
     item = Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special,
                                                    clf.tokenizer.mask_token_id),
-                       quantity=make_quantity(clf.head, clf.labels, 0))
+                       quantity=make_quantity(clf.head, clf.labels, 0, output="logit"))
     runner = PathRunner(clf.model, clf.sites, [item])
     with runner.hooks():
         out = runner.evaluate([[1.0, 0.5, 0.0]], grad=True, chunk=2)[0]
