@@ -16,6 +16,7 @@ from typing import Optional
 from ..result import Explanation
 from . import escape
 from .caption import caption, percent, present_labels
+from .effect import scale as colour_scale
 from .scale import (
     AGAINST,
     APP_AGAINST,
@@ -72,7 +73,7 @@ _CSS = _asset("page.css")
 def _data(expl: Explanation) -> str:
     """Each word's place, score, rank and level, the windows' boundaries, and the texts, as
     compact JSON for the page's script (tooltips, window marks, jumps)."""
-    scale = max((abs(w.score) for w in expl.words), default=0.0) or 1.0
+    scale = colour_scale(expl) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
     words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment]
