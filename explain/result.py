@@ -240,6 +240,24 @@ class BaselineComparison:
 
 
 @dataclass(frozen=True)
+class WordsHidden:
+    """What the model says with some words hidden (each of their tokens given the
+    explanation's baseline token, as on the attribution path): the check a reader can make
+    of the colours. ``claimed``/``measured``: the explained label's shown value (probability,
+    share, score or value, as in the caption) that the word scores predict (the text's value
+    minus the hidden words' scores) and that the model gives; ``before``: the text's."""
+
+    words: tuple[WordScore, ...]
+    probabilities: dict[str, float]
+    predicted: str
+    target: str
+    before: Optional[float]
+    claimed: Optional[float]
+    measured: Optional[float]
+    unit: str
+
+
+@dataclass(frozen=True)
 class TrustCheck:
     """One plain-language verdict: completeness, faithfulness or baselines."""
 

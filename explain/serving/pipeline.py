@@ -21,13 +21,13 @@ from .. import api, env
 from ..checkpoints import CACHE, HubPolicy, load_classifier
 from ..checkpoints.load import FailureMemo
 from ..checks.baselines import compare_baselines
-from ..checks.faithfulness import evaluate_faithfulness
+from ..checks.faithfulness import evaluate_faithfulness, hide_words
 from ..checks.trust import with_trust
 from ..engine import deadline
 from ..errors import ExplainError, InvalidInput, ServerBusy
 from ..lru import BoundedLRU
 from ..options import DEFAULT_TEMPLATE, Options
-from ..result import Explanation, TrustCheck
+from ..result import Explanation, TrustCheck, WordsHidden
 from . import catalog, fairness
 from .folders import FolderPolicy
 from .limits import (
@@ -357,6 +357,26 @@ class Service:
                 self.checked.put(key, report)
         return report
 
+    def hide(self, explanation: Explanation, checkpoint: Any, words: Any = "", top: Any = 0) -> WordsHidden:
+        """What the model says with some words of ``explanation`` hidden: ``words`` - word
+        numbers as the page and the table show them (1 = the first word; a list, or text like
+        "3, 7"), or ``top`` - the k words that speak most for the explained label. One forward
+        pass per window, on the model that made the explanation (``checkpoint`` as the visitor
+        named it)."""
+        wanted = hidden_words(explanation, words, top)
+        clf, _ = self.load(checkpoint)
+        try:
+            with deadline(self.limits.deadline_s):
+                return hide_words(explanation, clf, wanted)
+        except ExplainError as exc:
+            raise self.public(exc) from None
+
+    def verify(self, request: Request, words: Any = "", top: Any = 0, session: Optional[str] = None) -> WordsHidden:
+        """The API's check of an explanation: the request explained (from the result cache when
+        it was explained before), then ``hide`` on it."""
+        explanation = self.explain(request, session=session)
+        return self.hide(explanation, request.checkpoint, words, top)
+
     def shared(self, session: Optional[str]) -> Optional[Shared]:
         """The last explanation this server made for ``session`` (None: none kept)."""
         return self.recent.get(session) if session else None
@@ -439,6 +459,39 @@ class Service:
         for where in sorted((k for k in known if k and k not in ("/", ".")), key=len, reverse=True):
             text = text.replace(where, known[where])
         return _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+MAX_HIDDEN = 64  # words one check may hide (a click hides one; "the top k" a few)
+
+
+def hidden_words(expl: Explanation, words: Any = "", top: Any = 0) -> list:
+    """Indices into ``expl.words`` from what a visitor sends: word numbers (1-based, as shown)
+    as a list or as text "3, 7", or ``top`` k (the words most in favour of the label)."""
+    n = len(expl.words)
+    if top not in (None, "", 0):
+        if isinstance(top, bool) or not isinstance(top, (int, float)) or top != int(top) or not 1 <= top <= MAX_HIDDEN:
+            raise InvalidInput(f"top must be a whole number from 1 to {MAX_HIDDEN}, not {top!r}.",
+                               "Ask for e.g. the top 3 words.")
+        order = sorted(range(n), key=lambda i: (-expl.words[i].score, i))
+        return order[:int(top)]
+    if isinstance(words, str):
+        parts = [p.strip() for p in words.replace(";", ",").split(",") if p.strip()]
+        if len(parts) > MAX_HIDDEN or not all(p.isdigit() and len(p) <= 7 for p in parts):
+            raise InvalidInput(f"Words to hide are word numbers separated by commas (at most {MAX_HIDDEN}), "
+                               f"not {words[:40]!r}.", "Send e.g. '3, 7' (1 is the first word).")
+        numbers = [int(p) for p in parts]
+    elif isinstance(words, (list, tuple)) and len(words) <= MAX_HIDDEN and all(
+            isinstance(w, int) and not isinstance(w, bool) for w in words):
+        numbers = list(words)
+    else:
+        raise InvalidInput("Words to hide must be word numbers (a list, or text like '3, 7').",
+                           "Send e.g. '3, 7' (1 is the first word).")
+    if not numbers:
+        raise InvalidInput("No words to hide were given.", "Send word numbers like '3, 7', or top=3.")
+    bad = [k for k in numbers if not 1 <= k <= n]
+    if bad:
+        raise InvalidInput(f"The text has {n} words; there is no word {bad[0]}.", f"Use numbers from 1 to {n}.")
+    return [k - 1 for k in numbers]
 
 
 def _pair_tokens(tokenizer, pair: str, n_text: int, max_tokens: Optional[int]) -> int:
