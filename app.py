@@ -20,6 +20,7 @@ from explain.render import page
 from explain.render.views import CURVES, categories
 from explain.serving import BASELINE_KINDS, BodyLimit, Request, Service, catalog, on_gpu
 from space import internals
+from space.components import typed_as_text
 from space.events import PRIVATE, Events
 from space.handlers import TASKS, Page
 from space.panels import ModelPanels, Panels, Sharing, TaskPanels
@@ -35,6 +36,8 @@ DOWNLOADS = Path(tempfile.gettempdir()) / "explain-downloads"  # newest results'
 # blue), the explanation's ranking dark, random orders light.
 CURVE_COLOURS = ["#333333", "#a3a3a3", "#1b7837", "#99d8a0"]
 log = logging.getLogger("explain.app")
+# A neutral accent for buttons, bars and radios: orange and blue mean only "for" and "against".
+THEME = gr.themes.Default(primary_hue="slate", secondary_hue="slate")
 # The operator's settings (EXPLAIN_* variables): limits, queue, caches, allowed folders.
 SERVICE = Service.from_env(DEFAULT_MODEL)
 PAGE = Page(SERVICE, DEFAULT_MODEL, HERE / "examples" / "hub_models.json", HERE / "examples" / "texts.json", DOWNLOADS)
@@ -45,10 +48,12 @@ OPTIONAL_INPUTS = {"run_explain": 4, "explain_json": 3}
 # ZeroGPU: a GPU for each call that runs a model, for about as long as a request may run.
 GPU_SECONDS = int(SERVICE.limits.deadline_s + SERVICE.limits.load_deadline_s / 4)
 # The functions that load or run a model (their events share MODEL_GROUP), wrapped for ZeroGPU.
-run_explain, explain_json, labels_for, model_changed, labels_and_target = (
-    on_gpu(fn, GPU_SECONDS) for fn in (PAGE.run_explain, PAGE.explain_json, PAGE.labels_for, PAGE.model_changed,
-                                       PAGE.labels_and_target))
-MODEL_FUNCTIONS = {"run_explain", "explain_json", "labels_for", "labels_and_target", "model_changed"}
+run_explain, explain_json, labels_for, model_changed, labels_and_target, choose_label, hide_clicked, hide_top, \
+    hide_words = (on_gpu(fn, GPU_SECONDS) for fn in (
+        PAGE.run_explain, PAGE.explain_json, PAGE.labels_for, PAGE.model_changed, PAGE.labels_and_target,
+        PAGE.choose_label, PAGE.hide_clicked, PAGE.hide_top, PAGE.hide_words))
+MODEL_FUNCTIONS = {"run_explain", "explain_json", "labels_for", "labels_and_target", "model_changed", "choose_label",
+                   "hide_clicked", "hide_top", "hide_words"}
 
 
 def visitor_cap(queue) -> internals.VisitorCap:
@@ -60,14 +65,12 @@ def build_demo() -> gr.Blocks:
     # delete_cache: Gradio's copies of the download files older than an hour go, hourly.
     with internals.AppBlocks(title="Explain a text classifier", delete_cache=(3600, 3600),
                              optional_inputs=OPTIONAL_INPUTS, cap=visitor_cap) as demo:
-        gr.Markdown("# Why did the classifier say that?\n"
-                    "Paste a text and pick a model: each word is coloured by how much it pushed the model's "
-                    "answer, and which way. Hover over or tap a word for its exact score.")
+        gr.Markdown("# Why did the classifier say that?\nEach word is coloured by how much it pushed the model's "
+                    "answer, and which way.", elem_id="intro")
         loaded = gr.State(None)
-        with gr.Row():
-            with gr.Column(scale=3):
-                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=4, elem_id="text")
-                gr.HTML(page.counter(SERVICE.limits.max_chars, len(DEFAULT_TEXT)), elem_id="char-count")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320, elem_id="form"):
+                text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=3, max_lines=12, elem_id="text")
                 task = gr.Radio(TASKS, value="one", label="What the model reads", visible=False, elem_id="task")
                 text_pair = gr.Textbox("", label="Second text of the pair", lines=2, visible=False,
                                        elem_id="text-pair")
@@ -77,38 +80,41 @@ def build_demo() -> gr.Blocks:
                                       visible=False, elem_id="template")
                 multi_label = gr.Checkbox(label="Several labels can be true (score each on its own)", value=False,
                                           visible=False)
-                checkpoint = gr.Textbox(label="Checkpoint (Hub ID)", value=SERVICE.folders.default_name(),
-                                        info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english; "
-                                             "press Enter or leave the box to load its labels")
+                with gr.Row(elem_id="actions"):
+                    button = gr.Button("Explain", variant="primary", elem_id="explain-btn", scale=0, min_width=140)
+                    gr.HTML(page.counter(SERVICE.limits.max_chars, len(DEFAULT_TEXT)) + page.see_result_link(),
+                            elem_id="char-count")
+                checkpoint = gr.Textbox(label="Model (a Hub ID)", value=SERVICE.folders.default_name(),
+                                        elem_id="checkpoint",
+                                        info="e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english; press "
+                                             "Enter or leave the box to load it")
                 card = gr.Markdown(PAGE.default_card(), elem_id="model-card")
-                target = gr.Dropdown(label="Explain which label (empty = the predicted one)", choices=[""],
-                                     value="", allow_custom_value=True)
-                contrast = gr.Dropdown(label="...rather than which label (contrast; empty = none)", choices=[""],
-                                       value="", allow_custom_value=True,
-                                       info="Why A rather than B: explains the logit of A minus that of B")
-                with gr.Row():
-                    faithfulness = gr.Checkbox(label="Faithfulness check", value=False,
-                                               info="Does hiding the top words change the answer more than "
-                                                    "hiding random words?")
-                    compare = gr.Checkbox(label="Compare baselines", value=False,
-                                          info="Does the ranking change with the reference token?")
-                with gr.Accordion("Advanced", open=False):
-                    baseline = gr.Dropdown(list(BASELINE_KINDS), value="auto", allow_custom_value=True,
-                                           label="Baseline token (auto: mask, else pad, else unk)")
+                with gr.Accordion("Options: contrast, checks, method", open=False, elem_id="options"):
+                    contrast = typed_as_text(gr.Dropdown(
+                        label="Why this label rather than... (contrast; empty = none)", choices=[""], value="",
+                        allow_custom_value=True, elem_id="contrast"))
+                    faithfulness = gr.Checkbox(label="Faithfulness check: does hiding the top words change the "
+                                                     "answer more than hiding random words?", value=False)
+                    compare = gr.Checkbox(label="Compare baselines: does the ranking change with the reference "
+                                                "token?", value=False)
+                    baseline = typed_as_text(gr.Dropdown(
+                        list(BASELINE_KINDS), value="auto", allow_custom_value=True,
+                        label="Baseline token (auto: mask, else pad, else unk)"),
+                        "auto, mask, pad, unk or one token of the model's vocabulary")
                     n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=SERVICE.limits.max_steps,
-                                        label="Integration steps (0 = adaptive to error 0.01)")
+                                        label="Integration steps (0 = adaptive)")
                     method = gr.Radio([("this explainer's engine", "engine"),
                                        ("Captum's LayerIntegratedGradients (the citable reference)", "captum")],
-                                      value="engine", label="Method",
-                                      info="Captum: a fixed rule of the steps above (0 = Captum's default, 50)")
-                button = gr.Button("Explain", variant="primary", elem_id="explain-btn")
-            with gr.Column(scale=4, elem_id="results"):
-                error = gr.HTML("", elem_id="error")
+                                      value="engine", label="Method")
+                target = gr.Textbox("", visible=False, label="target")  # set by the label picker and deep links
+            with gr.Column(scale=4, min_width=320, elem_id="results"):
+                error = gr.HTML("", elem_id="error", label="Error")
                 labels = gr.Label(label="Prediction", num_top_classes=10, elem_id="prediction",
                                   elem_classes=["explain-result"])
                 with gr.Column(elem_id="words-area", elem_classes=["explain-result"]):
-                    caption = gr.HTML(page.empty_caption(), elem_id="caption")
-                    switch = gr.Radio([], label="Show the words for", visible=False, elem_id="label-switch")
+                    caption = gr.HTML(page.empty_caption(), elem_id="caption", label="Caption")
+                    switch = typed_as_text(gr.Dropdown(label="Explain which label", choices=[""], value="",
+                                                       visible=False, elem_id="label-switch"))
                     words = gr.HighlightedText(label="Word attributions", combine_adjacent=False,
                                                color_map=categories(), show_legend=False,
                                                show_inline_category=False, elem_id="words",
@@ -117,24 +123,31 @@ def build_demo() -> gr.Blocks:
                                                     color_map=categories(), show_legend=False,
                                                     show_inline_category=False, elem_id="words-pair",
                                                     elem_classes=["explain-words"], visible=False)
-                present = gr.HTML("", elem_id="present", visible=False, elem_classes=["explain-result"])
-                trust = gr.Markdown(elem_id="trust", elem_classes=["explain-result"])
+                    verify = gr.HTML(page.verify_hint(), elem_id="verify", label="Words hidden")
+                    with gr.Row(elem_id="verify-actions"):
+                        top3 = gr.Button("Hide the top 3 words", size="sm", variant="secondary", elem_id="hide-top",
+                                         scale=0, min_width=180)
+                        hide_request = gr.Textbox("", elem_id="hide-request", show_label=False, container=False,
+                                                  elem_classes=["explain-offscreen"])
+                        hide_go = gr.Button("check", elem_id="hide-go", elem_classes=["explain-offscreen"])
+                present = gr.HTML("", elem_id="present", visible=False, elem_classes=["explain-result"],
+                                  label="Present labels")
+                trust = gr.Markdown(elem_id="trust", elem_classes=["explain-result"], label="Can I trust this?")
                 with gr.Accordion("Every word's score (sortable table)", open=False, elem_id="word-table-box"):
-                    table = gr.Dataframe(label="The strongest words (sort by any column with its ⋮ menu)",
-                                         interactive=False,
-                                         elem_id="word-table", wrap=True)
+                    table = gr.Dataframe(label="Every word, strongest first (sort by any column with its ⋮ menu)",
+                                         interactive=False, elem_id="word-table", wrap=False)
                 with gr.Accordion("Details for experts: the numbers, the checks, the curves", open=False,
                                   elem_id="expert"):
-                    details = gr.Markdown(elem_id="details")
-                    trust_details = gr.Markdown()
+                    details = gr.Markdown(elem_id="details", label="Details")
+                    trust_details = gr.Markdown(label="Checks in full")
                     curves = gr.LinePlot(x="percent", y="value", color="curve",
                                          label="Faithfulness curves: the measured value as the strongest words are "
                                                "hidden (deletion) or kept alone (insertion)",
                                          x_title="words hidden or kept, % of the text's words",
                                          y_title="measured value",
                                          color_map=dict(zip(CURVES.values(), CURVE_COLOURS)))
-                    note = gr.Markdown(visible=False)
-                    comparison = gr.Markdown()
+                    note = gr.Markdown(visible=False, label="Curves in words")
+                    comparison = gr.Markdown(label="Baselines compared")
                 result = gr.JSON(label="Result (JSON)", visible=False)
                 download = gr.DownloadButton("Download the result (JSON)", size="sm", variant="secondary",
                                              interactive=False)
@@ -154,7 +167,7 @@ def build_demo() -> gr.Blocks:
                 text_pair, candidates, template, multi_label]
         results = Panels(words=words, labels=labels, details=details, result=result, curves=curves, trust=trust,
                          comparison=comparison, caption=caption, words_pair=words_pair, table=table, switch=switch,
-                         present=present, error=error, trust_details=trust_details, note=note)
+                         present=present, error=error, trust_details=trust_details, note=note, verify=verify)
         sharing = Sharing(link=link, badge=badge, iframe=iframe, web_component=webcomp, static=static,
                           preview=preview, files=files, download=download)
         model_panels = ModelPanels(target=target, contrast=contrast, task=task, text_pair=text_pair, card=card,
@@ -167,20 +180,27 @@ def build_demo() -> gr.Blocks:
         checkpoint.submit(labels_for, [checkpoint], list(model_panels), api_name="labels", **model)
         checkpoint.blur(model_changed, [checkpoint, loaded], list(model_panels), **PRIVATE, **model)
         task.change(PAGE.show_task, [task, loaded, candidates, target, contrast],
-                    list(TaskPanels(text_pair, candidates, template, multi_label, target, contrast)), **PRIVATE)
-        candidates.blur(PAGE.candidates_changed, [candidates, task], [target], **PRIVATE)
-        events.shared(switch.input(PAGE.switch_label, [switch], list(results), preprocess=False, **PRIVATE))
+                    list(TaskPanels(text_pair, candidates, template, multi_label, target, contrast)), queue=False,
+                    **PRIVATE)
+        candidates.blur(PAGE.candidates_changed, [candidates, task, target], [target], queue=False, **PRIVATE)
+        events.shared(switch.input(choose_label, [switch] + form, list(results) + [target],
+                                   show_progress_on=[words], **PRIVATE, **model))
+        hide_go.click(hide_clicked, [hide_request], [verify], show_progress="minimal", **PRIVATE, **model)
+        top3.click(hide_top, None, [verify], show_progress="minimal", **PRIVATE, **model)
         # On load: a deep link fills the form; its labels load; the form runs (the default example
         # without a link, served from the result cache after its first visitor); then its share panel.
         wanted, linked_task = gr.State(""), gr.State("")
         linked = demo.load(PAGE.from_link, None, [text, checkpoint, text_pair, candidates, template, multi_label,
-                                                  wanted, linked_task], **PRIVATE)
+                                                  wanted, linked_task], queue=False, **PRIVATE)
         linked = linked.then(labels_and_target, [checkpoint, wanted, linked_task, candidates], list(model_panels),
-                             **PRIVATE, **model)
-        events.shared(linked.then(run_explain, form, list(results), api_name="run_on_load", **PRIVATE, **model))
+                             show_progress="hidden", **PRIVATE, **model)
+        events.shared(linked.then(run_explain, form, list(results), api_name="run_on_load",
+                                  show_progress_on=[words], **PRIVATE, **model))
         with gr.Column(elem_id="examples", elem_classes=["explain-examples"]):
             _examples(events, text, checkpoint, target, contrast, task, loaded)
         gr.api(explain_json, api_name="explain_json", concurrency_limit=SERVICE.limits.concurrency,
+               concurrency_id=MODEL_GROUP)
+        gr.api(hide_words, api_name="hide_words", concurrency_limit=SERVICE.limits.concurrency,
                concurrency_id=MODEL_GROUP)
     # Bounded queue: excess callers get a clean "queue is full" answer instead of waiting forever.
     demo.queue(max_size=SERVICE.limits.queue_size, default_concurrency_limit=SERVICE.limits.concurrency)
@@ -196,7 +216,7 @@ def _examples(events: Events, text, checkpoint, target, contrast, task, loaded) 
     if examples:
         texts = gr.Dataset(components=["html"], samples=[[page.example_html(*e)] for e in examples], type="index",
                            label="Example texts on the bundled model: the label a reader expects, and whether the "
-                                 "model agrees", samples_per_page=20, elem_id="example-texts")
+                                 "model agrees", samples_per_page=8, elem_id="example-texts")
         picked = texts.click(PAGE.pick_example, [texts], [text, checkpoint, target, contrast, task], queue=False,
                              **PRIVATE)
         events.loading(events.explaining(picked, "run_example"), checkpoint, loaded)
@@ -204,7 +224,7 @@ def _examples(events: Events, text, checkpoint, target, contrast, task, loaded) 
     if models:
         chips = gr.Dataset(components=["html"], samples=[[page.chip_html(catalog.chip(m))] for m in models],
                            type="index", label="Well-known Hub checkpoints (a click loads one; the first time it is "
-                                               "downloaded, with its progress in MB)", samples_per_page=8,
+                                               "downloaded, with its progress in MB)", samples_per_page=4,
                            elem_id="hub-models")
         events.loading(chips.click(PAGE.pick_model, [chips], [checkpoint], queue=False, **PRIVATE), checkpoint, loaded)
 
@@ -218,7 +238,7 @@ def launch_options() -> dict:
     limits = SERVICE.limits
     body = Middleware(BodyLimit, max_bytes=limits.max_body_bytes,
                       explain=f"texts of up to {limits.max_chars:,} characters")
-    options = {"css": page.css(), "js": page.SCRIPT, "state_session_capacity": limits.sessions,
+    options = {"css": page.css(), "js": page.SCRIPT, "theme": THEME, "state_session_capacity": limits.sessions,
                "app_kwargs": {"middleware": [body]}}
     if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes", "on"):
         return options

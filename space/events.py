@@ -47,7 +47,7 @@ class Events:
         started = start(self.page.start_run, None, list(self.sharing) + [self.error], queue=False, **PRIVATE)
         visibility = {} if public else PRIVATE
         run = started.then(self.gpu(self.page.run_explain), self.form, list(self.panels), api_name=api_name,
-                           **visibility, **self.model)
+                           show_progress_on=[self.panels.words], **visibility, **self.model)
         return self.shared(run)
 
     def loading(self, dependency, checkpoint, loaded):

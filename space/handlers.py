@@ -94,18 +94,19 @@ class Page:
             text = plain_message(exc)
             if not page_call:
                 gr.Warning(shown_as(text, request) if isinstance(exc, ExplainError) else "Could not load that model.")
-            empty = gr.update(choices=[""], value="")
             error = page.error_panel(text, kept=self.service.shared(session_of(request)) is not None,
                                      title="Could not load this model.")
-            return ModelPanels(empty, empty, gr.update(value="one", visible=False), gr.update(visible=False),
-                               gr.skip(), error, None)
-        choices = [""] + info["labels"]
-        contrast = choices if info["head"] != "regression" else [""]
+            name = str(checkpoint)[:80] if isinstance(checkpoint, str) else "that model"
+            card = escape.markdown(f"Could not load {name}: no model card to show. Fix the model name, or clear it "
+                                   "for the default model.")
+            return ModelPanels("", gr.update(choices=[""], value=""), gr.update(value="one", visible=False),
+                               gr.update(visible=False), card, error, None)
+        contrast = [""] + info["labels"] if info["head"] != "regression" else [""]
         tasks = info["tasks"]
         offered = [t for t in TASKS if t[1] == "one" or (t[1] == "pair" and tasks.pair)
                    or (t[1] == "zero-shot" and tasks.zero_shot)]
         return ModelPanels(
-            target=gr.update(choices=choices, value=""), contrast=gr.update(choices=contrast, value=""),
+            target="", contrast=gr.update(choices=contrast, value=""),
             task=gr.update(choices=offered, value="pair" if tasks.pair and tasks.zero_shot else "one",
                            visible=len(offered) > 1),
             text_pair=gr.update(label=f"{tasks.pair_name} (the second text of the pair)"),
@@ -142,9 +143,7 @@ class Page:
         if task and task in offered:
             out = out._replace(task=gr.update(choices=task_box["choices"], value=task, visible=True))
         if wanted:
-            choices = self.candidates(candidates) if task == "zero-shot" else (out.loaded or {}).get("labels", [])
-            out = out._replace(target=gr.update(choices=[""] + [c for c in choices if c != wanted] + [wanted],
-                                                value=wanted))
+            out = out._replace(target=wanted)
         return tuple(out)
 
     def show_task(self, task, loaded, candidates, target, contrast):
@@ -159,15 +158,16 @@ class Page:
             text_pair=gr.update(visible=pair, **({} if pair else {"value": ""})),
             candidates=gr.update(visible=zero, **({} if zero else {"value": ""})),
             template=gr.update(visible=zero), multi_label=gr.update(visible=zero),
-            target=gr.update(choices=[""] + list(wanted), value=keep(target, wanted)),
+            target=keep(target, wanted),
             contrast=gr.update(choices=[""] if zero else [""] + labels, value="" if zero else keep(contrast, labels),
                                interactive=not zero)))
 
-    def candidates_changed(self, candidates, task):
-        """Zero-shot: the labels to explain are the candidates."""
+    def candidates_changed(self, candidates, task, target):
+        """Zero-shot: the labels to explain are the candidates (a chosen one that is no longer
+        among them is dropped)."""
         if task != "zero-shot":
             return gr.skip()
-        return gr.update(choices=[""] + self.candidates(candidates), value="")
+        return target if isinstance(target, str) and target in self.candidates(candidates) else ""
 
     def candidates(self, value) -> list:
         if not isinstance(value, str):
@@ -242,6 +242,70 @@ class Page:
             return tuple(Panels.unchanged())
         out = panels.for_page(shown.explanation, shown.labels)
         return tuple(out._replace(labels=gr.skip(), switch=gr.skip()))
+
+    def choose_label(self, label, text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method,
+                     text_pair, candidate_labels, hypothesis_template, multi_label,
+                     progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
+        """The one place to pick the label explained: one already explained with the shown
+        result is switched to at once; any other is explained (the form with that target)."""
+        shown = self.service.show(session_of(request), label)
+        if shown is not None:
+            out = panels.for_page(shown.explanation, shown.labels)._replace(labels=gr.skip())
+            return tuple(out) + (label,)
+        if not isinstance(label, str) or not label:
+            return tuple(Panels.unchanged()) + (gr.skip(),)
+        r = Request(text, checkpoint, label, baseline, n_steps, contrast, faithfulness, compare, method, text_pair,
+                    candidate_labels, hypothesis_template, multi_label)
+        return tuple(self.explain_form(r, progress, request)) + (label,)
+
+    def hide_clicked(self, which, request: gr.Request = None) -> str:
+        """A word clicked on the page (its number, 1-based): the model's answer without it."""
+        return self._verify(request, words=which if isinstance(which, str) else "")
+
+    def hide_top(self, request: gr.Request = None) -> str:
+        """"Hide the top 3 words": the model's answer without the words that speak most for the label."""
+        return self._verify(request, top=3)
+
+    def _verify(self, request, words="", top=0) -> str:
+        shared = self.service.shared(session_of(request))
+        if shared is None:
+            return page.verify_message("Explain a text first; then click one of its words.")
+        try:
+            got = self.service.hide(shared.explanation, shared.model or "", words.split("#")[0], top)
+        except BaseException as exc:
+            if _fatal(exc):
+                raise
+            return page.verify_message(plain_message(exc))
+        return page.verify_panel(got)
+
+    def hide_words(self, text: str, model: str = "", target: str = "", text_pair: str = "", words: str = "",
+                   top: int = 0, request: gr.Request = None) -> dict:
+        """Check an explanation yourself: what the model says with some words hidden.
+
+        Args:
+            text: the text that was explained.
+            model: the model's Hub ID (empty: this app's default model).
+            target: the label explained (empty: the predicted label).
+            text_pair: the second text of a pair, if any.
+            words: word numbers to hide, comma-separated (1 is the first word of the explanation's "words").
+            top: instead, hide this many of the words that speak most for the label.
+
+        Returns:
+            The words hidden, the model's probabilities without them, its prediction, and for the explained label
+            its value with the words ("before"), the value the word scores predict without them ("claimed") and
+            the model's own ("measured"), in "unit" (probability, share, score or value).
+        """
+        try:
+            got = self.service.verify(Request(text, model, target, text_pair=text_pair), words, top,
+                                      session=session_of(request))
+        except BaseException as exc:
+            if _fatal(exc):
+                raise
+            raise user_error(exc, request) from None
+        return {"words": [{"text": w.text, "start": w.start, "end": w.end, "score": w.score, "segment": w.segment}
+                          for w in got.words],
+                "probabilities": got.probabilities, "predicted": got.predicted, "target": got.target,
+                "before": got.before, "claimed": got.claimed, "measured": got.measured, "unit": got.unit}
 
     @staticmethod
     def start_run():

@@ -53,6 +53,7 @@ class Panels(NamedTuple):
     error: Any            # the inline error (HTML)
     trust_details: Any    # the checks in full (Markdown)
     note: Any             # the curves' end points in words (Markdown)
+    verify: Any           # what the model says with words hidden (HTML; a hint until a word is clicked)
 
 
 @_named
@@ -117,7 +118,7 @@ def values(shown: Explanation, labels) -> Panels:
         comparison=comparison_markdown(shown.extras.baselines), caption=page.caption_panel(shown),
         words_pair=highlighted_levels(shown, 1) if shown.text_pair is not None else None,
         table=pd.DataFrame(table, columns=headers), switch=shown.target, present=page.present_panel(labels),
-        error="", trust_details=trust_markdown(shown.extras.trust), note=curve_note(shown))
+        error="", trust_details=trust_markdown(shown.extras.trust), note=curve_note(shown), verify=page.verify_hint())
 
 
 def for_page(shown: Explanation, labels) -> Panels:
@@ -132,7 +133,7 @@ def for_page(shown: Explanation, labels) -> Panels:
     elif shown.zero_shot is not None:
         title = "Zero-shot scores of the candidate labels"
     x_title, y_title = curve_titles(shown)
-    choices = label_choices(labels)
+    choices = label_options(shown)
     pair = plain.words_pair
     return plain._replace(
         labels=gr.update(value=plain.labels, label=title,
@@ -141,9 +142,16 @@ def for_page(shown: Explanation, labels) -> Panels:
         words=gr.update(value=plain.words, label="Text (the first of the pair)" if pair is not None else
                         "Word attributions"),
         words_pair=gr.update(value=pair, visible=pair is not None),
-        switch=gr.update(choices=choices, value=shown.target, visible=len(choices) > 1),
+        switch=gr.update(choices=choices, value=shown.target, visible=len(choices) > 1 and shown.head != "regression"),
         present=gr.update(value=plain.present, visible=bool(plain.present)),
         note=gr.update(value=plain.note, visible=bool(plain.note)))
+
+
+def label_options(shown: Explanation) -> list:
+    """[(shown name, label), ...] of every label, most probable first, each with its
+    probability (sigmoid heads: present or absent): the one place to pick the label explained."""
+    ranked = sorted(shown.labels, key=lambda name: -shown.probabilities.get(name, 0.0))
+    return label_choices([shown.replace(target=name) for name in ranked])
 
 
 def failed(message: str, kept: bool) -> Panels:

@@ -49,6 +49,11 @@ class Caption:
                  f"**Orange**: {esc(self.toward)}. **Blue**: {esc(self.against)}.", esc(self.strength), esc(self.note)]
         return " ".join(p for p in parts if p)
 
+    def sentence_html(self) -> str:
+        """The first sentence alone, as HTML (the label names bold)."""
+        esc = lambda s: escape.html(s, quote=False)
+        return self._sentence(esc, lambda s: f"<strong>{esc(s)}</strong>")
+
     def html(self, key: bool = True) -> str:
         """The caption as HTML (``key``: with the colour key and what the deepest colour means)."""
         esc = lambda s: escape.html(s, quote=False)

@@ -13,9 +13,9 @@ import json
 from importlib import resources
 from typing import Optional
 
-from ..result import Explanation
+from ..result import Explanation, WordsHidden
 from . import escape
-from .caption import caption, percent, present_labels
+from .caption import amount, caption, percent, present_labels
 from .effect import scale as colour_scale
 from .scale import (
     AGAINST,
@@ -76,7 +76,7 @@ def _data(expl: Explanation) -> str:
     scale = colour_scale(expl) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment]
+    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1]
              for i, w in enumerate(expl.words)]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
@@ -95,8 +95,9 @@ def against_text(expl: Explanation) -> str:
 
 
 def caption_panel(expl: Explanation) -> str:
-    """The caption above the words: what the colours explain, a key naming the label, the
-    jump button and the data for tooltips."""
+    """The caption above the words: what the colours explain and what the model says, how
+    far the words move it from where it starts (in probabilities), a key naming the label and
+    saying what the deepest colour means, the jump button and the data for tooltips."""
     cap = caption(expl)
     chips_against = "".join(f'<span class="explain-chip {_level_class(-k)}">{STRENGTHS[k - 1]}</span>'
                             for k in (3, 2, 1))
@@ -107,15 +108,54 @@ def caption_panel(expl: Explanation) -> str:
                  if abs(level(score)) == 3)
     jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-strong="{strong}">'
             f"Next strong word ↓ ({strong})</button>" if strong else "")
-    note = (f" The text was read in {len(expl.windows)} overlapping windows; each window's start is marked."
-            if len(expl.windows) > 1 else "")
+    effect = f'<p class="explain-effect">{escape.html(cap.effect, quote=False)}</p>' if cap.effect else ""
+    note = f" {cap.note}" if cap.note else ""
     return (f'<div class="explain-caption" data-explain="{escape.html(_data(expl))}">'
-            f'<p class="explain-caption-text">{cap.html()}</p>'
+            f'<p class="explain-caption-text">{cap.sentence_html()}</p>{effect}'
             f'<div class="explain-legend" role="note" aria-label="colour key">'
             f'<span class="explain-legend-end">← {escape.html(against)}</span>{chips_against}{chips_toward}'
             f'<span class="explain-legend-end">{escape.html(cap.toward)} →</span>{jump}</div>'
-            '<p class="explain-hint">Hover over or tap a word for its score and rank; uncoloured words have under '
-            f"10% of the strongest word's score.{escape.html(note)}</p></div>")
+            f'<p class="explain-hint">{escape.html(cap.strength, quote=False)} Hover over or tap a word for its '
+            "score; click it (or press Enter on it) to see the model's answer without it."
+            f"{escape.html(note, quote=False)}</p></div>")
+
+
+def verify_hint() -> str:
+    """The verify panel before any check: what a click on a word does."""
+    return ('<div class="explain-verify" aria-live="polite"><p class="explain-hint">Check the colours yourself: click '
+            "a word (or press Enter on it) to see what the model says without it, or hide the top 3 words.</p></div>")
+
+
+def verify_panel(h: WordsHidden) -> str:
+    """What the model says with some words hidden, beside what the colours predicted."""
+    names = [w.text.strip() for w in h.words]
+    shown = ", ".join(f"“{n}”" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    # One decimal on every number of the check, so that the model's answer and the claim compare.
+    fmt = lambda v: ("n/a" if v is None else f"{v:.4g}" if h.unit == "value" else amount(v, h.unit) if h.unit == "share"
+                     else f"{v:.1%}")
+    if h.measured is not None and h.before is not None:
+        said = (f"the model says {escape.html(h.target, quote=False)} {fmt(h.measured)} "
+                f"(with {'them' if len(names) > 1 else 'it'}: {fmt(h.before)})")
+    else:
+        top = max(h.probabilities, key=h.probabilities.get)
+        said = f"the model says {escape.html(top, quote=False)} {percent(h.probabilities[top])}"
+    claim = (f" The word scores predicted about {fmt(h.claimed)}." if h.claimed is not None and h.measured is not None
+             else "")
+    flip = (f" The prediction becomes <strong>{escape.html(h.predicted, quote=False)}</strong>."
+            if h.predicted != h.target and h.unit != "value" and h.probabilities.get(h.target, 1.0) < 0.5 else "")
+    return (f'<div class="explain-verify" aria-live="polite"><p><strong>Without {escape.html(shown, quote=False)}</strong>'
+            f": {said}.{claim}{flip}</p></div>")
+
+
+def verify_message(message: str) -> str:
+    """The verify panel when the check could not be made: why, in a line."""
+    return f'<div class="explain-verify" aria-live="polite"><p>{escape.html(message, quote=False)}</p></div>'
+
+
+def see_result_link() -> str:
+    """On a phone: a link under the Explain button to the result below the form (shown once
+    there is a result)."""
+    return '<a class="explain-see" href="#results" hidden>See the result ↓</a>'
 
 
 def empty_caption() -> str:
@@ -141,12 +181,13 @@ def words_html(expl: Explanation, segment: int = 0) -> str:
     """The text (or text pair) with each word's level as a class the page's CSS colours for
     its theme, and its score as a tooltip."""
     out = []
+    unit, places = colour_scale(expl), decimals(w.score for w in expl.words)
     for piece, score in pieces(expl, segment):
         lvl = level(score)
         if lvl == 0:
             out.append(escape.html(piece, quote=False))
         else:
-            out.append(f'<span class="{_level_class(lvl)}" title="{score:+.3f} of the strongest">'
+            out.append(f'<span class="{_level_class(lvl)}" title="{score * unit:+.{places}f}">'
                        f"{escape.html(piece, quote=False)}</span>")
     return "".join(out)
 

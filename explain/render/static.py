@@ -11,10 +11,11 @@ from typing import Optional
 
 from ..result import Explanation
 from .caption import caption, percent
+from .effect import scale as colour_scale
 from .escape import html as esc
 from .escape import markdown as _md
 from .escape import shown_model
-from .scale import AGAINST, TOWARD, colours, level, pieces
+from .scale import AGAINST, TOWARD, colours, decimals, level, pieces
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 
@@ -94,6 +95,8 @@ def _key_html(expl: Explanation) -> str:
 def to_html(expl: Explanation, link: Optional[str] = None) -> str:
     """One <div> with inline styles; readable on light and dark pages (own background). A
     long text is an excerpt around its strongest words, with a link to the whole."""
+    unit, places = colour_scale(expl), decimals(w.score for w in expl.words)
+
     def coloured(parts: list) -> list:
         spans = []
         for piece, score in parts:
@@ -102,7 +105,7 @@ def to_html(expl: Explanation, link: Optional[str] = None) -> str:
                 spans.append(esc(piece))
             else:
                 spans.append(f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
-                             f'title="{score:+.3f}">{esc(piece)}</span>')
+                             f'title="{score * unit:+.{places}f}">{esc(piece)}</span>')  # the word's own score
         return spans
 
     parts, short = excerpt(expl, 0)

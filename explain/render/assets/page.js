@@ -42,17 +42,21 @@
         if (w && source && end === w[1]) {
           const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
           tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
-          tok.setAttribute("aria-label", tok.dataset.tip);
+          tok.setAttribute("aria-label", tok.dataset.tip + ". Press Enter to see the answer without it.");
+          tok.dataset.word = String(w[6]);
           tok.tabIndex = 0;
           if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");
         } else {
-          delete tok.dataset.tip; tok.removeAttribute("aria-label"); tok.removeAttribute("tabindex");
+          delete tok.dataset.tip; delete tok.dataset.word; tok.removeAttribute("aria-label");
+          tok.removeAttribute("tabindex");
         }
         const mark = starts.find(([s]) => s >= start && s < Math.max(end, start + 1));
         if (mark) { tok.classList.add("explain-window"); tok.dataset.window = String(mark[1]); }
       }
     });
     if (root_seen !== seen) { root_seen = seen; jumped = -1; }
+    const see = document.querySelector(".explain-see");
+    if (see) see.hidden = !d;
     markTarget(d);
   }
   let root_seen = "";
@@ -81,10 +85,23 @@
   document.addEventListener("focusin", (e) => { const t = tokenOf(e); if (t) show(t); });
   document.addEventListener("focusout", (e) => { if (tokenOf(e)) tip.hidden = true; });
   document.addEventListener("scroll", () => { tip.hidden = true; }, true);
+  function hideWord(tok) {
+    // Ask the server what the model says without this word (the page's hidden request box
+    // and button: one forward pass, no new explanation).
+    const d = data();
+    const n = tok && tok.dataset.word ? Number(tok.dataset.word) : 0;
+    const box = document.querySelector("#hide-request textarea, #hide-request input");
+    const go = document.querySelector("#hide-go");
+    if (!d || !n || !box || !go) return;
+    const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(box), "value").set;
+    setter.call(box, String(n));
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => go.click(), 50);
+  }
   document.addEventListener("click", (e) => {
     if (!(e.target instanceof Element)) return;
     const t = tokenOf(e);
-    if (t) { show(t); return; }
+    if (t) { show(t); hideWord(t); return; }
     if (e.target.closest("#explain-jump")) {
       const strong = [...document.querySelectorAll(".explain-words .token.explain-strong")];
       if (!strong.length) return;
@@ -92,16 +109,33 @@
       jumped = (jumped + 1) % strong.length;
       const next = strong[jumped];
       next.classList.add("explain-jumped");
-      next.scrollIntoView({block: "center", behavior: "instant"});
+      // Scroll the words' own box, not the page: the caption and its key stay in view.
+      const box = next.closest("#words, #words-pair");
+      if (box) {
+        const r = next.getBoundingClientRect(), b = box.getBoundingClientRect();
+        box.scrollTop += r.top - b.top - box.clientHeight / 2;
+        if (b.bottom < 0 || b.top > window.innerHeight) box.scrollIntoView({block: "nearest"});
+      }
       next.focus({preventScroll: true});
-      const b = e.target.closest("#explain-jump");
-      b.textContent = `Next strong word \u2193 (${jumped + 1} of ${strong.length})`;
+      const btn = e.target.closest("#explain-jump");
+      btn.textContent = `Next strong word \u2193 (${jumped + 1} of ${strong.length})`;
       return;
     }
     if (e.target.closest("#explain-btn, #examples, .explain-examples") && window.innerWidth < 900) {
       setTimeout(() => { const r = document.querySelector("#results"); if (r) r.scrollIntoView({block: "start"}); },
                  150);
     }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (!(e.target instanceof Element)) return;
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && e.target.closest("#text, #text-pair, #candidates")) {
+      e.preventDefault();
+      const b = document.querySelector("#explain-btn");
+      if (b) b.click();
+      return;
+    }
+    const t = e.target.closest(".explain-words .token");
+    if (t && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); show(t); hideWord(t); }
   });
   function count() {
     const box = document.querySelector("#text textarea");
