@@ -21,6 +21,7 @@ from explain.serving import Request, Service, catalog, share
 
 from . import panels
 from .internals import forget_session
+from .internals import from_page as for_page
 from .panels import ModelPanels, Panels, Sharing, TaskPanels
 
 log = logging.getLogger("explain.app")
@@ -28,16 +29,6 @@ TASKS = [("One text", "one"), ("Text pair", "pair"), ("Zero-shot labels", "zero-
 
 
 # --- messages: one line in the log, plain text to API callers, escaped once for the page ----------
-
-
-def for_page(request) -> bool:
-    """Is the caller the app's own page? Its Gradio client sends ``x-gradio-user: app`` (the
-    Python and JavaScript API clients send "api", MCP "mcp", curl nothing). Only the page
-    renders a message as HTML, so only the page gets it escaped."""
-    try:
-        return (request.headers.get("x-gradio-user") or "").lower() == "app"
-    except Exception:  # noqa: BLE001 - no request (a direct call): plain text
-        return False
 
 
 def shown_as(text: str, request) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Optional
 import gradio as gr
 from fastapi import HTTPException
 from gradio.blocks import BlockFunction
-from gradio.queueing import Queue
+from gradio.queueing import Event, Queue
 from gradio.state_holder import StateHolder
 
 from explain.serving import client_key, over_cap
@@ -31,7 +31,9 @@ log = logging.getLogger("explain.app")
 _NEEDED = ((Queue, "push"), (Queue, "__len__"), (gr.Blocks, "validate_inputs"), (gr.Blocks, "queue"),
            (StateHolder, "__init__"), (BlockFunction, "__init__"))
 _QUEUE_STATE = ("event_ids_to_events", "event_queue_per_concurrency_id", "pending_messages_per_session",
-                "pending_event_ids_session", "max_size")
+                "pending_event_ids_session", "max_size", "blocks", "process_time_per_fn")
+# Attributes of a queued event (gradio.queueing.Event) this module reads.
+_EVENT_STATE = ("session_hash", "fn", "request", "alive", "enqueue_time", "_id")
 _HOLDER_STATE = ("lock", "session_data", "time_last_used")
 
 
@@ -41,6 +43,8 @@ def check(queue: Optional[Any] = None, holder: Optional[Any] = None) -> list[str
     missing = [f"{owner.__name__}.{name}" for owner, name in _NEEDED if not hasattr(owner, name)]
     if "concurrency_id" not in inspect.signature(BlockFunction.__init__).parameters:
         missing.append("BlockFunction(concurrency_id=...)")
+    made = inspect.getsource(Event.__init__)
+    missing += [f"Event.{name}" for name in _EVENT_STATE if f"self.{name}" not in made]
     if queue is not None:
         missing += [f"Queue.{name}" for name in _QUEUE_STATE if not hasattr(queue, name)]
         messages = getattr(queue, "pending_messages_per_session", None)
@@ -126,26 +130,53 @@ class AppBlocks(gr.Blocks):
 
 
 def visitor_of(request, proxy_hops: int) -> str:
-    """A request's visitor key (its address, or behind trusted proxies the forwarded one)."""
+    """A request's visitor key (its address, or behind trusted proxies the forwarded one).
+    Every X-Forwarded-For line counts: a second line of the header must not hide the first."""
     peer = getattr(getattr(request, "client", None), "host", None)
-    return client_key(dict(getattr(request, "headers", {}) or {}), peer, proxy_hops)
+    raw = getattr(request, "headers", None) or {}
+    headers = dict(raw)
+    lines = raw.getlist("x-forwarded-for") if hasattr(raw, "getlist") else []
+    if len(lines) > 1:
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-for"}
+        headers["x-forwarded-for"] = ", ".join(lines)
+    return client_key(headers, peer, proxy_hops)
+
+
+def from_page(request) -> bool:
+    """Did the app's own page send it? (Its Gradio client says ``x-gradio-user: app``.)"""
+    try:
+        return (request.headers.get("x-gradio-user") or "").lower() == "app"
+    except Exception:  # noqa: BLE001 - no headers
+        return False
 
 
 class VisitorCap:
-    """At most ``limit`` model events per visitor in Gradio's queue, waiting or running,
-    counting also finished results the visitor has not read (a /call/ result nobody
-    fetches stays in memory). Unread results are dropped after UNREAD_S seconds."""
+    """A fair share of Gradio's queue per visitor. Every queued event counts: at most
+    ``limit`` model events and ``limit + EXTRA`` events of any kind per visitor, waiting or
+    running; finished results the visitor has not read count too (a /call/ result nobody
+    fetches stays in memory; it is dropped after UNREAD_S) - a page's only once they have
+    waited GRACE_S, since a live page reads its results as they come. What never counts:
+    events of a page that is gone (Gradio marks them dead when the tab's stream closes) and a
+    page's earlier model event that a newer one from the same tab supersedes (the older,
+    still waiting, is dropped). Waiting events are served in turn
+    per visitor: one visitor's second event waits behind everyone else's first."""
 
     UNREAD_S = 300.0
+    GRACE_S = 5.0
+    EXTRA = 2
     MAX_SESSIONS = 4096
     _installed: weakref.WeakSet = weakref.WeakSet()
 
-    def __init__(self, queue, limit: int, proxy_hops: int, group: str) -> None:
+    def __init__(self, queue, limit: int, proxy_hops: int, group: str, clock: Callable[[], float] = time.monotonic,
+                 logger: Optional[Callable[..., None]] = None) -> None:
         self.queue = queue
         self.limit = limit
         self.proxy_hops = proxy_hops
         self.group = group
-        self.sessions: dict = {}  # session hash -> (visitor, time of its last event), oldest first
+        self.clock = clock
+        self.logger = logger or (lambda fmt, *args: log.info(fmt, *args))
+        self.sessions: dict = {}  # session hash -> (visitor, time of its last event, a page's), oldest first
+        self.unread_since: dict = {}  # session hash -> when its finished results were first seen unread
 
     def install(self) -> None:
         if self.queue in VisitorCap._installed:
@@ -154,12 +185,13 @@ class VisitorCap:
         push = self.queue.push
 
         async def capped_push(body, request, username):
-            refusal = self.admit(request)
+            refusal = self.admit(request, body)
             if refusal:  # 429 with the message: the page shows it (a 503 would read "busy")
                 raise HTTPException(status_code=429, detail=refusal)
             answer = await push(body, request, username)
             if answer[0] and body.session_hash:
-                self._seen(body.session_hash, self.visitor(request))
+                self._seen(body.session_hash, self.visitor(request), from_page(request))
+                self.fair()
             return answer
 
         self.queue.push = capped_push
@@ -167,43 +199,115 @@ class VisitorCap:
     def visitor(self, request) -> str:
         return visitor_of(request, self.proxy_hops)
 
-    def admit(self, request) -> Optional[str]:
+    def _fn(self, body):
+        fns = getattr(getattr(self.queue, "blocks", None), "fns", {}) or {}
+        return fns.get(getattr(body, "fn_index", None))
+
+    def admit(self, request, body=None) -> Optional[str]:
         """None, or the message refusing this visitor's next event."""
+        if self.limit <= 0:
+            return None
         self._drop_unread()
         key = self.visitor(request)
-        events = [e for e in list(self.queue.event_ids_to_events.values()) if e.fn.concurrency_id == self.group]
-        active = [self.visitor(e.request) for e in events]
-        unread = sum(self._unread(s) for s, (k, _) in list(self.sessions.items()) if k == key)
-        refusal = over_cap(key, active + [key] * unread, self.limit)
-        if refusal:
-            log.info("refused (busy): visitor %s has %d model event(s) queued or running and %d result(s) unread",
-                     key, active.count(key), unread)
+        fn = self._fn(body) if body is not None else None
+        model = fn is None or getattr(fn, "concurrency_id", None) == self.group
+        session = getattr(body, "session_hash", None)
+        page = from_page(request)
+        if page and model and session:
+            self._supersede(session)
+        live = [e for e in list(self.queue.event_ids_to_events.values()) if getattr(e, "alive", True)]
+        mine = [e for e in live if self.visitor(e.request) == key]
+        mine_model = [e for e in mine if e.fn.concurrency_id == self.group]
+        unread = sum(self._unread(s, pg) for s, (k, _, pg) in list(self.sessions.items()) if k == key)
+        if model and over_cap(key, [key] * (len(mine_model) + unread), self.limit):
+            self.logger("refused (busy): visitor %s has %d model event(s) queued or running and %d result(s) "
+                        "unread", key, len(mine_model), unread)
+            if page:
+                return self._page_message(mine_model)
+            refusal = over_cap(key, [key] * (len(mine_model) + unread), self.limit)
             if unread:
                 refusal += (f" ({unread} of them finished but were never read: read each result, or wait "
                             f"{self.UNREAD_S:.0f} s for unread ones to be dropped.)")
-        return refusal
+            return refusal
+        if len(mine) >= self.limit + self.EXTRA:
+            self.logger("refused (busy): visitor %s has %d events queued or running", key, len(mine))
+            return (f"You already have {len(mine)} requests waiting or running on this server, its limit per "
+                    "visitor. Wait for them to finish, then try again.")
+        return None
 
-    def _unread(self, session: str) -> int:
-        """Finished results waiting in the session's message queue (an asyncio.Queue)."""
+    def _page_message(self, running: list) -> str:
+        """What a browser visitor reads: their earlier run, and about when it ends."""
+        left = []
+        for e in running:
+            avg = getattr(self.queue.process_time_per_fn.get(e.fn), "avg_time", 0) if hasattr(
+                self.queue, "process_time_per_fn") else 0
+            spent = self.clock() - getattr(e, "enqueue_time", self.clock())
+            left.append(max(1.0, (avg or 0) - spent) if avg else None)
+        known = [x for x in left if x is not None]
+        when = f"it will finish in about {max(known):.0f} s" if known else "it will finish shortly"
+        what = "explanation is" if len(running) <= 1 else f"{len(running)} explanations are"
+        return (f"Your earlier {what} still running (in this or another tab); {when}. Then try again - the result "
+                "of this one is not lost: press Explain again.")
+
+    def _supersede(self, session: str) -> None:
+        """Drop a page tab's model events still waiting: its new one replaces them."""
+        for eq in list(self.queue.event_queue_per_concurrency_id.values()):
+            stale = [e for e in eq.queue if e.session_hash == session and e.fn.concurrency_id == self.group]
+            for e in stale:
+                eq.queue.remove(e)
+                self.queue.event_ids_to_events.pop(e._id, None)
+                ids = self.queue.pending_event_ids_session.get(session)
+                if ids is not None:
+                    ids.discard(e._id)
+
+    def fair(self) -> None:
+        """Waiting events in turn per visitor: each visitor's n-th event (counting one that is
+        running) after every other visitor's (n-1)-th; arrival order otherwise."""
+        waiting = {id(e) for eq in self.queue.event_queue_per_concurrency_id.values() for e in eq.queue}
+        running: dict = {}
+        for e in list(self.queue.event_ids_to_events.values()):
+            if id(e) not in waiting:
+                k = self.visitor(e.request)
+                running[k] = running.get(k, 0) + 1
+        for eq in self.queue.event_queue_per_concurrency_id.values():
+            if len(eq.queue) < 2:
+                continue
+            seen: dict = {}
+            keyed = []
+            for i, e in enumerate(eq.queue):
+                k = self.visitor(e.request)
+                keyed.append((running.get(k, 0) + seen.get(k, 0), i, e))
+                seen[k] = seen.get(k, 0) + 1
+            eq.queue[:] = [e for _, _, e in sorted(keyed, key=lambda t: (t[0], t[1]))]
+
+    def _unread(self, session: str, page: bool = False) -> int:
+        """Finished results waiting unread in the session's message queue (a page's: for over GRACE_S)."""
         messages = self.queue.pending_messages_per_session.get(session)
-        return sum(1 for m in list(getattr(messages, "_queue", ()))
-                   if getattr(m, "msg", None) == "process_completed")
+        n = sum(1 for m in list(getattr(messages, "_queue", ())) if getattr(m, "msg", None) == "process_completed")
+        if not n:
+            self.unread_since.pop(session, None)
+            return 0
+        since = self.unread_since.setdefault(session, self.clock())
+        return n if not page or self.clock() - since >= self.GRACE_S else 0
 
-    def _seen(self, session: str, key: str) -> None:
+    def _seen(self, session: str, key: str, page: bool = False) -> None:
         self.sessions.pop(session, None)
-        self.sessions[session] = (key, time.monotonic())
+        self.sessions[session] = (key, self.clock(), page)
         while len(self.sessions) > self.MAX_SESSIONS:
-            self.sessions.pop(next(iter(self.sessions)))
+            old = next(iter(self.sessions))
+            self.sessions.pop(old)
+            self.unread_since.pop(old, None)
 
     def _drop_unread(self) -> None:
         """Forget finished results nobody read within UNREAD_S (their memory with them)."""
-        now = time.monotonic()
+        now = self.clock()
         busy = {e.session_hash for e in list(self.queue.event_ids_to_events.values())}
-        for session, (_, when) in list(self.sessions.items()):
+        for session, (_, when, _page) in list(self.sessions.items()):
             if now - when > self.UNREAD_S and session not in busy:
                 self.sessions.pop(session, None)
+                self.unread_since.pop(session, None)
                 self.queue.pending_event_ids_session.pop(session, None)
                 self.queue.pending_messages_per_session.pop(session, None)
 
 
-__all__ = ["AppBlocks", "VisitorCap", "check", "fn_name", "forget_session", "visitor_of"]
+__all__ = ["AppBlocks", "VisitorCap", "check", "fn_name", "forget_session", "from_page", "visitor_of"]

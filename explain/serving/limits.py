@@ -34,7 +34,7 @@ class ServeLimits:
     deadline_s: float = 60.0
     max_steps: int = 512
     max_field_chars: int = 256        # checkpoint ID, label names, baseline token
-    queue_size: int = 16
+    queue_size: int = 100           # all visitors' waiting events (each visitor may hold a few: client_queue)
     concurrency: int = 1
     sessions: int = 32                # browser tabs / API calls whose last values Gradio keeps
     client_queue: int = 2             # events one visitor may have waiting or running (0: no cap)
