@@ -35,3 +35,18 @@ def test_two_builds_are_byte_identical(tmp_path, tiny_root):
     assert [n for n in first if first[n] != second[n]] == []
     cached = {n: b for n, b in _files(tiny_root).items() if n.split("/")[0] in SAMPLE}
     assert [n for n in first if cached.get(n) != first[n]] == []
+
+
+def test_the_cache_is_reused_while_intact_and_rebuilt_when_not(tmp_path, monkeypatch):
+    """A cached build is used as it is while every file has its digest; one file changed (a
+    test writing into the cache) and the next session gets a fresh build, not the damage."""
+    real = tiny.build_all
+    monkeypatch.setattr(tiny, "build_all", lambda root, names=None: real(root, ["bert"]))
+    root = tiny.build_cached(tmp_path)
+    assert root.name == f"tiny-{tiny.fingerprint()}" and (root / tiny.SUMS).is_file()
+    config = root / "bert" / "config.json"
+    good, inode = config.read_bytes(), config.stat().st_ino
+    assert tiny.build_cached(tmp_path) == root and config.stat().st_ino == inode  # reused, not rebuilt
+    config.write_text("{}")
+    assert tiny.build_cached(tmp_path) == root and config.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == [root.name]  # nothing half-built or stale left behind
