@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tiny
 
 # One architecture per tokenizer model: WordPiece (bert), byte-level BPE (roberta, phi),
@@ -18,6 +19,7 @@ def _files(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(tmp_path, tiny_root):
     """Two builds, each in a process of its own (another hash seed), hold the same files,
     byte for byte - and so does the session's build, cached or not."""

@@ -91,6 +91,7 @@ def _limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))
 
 
+@pytest.mark.slow
 def test_hostile_configs_are_refused_before_transformers_reads_them(tiny_path, tmp_path):
     """Each hostile config is refused, with its own message, before transformers reads its
     config, tokenizer or weights (the checks that make a refusal cheap: counted, not timed)."""
@@ -152,6 +153,7 @@ def test_tokenizer_without_a_vocabulary_is_broken(tiny_path, tmp_path, name, voc
     assert words in str(info.value) and str(tmp_path) not in str(info.value)
 
 
+@pytest.mark.slow
 def test_real_tokenizers_pass_the_probe(tiny_path):
     """Every tiny architecture (tokenizers of ~300 tokens trained on a few sentences) loads and explains."""
     for name in ("bert", "xlm-roberta", "albert", "t5", "gpt2", "deberta-v2"):

@@ -211,6 +211,7 @@ def test_slow_hub_fails_fast(policy):
     _fails(policy, "org/slow", errors.HubUnavailable, "did not answer within 2 s")  # not the 30 s stall
 
 
+@pytest.mark.slow
 def test_hub_vanishing_or_stalling_mid_download(policy):
     _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached", "Server disconnected")
     _fails(policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s",

@@ -124,6 +124,7 @@ def same_row(got, want):
     assert a["completeness_error"] == pytest.approx(b["completeness_error"], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_interrupted_ray_run_resumes_to_the_single_process_results(snippets, model, reference, cluster, capsys):
     out = snippets.with_name("ray.jsonl")
     # 1. A local Ray started by the engine, two actors; interrupted (Ctrl-C) part way.
@@ -172,6 +173,7 @@ def test_interrupted_ray_run_resumes_to_the_single_process_results(snippets, mod
                 assert (x.count, x.texts) == (y.count, y.texts)
 
 
+@pytest.mark.slow
 def test_parquet_in_and_out_on_a_running_cluster(snippets, model, reference, cluster):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -33,7 +33,7 @@ def plain_probabilities(path, text, clf):
     return probabilities(logits, clf.head)[0]
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "t5" else n for n in ALL])
 def test_architecture(name, tiny_path):
     path = tiny_path(name)
     clf = load_classifier(path)

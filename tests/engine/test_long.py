@@ -90,6 +90,7 @@ def check_stitched(text, result, clf, tol=1e-2, require_converged=True):
     assert result.steps == sum(w.steps for w in wins)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["bert", "xlm-roberta", "gpt2"])
 def test_4000_tokens_in_windows(name, tiny_path):
     clf = load_classifier(tiny_path(name))
@@ -107,7 +108,7 @@ def test_4000_tokens_in_windows(name, tiny_path):
     assert "Window boundaries (characters, marked in the text): 1: 0-" in summary_markdown(result)
 
 
-@pytest.mark.parametrize("name", ["roberta", "bart", "deberta-v2", "t5"])
+@pytest.mark.parametrize("name", ["roberta", "bart", "deberta-v2", pytest.param("t5", marks=pytest.mark.slow)])
 def test_small_windows_on_other_architectures(name, tiny_path):
     clf = load_classifier(tiny_path(name))
     text = " ".join(SENTENCES)
@@ -168,6 +169,7 @@ MEMORY_PROBE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_bert_base_512_tokens_stays_under_2_5_gb(tiny_path):
     """Peak memory depends on the rows per chunk, not on how many rows are integrated, so
     a fixed 2-step rule (2 gradient rows, each its own chunk, + 2 forward rows) measures

@@ -154,7 +154,7 @@ def test_every_candidate_at_once(nli):
 
 
 
-@pytest.mark.parametrize("name", ["multilabel", "bert"])
+@pytest.mark.parametrize("name", [pytest.param("multilabel", marks=pytest.mark.slow), "bert"])
 def test_every_label_shares_the_forward_passes(name, tiny_path):
     clf = load_classifier(tiny_path(name))
     text = "It's not bad at all - actually quite charming, but too long!"

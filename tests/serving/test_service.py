@@ -87,6 +87,7 @@ def _explain(client, text: str, checkpoint: str = "", **kw):
     return client.predict(text=text, checkpoint=checkpoint, api_name="/explain", **kw)
 
 
+@pytest.mark.slow
 def test_fifty_plus_concurrent_callers(server):
     from gradio_client import Client  # noqa: F401
 
@@ -235,6 +236,7 @@ def test_one_deadline_for_the_whole_request(tiny_path, monkeypatch):
     assert len(set(seen)) == 1 and seen[0][1] == 30.0  # ...against one and the same deadline
 
 
+@pytest.mark.slow
 def test_model_cache_memory_does_not_grow(tiny_path, tmp_path, monkeypatch):
     """Serve 10 different ~12 MB models through a 2-entry cache: evicted models are
     freed (no references left by hooks or results) and resident memory levels off."""
