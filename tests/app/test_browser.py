@@ -17,6 +17,7 @@ import pytest
 from paths import ROOT
 from serve import serving
 
+pytestmark = pytest.mark.browser  # deselect with -m "not browser"
 CHROMIUM = os.environ.get("EXPLAIN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("EXPLAIN_ARTIFACTS", ROOT / "tests" / "artifacts"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -254,7 +255,10 @@ def test_type_submit_tooltip_table_and_contrast_caption(browser, served):
     header.hover()
     header.locator("button.cell-menu-button").click(force=True)
     page.locator("button", has_text="Sort ascending").first.click()
-    page.wait_for_timeout(500)
+    page.wait_for_function(  # the rows redrawn in word order: waited for, not slept on
+        "() => { const p = [...document.querySelectorAll('#word-table .virtual-row')].map(r => "
+        "Number(r.querySelectorAll('[role=gridcell]')[4]?.textContent)); "
+        "return p.length > 1 && p.every((v, i) => i === 0 || p[i - 1] <= v); }", timeout=WAIT_MS)
     positions = [int(r[4]) for r in table_rows(page)]
     assert len(positions) == len(rows) and positions == sorted(positions)
 

@@ -23,6 +23,7 @@ from test_browser import (
     wait_for_result,
 )
 
+pytestmark = pytest.mark.browser  # deselect with -m "not browser"
 PREMISE = "A man is playing a guitar on stage."
 HYPOTHESIS = "A person makes music."
 

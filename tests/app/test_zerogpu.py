@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from paths import ROOT
 
 
+@pytest.mark.slow
 def test_the_app_wraps_its_model_functions_when_spaces_is_present(app_module, tmp_path):
     """With a ``spaces`` package on the path, every function of the app that runs a model is
     wrapped (here by a fake decorator that marks it); without one none is."""

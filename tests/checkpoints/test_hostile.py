@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from paths import ROOT
-from tiny import stored_parameters
 
 from explain import errors, explain, load_classifier
 
@@ -39,26 +38,40 @@ HOSTILE = {
     "labels-not-a-size": ({"num_labels": "many"}, "BrokenCheckpoint", ["not a size"]),
     # Within every bound, but far more than the 28k parameters stored beside it:
     "layers-200": ({"num_hidden_layers": 200}, "BrokenCheckpoint", ["describes a model of 1.4M parameters",
-                                                                    "weights hold only {stored}"]),
+                                                                    "weights hold only 28,557"]),
     # Within every bound, but ~41 billion parameters (over the server's limit too).
     "wide-and-deep": ({"hidden_size": 8192, "num_attention_heads": 64, "intermediate_size": 32768,
                        "num_hidden_layers": 48, "vocab_size": 250_000}, "BrokenCheckpoint",
                       ["describes a model of 40,776.0M parameters"]),
 }
 
+# The child records every call into transformers' readers (config, tokenizer, weights): a
+# hostile config must be refused before the first, whatever the machine's load.
 CHILD = textwrap.dedent("""
     import json, sys, time
+    import transformers
     from explain import load_classifier
+    calls = []
+    def spy(cls, method):
+        real = getattr(cls, method)
+        def recorded(*args, **kwargs):
+            calls.append(f"{cls.__name__}.{method}")
+            return real(*args, **kwargs)
+        setattr(cls, method, recorded)
+    for cls in (transformers.AutoConfig, transformers.AutoTokenizer, transformers.AutoModelForSequenceClassification):
+        spy(cls, "from_pretrained")
     load_classifier(sys.argv[1], max_parameters=int(sys.argv[2]))  # warm: imports and the meta device
+    print(json.dumps({"name": "(warm)", "kind": "loaded", "message": "", "reads": calls}), flush=True)
     for folder in sys.argv[3:]:
-        t = time.perf_counter()
+        del calls[:]
+        t = time.process_time()
         try:
             load_classifier(folder, max_parameters=int(sys.argv[2]))
             kind, message = "loaded", ""
         except BaseException as exc:
             kind, message = type(exc).__name__, str(exc)
         print(json.dumps({"name": folder.rsplit("/", 1)[-1], "kind": kind, "message": message[:500],
-                          "seconds": round(time.perf_counter() - t, 3)}), flush=True)
+                          "reads": calls, "cpu_seconds": round(time.process_time() - t, 3)}), flush=True)
 """)
 
 
@@ -78,7 +91,10 @@ def _limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))
 
 
-def test_hostile_configs_are_refused_in_under_a_second(tiny_path, tmp_path):
+@pytest.mark.slow
+def test_hostile_configs_are_refused_before_transformers_reads_them(tiny_path, tmp_path):
+    """Each hostile config is refused, with its own message, before transformers reads its
+    config, tokenizer or weights (the checks that make a refusal cheap: counted, not timed)."""
     bert = tiny_path("bert")
     folders = [_variant(bert, tmp_path / name, changes) for name, (changes, _, _) in HOSTILE.items()]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
@@ -89,17 +105,19 @@ def test_hostile_configs_are_refused_in_under_a_second(tiny_path, tmp_path):
     except subprocess.TimeoutExpired as exc:
         stdout, why = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), "timeout"
     seen = {r["name"]: r for r in (json.loads(line) for line in stdout.splitlines() if line.startswith("{"))}
-    print("\nhostile configs (local folders): time to refuse")
+    print("\nhostile configs (local folders): CPU time to refuse")
     for name in HOSTILE:
         r = seen.get(name)
-        print(f"  {name:18s} " + (f"{r['seconds']:.3f} s  [{r['kind']}] {r['message'][:150]}" if r else "no answer"))
+        print(f"  {name:18s} " + (f"{r['cpu_seconds']:.3f} s  [{r['kind']}] {r['message'][:150]}" if r else "no answer"))
+    # The spies see the readers a load goes through (or the assertions below could not fail).
+    assert {"AutoConfig.from_pretrained", "AutoTokenizer.from_pretrained",
+            "AutoModelForSequenceClassification.from_pretrained"} <= set(seen["(warm)"]["reads"]), (seen, why)
     for name, (_, kind, words) in HOSTILE.items():
         r = seen.get(name)
         assert r is not None, f"{name}: no answer ({why})"
         assert r["kind"] == kind, (name, r)
-        stored = f"{stored_parameters(bert):,}"
-        assert all(w.replace("{stored}", stored) in r["message"] for w in words), (name, r["message"])
-        assert r["seconds"] < 1.0, (name, r)
+        assert all(w in r["message"] for w in words), (name, r["message"])
+        assert r["reads"] == [], (name, r)  # refused before transformers read anything
         assert str(tmp_path) not in r["message"]
 
 
@@ -135,6 +153,7 @@ def test_tokenizer_without_a_vocabulary_is_broken(tiny_path, tmp_path, name, voc
     assert words in str(info.value) and str(tmp_path) not in str(info.value)
 
 
+@pytest.mark.slow
 def test_real_tokenizers_pass_the_probe(tiny_path):
     """Every tiny architecture (tokenizers of ~300 tokens trained on a few sentences) loads and explains."""
     for name in ("bert", "xlm-roberta", "albert", "t5", "gpt2", "deberta-v2"):

@@ -11,7 +11,6 @@ from pathlib import Path
 import hubserver as hs
 import pytest
 from net import free_port
-from tiny import stored_parameters
 
 from explain import errors, explain
 from explain.checkpoints import HubPolicy, fetch_checkpoint, load_hub_classifier, parse_repo_id
@@ -128,15 +127,17 @@ def policy(hub, tmp_path, monkeypatch):
     assert all("authorization" not in headers for _, _, headers in hub.proxy.log)
 
 
-def _fails(policy, repo, kind, *words, within: float = 10.0) -> str:
+def _fails(policy, repo, kind, *words) -> str:
+    """Load ``repo``: it must fail with ``kind`` and ``words`` in its message. A failure
+    that a timeout or deadline causes says so in its message (which one, and its length),
+    so the message, not the clock, shows that the policy's bound fired."""
     t = time.monotonic()
     with pytest.raises(kind) as info:
         load_hub_classifier(repo, policy=policy)
-    elapsed = time.monotonic() - t
+    elapsed = time.monotonic() - t  # printed for the reader, never asserted: a busy machine is slow
     message = str(info.value)
     for word in words:
         assert word in message, message
-    assert elapsed < within, f"{repo}: {elapsed:.1f} s"
     # No server path in any message: the download cache, the temporary folder, the home folder.
     for where in (policy.cache_dir, str(Path(policy.cache_dir).resolve()), "/tmp/", str(Path.home())):
         assert where not in message, message
@@ -175,7 +176,7 @@ def test_sharded_safetensors_load(policy):
     ("org/tokenizer-mismatch", errors.BrokenCheckpoint, ["fails on a probe sentence", "index out of range"]),
     ("org/labels-1e9", errors.CheckpointTooLarge, ["num_labels = 1,000,000,000"]),
     ("org/layers-10000", errors.CheckpointTooLarge, ["num_hidden_layers = 10,000"]),
-    ("org/layers-200", errors.BrokenCheckpoint, ["describes a model of 1.4M parameters", "hold only {stored}"]),
+    ("org/layers-200", errors.BrokenCheckpoint, ["describes a model of 1.4M parameters", "hold only 28,557"]),
     ("org/unk-tokenizer", errors.BrokenCheckpoint, ["vocabulary of only 5 token(s)"]),
     ("org/junk-tokenizer", errors.BrokenCheckpoint, ["reads every word of a probe sentence"]),
     ("org/gated", errors.AccessDenied, ["is gated", "never uses a token"]),
@@ -183,17 +184,18 @@ def test_sharded_safetensors_load(policy):
     ("org/private", errors.AccessDenied, ["is private"]),
     ("org/disabled", errors.AccessDenied, ["disabled"]),
 ])
-def test_hostile_repos_get_their_own_message(policy, repo, kind, words, tiny_path):
-    stored = f"{stored_parameters(tiny_path('bert')):,}"
-    _fails(policy, repo, kind, *(w.replace("{stored}", stored) for w in words))
+def test_hostile_repos_get_their_own_message(policy, repo, kind, words):
+    _fails(policy, repo, kind, *words)
 
 
 @pytest.mark.parametrize("repo", ["org/labels-1e9", "org/layers-10000", "org/layers-200"])
-def test_hostile_configs_are_refused_before_any_weight_is_downloaded(policy, repo):
-    """From config.json and the safetensors metadata alone, in well under a second of work
-    beyond the Hub's answers (measured: the time minus the metadata requests')."""
-    _fails(policy, repo, Exception, within=10)
+def test_hostile_configs_are_refused_before_any_weight_is_downloaded(hub, policy, repo):
+    """From config.json and the safetensors metadata alone: every GET of a weights file is a
+    ranged one (its header), none for the whole file."""
+    _fails(policy, repo, Exception)
     assert not list(Path(policy.cache_dir).rglob("model.safetensors")), "weights were downloaded"
+    weights = [(m, path, h.get("range")) for m, path, h in hub.proxy.log if path.split("?")[0].endswith(".safetensors")]
+    assert all(rng for m, _, rng in weights if m == "GET"), weights
 
 
 def test_too_many_parameters_or_bytes(policy):
@@ -206,13 +208,14 @@ def test_too_many_parameters_or_bytes(policy):
 
 
 def test_slow_hub_fails_fast(policy):
-    _fails(policy, "org/slow", errors.HubUnavailable, "did not answer within 2 s", within=6)
+    _fails(policy, "org/slow", errors.HubUnavailable, "did not answer within 2 s")  # not the 30 s stall
 
 
+@pytest.mark.slow
 def test_hub_vanishing_or_stalling_mid_download(policy):
-    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached", "Server disconnected", within=12)
+    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached", "Server disconnected")
     _fails(policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s",
-           "slow or unreachable", within=12)
+           "slow or unreachable")
     assert not list(Path(policy.cache_dir).rglob("*.incomplete"))
     assert not list(Path(policy.cache_dir).rglob("model.safetensors"))
 
@@ -222,7 +225,7 @@ def test_hub_unreachable(policy):
 
     port = free_port()  # nothing listens there
     _fails(replace(policy, endpoint=f"http://127.0.0.1:{port}"), "org/good", errors.HubUnavailable,
-           "cannot be reached", within=5)
+           "cannot be reached")
 
 
 @pytest.mark.parametrize("text", ["/etc", "../x", "~/secrets", "a/b/c", "org/na--me", "C:\\models\\x",

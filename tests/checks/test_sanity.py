@@ -83,6 +83,7 @@ def rank_agreement(ref: list, other: list) -> dict:
             for k, vals in out.items()}
 
 
+@pytest.mark.slow
 def test_model_randomization_changes_the_attributions(real):
     texts = RANDOMIZATION_SENTENCES
     trained = [explain(t, real) for t in texts]
@@ -98,6 +99,7 @@ def test_model_randomization_changes_the_attributions(real):
         assert agree["spearman"] < 0.5, (top, agree)
 
 
+@pytest.mark.slow
 def test_comprehensiveness_beats_random_on_held_out_sentences(real):
     diffs, comp, rand, suff, rsuff = [], [], [], [], []
     for text in SENTENCES:

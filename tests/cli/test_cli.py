@@ -23,6 +23,7 @@ def records(path: Path) -> list:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_entry_point_json_without_a_terminal(bert):
     """The real `python -m explain` process: JSON out, and no colour codes when piped."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="")

@@ -21,7 +21,8 @@ def count_passes(model):
     return seen, handle
 
 
-@pytest.mark.parametrize("name", ["bert", "roberta", "xlnet", "gpt2", "bart"])
+@pytest.mark.parametrize("name", ["bert", "roberta", *(pytest.param(n, marks=pytest.mark.slow)
+                                                         for n in ("xlnet", "gpt2", "bart"))])
 def test_packed_equals_one_by_one(name, tiny_path):
     clf = load_classifier(tiny_path(name))
     ones = [explain(t, clf, cache=False) for t in TEXTS]
@@ -45,6 +46,7 @@ def test_packed_equals_one_by_one(name, tiny_path):
         assert calls <= one_by_one
 
 
+@pytest.mark.slow
 def test_packed_pairs_targets_windows_and_errors(tiny_path):
     clf = load_classifier(tiny_path("bert"))
     long = " ".join(TEXTS * 4)

@@ -111,11 +111,17 @@ def test_zero_shot_equals_the_pipeline(name, multi_label, nli):
     assert result.labels == tuple(CANDIDATES) and result.head == ("sigmoid" if multi_label else "softmax")
     assert result.zero_shot.hypotheses == tuple(template.format(c) for c in CANDIDATES)
     assert ("log-odds" in result.explained) == multi_label
-    assert result.completeness_error <= 1e-2 and result.converged
     # Only the text is attributed: its words, and they add up to the explained change.
     assert all(w.segment == 0 for w in result.words) and all(PREMISE[w.start:w.end] == w.text for w in result.words)
     change = result.f_input - result.f_baseline
-    assert abs(sum(w.score for w in result.words) - change) <= 1e-2 * abs(change) + 1e-9
+    if (name, multi_label) == ("bert", False):
+        # The tiny BERT (the same on every build) barely reads the premise: it moves the log
+        # score by 2e-6, below what float32 resolves, so no step count meets a 1% bound - and
+        # the result must say so rather than claim it.
+        assert abs(change) < 1e-5 and not result.converged
+    else:
+        assert result.completeness_error <= 1e-2 and result.converged
+        assert abs(sum(w.score for w in result.words) - change) <= 1e-2 * abs(change) + 1e-9
     # The explained quantity at the text is the log of the displayed score (single-label).
     if not multi_label:
         assert result.f_input == pytest.approx(math.log(result.probabilities[result.target]), abs=1e-5)
@@ -148,7 +154,7 @@ def test_every_candidate_at_once(nli):
 
 
 
-@pytest.mark.parametrize("name", ["multilabel", "bert"])
+@pytest.mark.parametrize("name", [pytest.param("multilabel", marks=pytest.mark.slow), "bert"])
 def test_every_label_shares_the_forward_passes(name, tiny_path):
     clf = load_classifier(tiny_path(name))
     text = "It's not bad at all - actually quite charming, but too long!"

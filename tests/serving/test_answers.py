@@ -4,10 +4,10 @@ that cannot finish skipped with the reason, the session's result forgotten on fa
 progress while it runs, what the page says about models and examples, and the ZeroGPU
 wrapper."""
 
+import itertools
 import os
 import sys
 import threading
-import time
 import types
 from dataclasses import replace
 
@@ -148,30 +148,40 @@ def test_sigmoid_heads_explain_the_most_probable_labels(service, folders):
     assert answer.explanation.head == "sigmoid" and len(answer.labels) == 2
 
 
-def test_progress_moves_with_the_estimate_and_downloads_report_megabytes(tmp_path):
-    seen = []
-    with progress.ticking(lambda f, what: seen.append((f, what)), 0.1, 0.9, "Explaining", 1.0, every_s=0.1):
-        time.sleep(0.6)
-    fractions = [f for f, _ in seen]
-    assert seen[0] == (0.1, "Explaining") and fractions == sorted(fractions) and max(fractions) < 0.9
-    assert any("about 0 s left" in w or "finishing" in w or "s left" in w for _, w in seen[1:])
+def test_progress_moves_with_the_estimate_and_downloads_report_megabytes(tmp_path, monkeypatch):
+    # The ticker's clock is injected: each reading is 2.5 s after the last (the first is the
+    # start), so the reports are known exactly, however busy the machine.
+    readings = itertools.count(100)
+    monkeypatch.setattr(progress, "time", types.SimpleNamespace(monotonic=lambda: 2.5 * next(readings)))
+    seen, four = [], threading.Event()
+
+    def report(fraction, what):
+        seen.append((round(fraction, 6), what))
+        if len(seen) == 5:
+            four.set()
+
+    with progress.ticking(report, 0.1, 0.9, "Explaining", 10.0, every_s=0.01):
+        assert four.wait(120)  # the start and four ticks (a hang guard, not a speed claim)
+    assert seen[:5] == [(0.1, "Explaining"), (0.3, "Explaining (about 8 s left)"), (0.5, "Explaining (about 5 s left)"),
+                        (0.7, "Explaining (about 2 s left)"), (0.86, "Explaining (finishing)")]  # 95% at most
+    monkeypatch.undo()
 
     folder = progress.hub_folder(str(tmp_path), "org/name@v1")
     assert folder == tmp_path / "models--org--name" and progress.hub_folder(str(tmp_path), "no-slash") is None
     folder.mkdir()
-    reports = []
+    reports, arrived = [], {n: threading.Event() for n in (1, 2, 3)}
 
-    def grow():
-        for i in range(3):
-            (folder / f"blob{i}.incomplete").write_bytes(b"x" * 2**20)
-            time.sleep(0.15)
+    def report(fraction, what):
+        reports.append(what)
+        for n, event in arrived.items():
+            if what == f"Downloading org/name: {n} MB so far":
+                event.set()
 
-    with progress.watching_download(lambda f, what: reports.append(what), folder, "org/name", 0.05, every_s=0.05):
-        t = threading.Thread(target=grow)
-        t.start()
-        t.join()
-        time.sleep(0.2)
-    assert reports and reports[-1] == "Downloading org/name: 3 MB so far"
+    with progress.watching_download(report, folder, "org/name", 0.05, every_s=0.01):
+        for n in (1, 2, 3):  # each megabyte said before the next arrives (waits: hang guards only)
+            (folder / f"blob{n}.incomplete").write_bytes(b"x" * 2**20)
+            assert arrived[n].wait(120), reports[-3:]
+    assert reports[-1] == "Downloading org/name: 3 MB so far"
 
 
 def test_catalog_reads_the_default_models_card_and_the_tasks(folders):

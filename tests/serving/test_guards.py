@@ -9,11 +9,11 @@ import math
 import re
 import shutil
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from passes import count_passes
 
 from explain.errors import CheckpointTooLarge, InvalidInput, ServerBusy
 from explain.serving import BodyLimit, FolderPolicy, Request, ServeLimits, Service, client_key, fairness, over_cap, share
@@ -216,10 +216,9 @@ def test_failed_checkpoints_are_remembered(tiny_path, tmp_path, monkeypatch):
     monkeypatch.setattr(loading, "load_folder", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     with pytest.raises(BrokenCheckpoint, match="tokenizer files could not be loaded"):
         loading.load_classifier(str(broken), failures=memo)
-    t = time.monotonic()
     with pytest.raises(BrokenCheckpoint, match="tries this checkpoint again") as info:
         loading.load_classifier(str(broken), failures=memo)
-    assert time.monotonic() - t < 0.05 and len(calls) == 1 and "tokenizer files could not be loaded" in str(info.value)
+    assert len(calls) == 1 and "tokenizer files could not be loaded" in str(info.value)  # answered without a load
     with pytest.raises(BrokenCheckpoint):  # without a memo (the library), every call tries again
         loading.load_classifier(str(broken))
     assert len(calls) == 2
@@ -228,22 +227,24 @@ def test_failed_checkpoints_are_remembered(tiny_path, tmp_path, monkeypatch):
 def test_a_slow_load_is_answered_at_its_deadline_and_remembered(tiny_path, tmp_path, monkeypatch):
     from explain.checkpoints import load as loading
 
-    release = threading.Event()
-    calls = []
+    release, started = threading.Event(), threading.Event()
+    calls, finished = [], []
 
     def slow(*args, **kwargs):
         calls.append(1)
-        release.wait(10)
+        started.set()
+        release.wait(120)  # until the test ends: a load slower than any deadline
+        finished.append(1)
         raise AssertionError("never used")
 
     monkeypatch.setattr(loading, "load_folder", slow)
     memo = loading.FailureMemo(ttl_s=600)
     folder = str(shutil.copytree(tiny_path("distilbert"), tmp_path / "slow"))  # not in the cache of loaded models
     try:
-        t = time.monotonic()
         with pytest.raises(CheckpointTooLarge, match=r"took longer than this server.s limit of 0\.5 s"):
             loading.load_classifier(folder, load_deadline_s=0.5, failures=memo)
-        assert 0.4 < time.monotonic() - t < 2.0
+        assert not finished  # answered at the deadline while the load still runs, not when it ends
+        assert started.wait(120)  # (on a busy machine the load may only start after the answer)
         with pytest.raises(CheckpointTooLarge, match="tries this checkpoint again"):
             loading.load_classifier(folder, load_deadline_s=0.5, failures=memo)
         assert len(calls) == 1
@@ -282,12 +283,14 @@ def test_a_request_that_cannot_finish_is_refused_at_once(tiny_path):
     clf.memo.update({fairness.MEMO_KEY: 3e-5, fairness.SEEN_KEY: 2})
     heavy = Request("The film was terrible, and the acting was worse. " * 60, n_steps=512, faithfulness=True,
                     compare=True)
-    t = time.monotonic()
-    with pytest.raises(ServerBusy, match="would take about") as info:
-        service.explain(heavy)
-    took = time.monotonic() - t
-    print(f"\nrefused in {took:.2f} s: {info.value}")
-    assert took < 1.0 and "each request may run for 10 s" in str(info.value)
+    passes, hook = count_passes(clf.model)
+    try:
+        with pytest.raises(ServerBusy, match="would take about") as info:
+            service.explain(heavy)
+    finally:
+        hook.remove()
+    print(f"\nrefused: {info.value}")
+    assert passes == [] and "each request may run for 10 s" in str(info.value)  # refused before any forward pass
     fits = int(re.search(r"Use at most (\d+) integration steps \(0: adaptive\)", str(info.value)).group(1))
     expl = service.explain(replace(heavy, n_steps=fits // 4, faithfulness=False, compare=False))
     assert expl.steps >= fits // 4

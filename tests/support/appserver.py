@@ -37,7 +37,7 @@ class AppServer:
                         PYTHONUNBUFFERED="1", **env)
         self.proc: Optional[subprocess.Popen] = None
 
-    def start(self, timeout: float = 120.0) -> AppServer:
+    def start(self, timeout: float = 600.0) -> AppServer:  # a hang guard: a busy machine starts slowly
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out,
                                          stderr=subprocess.STDOUT)

@@ -79,7 +79,7 @@ class Olah:
         self.public_netloc = public_netloc or self.netloc
         self.proc: Optional[subprocess.Popen] = None
 
-    def start(self, timeout: float = 60.0) -> Olah:
+    def start(self, timeout: float = 300.0) -> Olah:  # a hang guard: a busy machine starts slowly
         cli = olah_cli()
         self.workdir.mkdir(parents=True, exist_ok=True)
         cfg = self.workdir / "olah.toml"

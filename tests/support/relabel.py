@@ -15,8 +15,8 @@ def relabelled(source: Path, folder: Path, labels=NLI, problem_type: Optional[st
                bias: Optional[tuple] = None) -> Path:
     """``source`` copied to ``folder`` (once) with ``labels`` as its id2label (and
     ``problem_type``, if given). ``bias``: the classifier's bias, one value per label - a
-    random tiny model's logits are small, so e.g. (4, 3, -4) makes the first two labels of a
-    sigmoid head present and the third absent on every build."""
+    random tiny model's logits are small (every sigmoid near 50%), so e.g. (4, 3, -4) makes the
+    first two labels of a sigmoid head clearly present and the third clearly absent."""
     folder = Path(folder)
     if not folder.exists():
         shutil.copytree(source, folder)
