@@ -114,7 +114,8 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(elem_id="words-area", elem_classes=["explain-result"]):
                     caption = gr.HTML(page.empty_caption(), elem_id="caption", label="Caption")
                     switch = typed_as_text(gr.Dropdown(label="Explain which label", choices=[""], value="",
-                                                       visible=False, elem_id="label-switch"))
+                                                       visible=False, allow_custom_value=True,
+                                                       elem_id="label-switch"))
                     words = gr.HighlightedText(label="Word attributions", combine_adjacent=False,
                                                color_map=categories(), show_legend=False,
                                                show_inline_category=False, elem_id="words",

@@ -102,6 +102,38 @@ def caption_text(page) -> str:
     return " ".join(page.locator("#caption .explain-caption-text").text_content().split())
 
 
+def effect_text(page) -> str:
+    """The caption's second sentence: where the label starts with every word hidden, and where the words take it."""
+    return " ".join(page.locator("#caption .explain-effect").text_content().split())
+
+
+def model_box(page):
+    return page.get_by_label("Model (a Hub ID)")
+
+
+def pick_label(page, name: str) -> None:
+    """The one place to pick the label explained: the results' label box."""
+    page.locator("#label-switch input").click()
+    page.locator("#label-switch [role=option]").filter(has_text=f"{name} (").first.click()
+
+
+def set_contrast(page, name: str) -> None:
+    """Options -> the contrast label (typed, then Enter)."""
+    box = page.get_by_label("Why this label rather than... (contrast; empty = none)")
+    if not box.is_visible():
+        page.get_by_text("Options: contrast, checks, method").click()
+    box.fill(name)
+    box.press("Enter")
+
+
+def axe_serious(page) -> list:
+    """axe-core's serious and critical findings on the page as it is: (rule, nodes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
+
+
 def share_link(page) -> str:
     """The Share / embed panel's link (the panel opened), once it is there."""
     if not page.locator("#share-link").is_visible():
@@ -223,7 +255,7 @@ def test_type_submit_tooltip_table_and_contrast_caption(browser, served):
     text = "The plot is never dull and the jokes never miss, never."
     page.get_by_label("Text", exact=True).fill(text)
     if model:
-        page.get_by_label("Checkpoint (Hub ID)").fill(model)
+        model_box(page).fill(model)
     page.locator("#explain-btn").click()
     wait_for_result(page, text)
     result = shown_result(page)
@@ -262,14 +294,12 @@ def test_type_submit_tooltip_table_and_contrast_caption(browser, served):
     positions = [int(r[4]) for r in table_rows(page)]
     assert len(positions) == len(rows) and positions == sorted(positions)
 
-    # Target the other label, with the predicted one as contrast.
+    # Target the other label (picked in the results: explained at once), with the predicted one as contrast.
     other = next(name for name in labels if name != result["predicted"])
-    page.locator("#explain-btn").scroll_into_view_if_needed()
-    for label_text, value in (("Explain which label (empty = the predicted one)", other),
-                              ("...rather than which label (contrast; empty = none)", result["predicted"])):
-        box = page.get_by_label(label_text)
-        box.fill(value)
-        box.press("Enter")
+    pick_label(page, other)
+    page.wait_for_function("t => document.querySelector('#caption .explain-caption-text')?.textContent"
+                           ".startsWith('Explaining ' + t)", arg=other, timeout=WAIT_MS)
+    set_contrast(page, result["predicted"])
     page.locator("#explain-btn").click()
     page.wait_for_function("t => document.querySelector('#caption .explain-caption-text')?.textContent"
                            ".includes('rather than')", arg=other, timeout=WAIT_MS)
@@ -307,7 +337,7 @@ def test_share_panel_follows_every_path_and_errors_stay_inline(browser, served):
     assert shown_result(page)["text"] == example
 
     bad = "<img src=x onerror=alert(1)> & <b>bold</b>"
-    page.get_by_label("Checkpoint (Hub ID)").fill(bad)
+    model_box(page).fill(bad)
     page.locator("#explain-btn").click()
     page.locator(ERROR).wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(6000)  # toasts would be gone by now; the inline message stays
@@ -413,7 +443,7 @@ def test_deep_link_runs_on_load_in_dark_mode_with_hostile_text(browser, served):
     wait_for_result(page, text)
 
     assert page.get_by_label("Text", exact=True).input_value() == text
-    assert page.get_by_label("Explain which label (empty = the predicted one)").input_value() == target
+    assert page.locator("#label-switch input").input_value().startswith(f"{target} (")
     assert caption_text(page).startswith(f"Explaining {target}")  # it explained the linked target
     spelled, coloured = read_words(page)
     assert spelled == text and coloured
@@ -436,7 +466,7 @@ def test_label_names_are_never_links(browser, served, tiny_path, tmp_path, monke
     page.goto(f"{url}?{urlencode({'model': str(folder), 'text': text, 'target': names['0']}, quote_via=quote)}")
     wait_for_result(page, text)
     page.get_by_text("Details for experts").click()
-    assert page.get_by_text(f"the logit of '{names['0']}'").count() >= 1  # shown, as text
+    assert page.get_by_text(f"the log-odds of '{names['0']}'").count() >= 1  # shown, as text
     links = page.locator("a").evaluate_all("els => els.map(e => e.href)")
     assert not [h for h in links if "evil" in h], links
     page.close()
