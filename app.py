@@ -151,7 +151,7 @@ def build_demo() -> gr.Blocks:
                     comparison = gr.Markdown(label="Baselines compared")
                 result = gr.JSON(label="Result (JSON)", visible=False)
                 download = gr.DownloadButton("Download the result (JSON)", size="sm", variant="secondary",
-                                             interactive=False)
+                                             interactive=False, elem_id="download")
                 with gr.Accordion("Share / embed", open=False, elem_id="share"):
                     link = gr.Textbox(label="Link that opens this explanation (it runs on load)",
                                       buttons=["copy"], elem_id="share-link")
