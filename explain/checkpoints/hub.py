@@ -20,7 +20,7 @@ from ..errors import BrokenCheckpoint, CheckpointNotFound, HubUnavailable, Unsaf
 from . import rules
 from ._hubchild import HubChild
 from .hubcache import HubCache
-from .sizing import implied_parameters
+from .sizing import SizingLimits, bounded_implied_parameters
 
 
 def _default_cache_dir() -> str:
@@ -42,6 +42,9 @@ class HubPolicy:
     cache_dir: str = field(default_factory=_default_cache_dir)
     cache_max_bytes: int = 10 * 2**30
     endpoint: Optional[str] = None        # None: HF_ENDPOINT, else the public Hub
+    sizing_deadline_s: float = SizingLimits.deadline_s    # counting the parameters a config implies
+    sizing_memory_bytes: int = SizingLimits.memory_bytes  # ... and the memory that may take
+    max_tokenizer_bytes: int = 40 * 2**20  # one tokenizer file (the largest real ones: ~34 MB)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides) -> HubPolicy:
@@ -51,8 +54,18 @@ class HubPolicy:
                    timeout_s=env.number("EXPLAIN_HUB_TIMEOUT_S", d.timeout_s, environ),
                    download_deadline_s=env.number("EXPLAIN_DOWNLOAD_DEADLINE_S", d.download_deadline_s, environ),
                    cache_max_bytes=int(env.number("EXPLAIN_HUB_CACHE_GB", d.cache_max_bytes / 2**30, environ)
-                                       * 2**30))
+                                       * 2**30),
+                   sizing_deadline_s=env.number("EXPLAIN_SIZING_DEADLINE_S", d.sizing_deadline_s, environ),
+                   sizing_memory_bytes=int(env.number("EXPLAIN_SIZING_MEMORY_MB", d.sizing_memory_bytes / 2**20,
+                                                      environ) * 2**20),
+                   max_tokenizer_bytes=int(env.number("EXPLAIN_MAX_TOKENIZER_MB", d.max_tokenizer_bytes / 2**20,
+                                                      environ) * 2**20))
         return replace(base, **overrides)
+
+    @property
+    def sizing(self) -> SizingLimits:
+        """The limits of the sizing child (see ``sizing.bounded_implied_parameters``)."""
+        return SizingLimits(self.sizing_deadline_s, self.sizing_memory_bytes)
 
 
 def fetch_checkpoint(text: str, *, revision: Optional[str] = None, policy: Optional[HubPolicy] = None) -> tuple:
@@ -73,6 +86,8 @@ def fetch_checkpoint(text: str, *, revision: Optional[str] = None, policy: Optio
         plan = child.call("dryrun", policy.metadata_deadline_s, repo_id=repo_id, sha=sha, files=files,
                           cache_dir=str(cache.root))
         _raise_for(plan, repo_id, revision, policy)
+        rules.check_tokenizer_files({f["name"]: f["size"] or 0 for f in plan["files"]}, policy.max_tokenizer_bytes,
+                                    repo_id)
         rules.check_download_size(sum(f["size"] or 0 for f in plan["files"]), policy.max_bytes, repo_id)
         cache.make_room(sum(f["size"] or 0 for f in plan["files"] if f["will_download"]), keep=(repo_id, sha))
         try:
@@ -120,8 +135,10 @@ def _inspect(child: HubChild, repo_id: str, revision: Optional[str], policy: Hub
         _raise_for(got, repo_id, revision, policy)
         n = got["parameters"]
     rules.check_parameters(n, policy.max_parameters, repo_id)
-    # What the config implies (its model built without memory) against what is stored.
-    rules.check_implied_parameters(implied_parameters(config, repo_id), n, policy.max_parameters, repo_id)
+    # What the config implies (its model built without memory, in the sizing child under
+    # its limits) against what is stored.
+    implied = bounded_implied_parameters(config, repo_id, policy.sizing)
+    rules.check_implied_parameters(implied, n, policy.max_parameters, repo_id)
     return sha, files
 
 
