@@ -17,7 +17,9 @@ Cases (issue 22):
 * ``funnel-3000-child``: the same config given straight to the sizing child (its own time
   and memory limits, without the size rules in front), where the code has one;
 * ``giant-tokenizer``: 3,000,000 extra vocabulary entries (~60 MB tokenizer.json) beside
-  the tiny BERT; then, if it loaded, a text with one of those tokens explained;
+  the tiny BERT, loaded as the library loads a folder (no server limits); then, if it
+  loaded, a text with one of those tokens explained; ``giant-tokenizer-server``: the same
+  folder loaded as a server loads one (a load deadline, the Hub policy's limits);
 * ``report-300k``: ``explain report`` on one record of 300,000 word units.
 
 Needs the tiny checkpoints (``python tests/support/tiny.py DIR``; ``--tiny`` or
@@ -52,6 +54,13 @@ CHILD = textwrap.dedent(r"""
         load_folder(warm)
     import explain
     out = {"explain": explain.__file__}
+    try:  # the sizing child started and ready: its start-up (imports) is reported apart
+        from explain.checkpoints import sizing
+        t = time.perf_counter()
+        sizing.SIZER.count({"model_type": "bert"}, 600, 2**30)
+        out["sizer_startup_s"] = round(time.perf_counter() - t, 2)
+    except (ImportError, AttributeError):
+        pass
     peak = [rss()]
     base = peak[0]
     stop = threading.Event()
@@ -65,6 +74,10 @@ CHILD = textwrap.dedent(r"""
     try:
         if kind == "load":
             clf = load_folder(case, max_parameters=600_000_000)
+            out["outcome"] = "loaded"
+        elif kind == "server":  # as a server loads a folder: a deadline, the Hub policy's limits
+            from explain.checkpoints import HubPolicy, load_classifier
+            clf = load_classifier(case, load_deadline_s=120, hub_policy=HubPolicy(), max_parameters=600_000_000)
             out["outcome"] = "loaded"
         elif kind == "child":
             from explain.checkpoints import sizing
@@ -85,7 +98,7 @@ CHILD = textwrap.dedent(r"""
     peak[0] = max(peak[0], rss())
     out["peak_mb_above_start"] = round((peak[0] - base) / 2**20, 1)
     out["child_peak_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
-    if kind == "load" and out["outcome"] == "loaded" and "giant" in case:
+    if kind in ("load", "server") and out["outcome"] == "loaded" and "giant" in case:
         from explain import explain as run
         try:
             run("a zq2999999x b", clf, cache=False)
@@ -161,6 +174,7 @@ def main() -> None:
         cases = {"funnel-3000": lambda: (funnel_variant(args.tiny, root, 3000), "load"),
                  "funnel-3000-child": lambda: (root / "funnel-3000", "child"),
                  "giant-tokenizer": lambda: (giant_tokenizer(args.tiny, root), "load"),
+                 "giant-tokenizer-server": lambda: (root / "giant-tokenizer", "server"),
                  "report-300k": lambda: (big_record(root), "report")}
         if args.big:
             cases["funnel-20000"] = lambda: (funnel_variant(args.tiny, root, 20000), "load")
@@ -170,11 +184,15 @@ def main() -> None:
                 continue
             if name == "funnel-3000-child" and not (root / "funnel-3000").exists():
                 funnel_variant(args.tiny, root, 3000)
+            if name == "giant-tokenizer-server" and not (root / "giant-tokenizer").exists():
+                giant_tokenizer(args.tiny, root)
             case, kind = make()
             got = run(args.code, args.tiny / "bert", case, kind, env)
             print(f"{name:18} {got.get('seconds', '-'):>7} s wall {got.get('cpu_seconds', '-'):>7} s cpu "
                   f"+{got.get('peak_mb_above_start', '-')} MB peak (child {got.get('child_peak_mb', '-')} MB): "
-                  f"{got['outcome']}" + (f" | explain: {got['explained']}" if "explained" in got else ""),
+                  f"{got['outcome']}" + (f" | explain: {got['explained']}" if "explained" in got else "")
+                  + (f" [sizing child start-up before: {got['sizer_startup_s']} s]" if "sizer_startup_s" in got
+                     else ""),
                   flush=True)
 
 

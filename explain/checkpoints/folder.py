@@ -78,14 +78,14 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     check_config(raw)
     check_config_sizes(raw, where=f"config.json ({name})")
     check_architectures(raw.get("architectures") or [])
+    tokenizer_files = {p.name: p.stat().st_size for p in folder.iterdir() if p.name in TOKENIZER_FILES and p.is_file()}
+    check_tokenizer_files(tokenizer_files, max_tokenizer_bytes, name)
     stored = stored_parameters(folder)
     if stored is None:
         raise UnsafeCheckpoint(f"{name} has no .safetensors weights (pickled .bin files can run code).",
                                "Convert the weights with save_pretrained(safe_serialization=True).")
     implied = implied_parameters(raw, name) if sizing is None else bounded_implied_parameters(raw, name, sizing)
     check_implied_parameters(implied, stored, max_parameters, name)
-    tokenizer_files = {p.name: p.stat().st_size for p in folder.iterdir() if p.name in TOKENIZER_FILES and p.is_file()}
-    check_tokenizer_files(tokenizer_files, max_tokenizer_bytes, name)
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
     except ExplainError:
