@@ -9,11 +9,13 @@ any check could run. Comparing the two numbers first refuses that in millisecond
 from __future__ import annotations
 
 import json
+import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .. import logbook
 from ..errors import BrokenCheckpoint, CheckpointTooLarge, NotAClassifier, ServerBusy, UnsupportedModel
 from ._sizechild import SizingChild
 
@@ -30,6 +32,7 @@ class SizingLimits:
     memory_bytes: int = 256 * 2**20
 
 
+_LOG = logging.getLogger("explain.checkpoints")
 # The one sizing child of this process (started on first use; see ``_sizechild``).
 SIZER = SizingChild()
 
@@ -91,6 +94,9 @@ def _refuse(answer: dict, raw: dict, name: str, cause: Optional[BaseException] =
     if kind == "not_a_classifier":
         raise NotAClassifier(f"transformers has no sequence-classification model for this config ({detail}).",
                              "Use a checkpoint with a …ForSequenceClassification architecture.") from cause
+    if kind in ("deadline", "memory") and limits is not None:
+        logbook.note(_LOG, "refused (too large to count)", "refused (too large to count): %s's config.json ran into the "
+                     "sizing child's %s limit", name, "time" if kind == "deadline" else "memory")
     if kind == "deadline" and limits is not None:
         raise CheckpointTooLarge(f"{name}'s config.json describes a model so large that counting its parameters "
                                  f"took longer than this server's limit of {limits.deadline_s:g} s.", usual)

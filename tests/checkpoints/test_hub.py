@@ -210,7 +210,7 @@ def test_slow_hub_fails_fast(policy):
 
 
 def test_hub_vanishing_or_stalling_mid_download(policy):
-    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached", "Server disconnected", within=12)
+    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached: the connection to it broke off", within=12)
     _fails(policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s",
            "slow or unreachable", within=12)
     assert not list(Path(policy.cache_dir).rglob("*.incomplete"))
@@ -301,3 +301,43 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
         assert expect in str(info.value.message) and "&lt;" not in str(info.value.message)
     words, *_ = app.run_explain(text, "org/good")
     assert "".join(w for w, _ in words) == text
+
+
+# --- what failed, in words (issue 22, L1) ----------------------------------------------------
+
+UPSTREAM_BODY = (b'{"error": "Internal failure at http://mirror.internal:8090/api/models/org/good '
+                 b'(token=hf_upstreamsecret0123456789)"}')
+
+
+def _in_words(message: str) -> None:
+    """Nothing upstream repeated: no URL, no response body, no token, no OS error text."""
+    for leak in ("http://", "https://", "127.0.0.1", "mirror.internal", "hf_", "token", "Errno", "Internal failure",
+                 "HfHubHTTPError", "ConnectError", "for url", "Name or service", "Connection refused",
+                 "Server disconnected", "no-such-host"):
+        assert leak not in message, (leak, message)
+
+
+@pytest.mark.parametrize("status,words", [
+    (500, "The Hugging Face Hub answered with an error (500)."),
+    (502, "The Hugging Face Hub answered with an error (502)."),
+    (418, "The Hugging Face Hub answered with an error (418)."),
+    (429, "The Hugging Face Hub is limiting requests right now (429)."),
+])
+def test_hub_errors_are_said_in_words(hub, policy, status, words):
+    from dataclasses import replace
+
+    hub.proxy.rules.insert(0, hs.repo_rule("org/good", {"status": status, "body": UPSTREAM_BODY,
+                                                         "headers": {"Content-Type": "application/json"}}))
+    message = _fails(replace(policy, metadata_deadline_s=30), "org/good", errors.HubUnavailable, words, within=40)
+    _in_words(message)
+
+
+def test_unreachable_hubs_are_said_in_words(policy):
+    from dataclasses import replace
+
+    refused = _fails(replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"), "org/good", errors.HubUnavailable,
+                     "cannot be reached: it refused the connection", within=5)
+    _in_words(refused)
+    unknown = _fails(replace(policy, endpoint="http://no-such-host.invalid"), "org/good", errors.HubUnavailable,
+                     "cannot be reached: its address could not be resolved", within=15)
+    _in_words(unknown)
