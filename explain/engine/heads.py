@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional, Union, get_args
@@ -45,10 +46,71 @@ def probabilities(logits: torch.Tensor, head: str) -> torch.Tensor:
     return logits.float()
 
 
+# --- label names a person types ---------------------------------------------------------------
+
+# Joiners stay: some scripts (Persian, the Indic ones) and emoji sequences need them
+# inside a word; two labels differing only by one are still the same label.
+_JOINERS = ("\u200c", "\u200d")
+
+
+def hidden_character(text: str) -> Optional[str]:
+    """The first control, bidi or invisible format character in ``text``, named (e.g.
+    "U+200B ZERO WIDTH SPACE"), else None: in a label it would make two labels that look
+    the same differ, or reorder what is shown around it."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in _JOINERS:
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'a control character')}"
+    return None
+
+
+def label_key(label: str) -> str:
+    """What makes two typed labels the same one: compatibility forms (NFKC), joiners
+    dropped, case folded, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", label)
+    for joiner in _JOINERS:
+        text = text.replace(joiner, "")
+    return " ".join(text.casefold().split())
+
+
+def check_label_text(text: str, what: str) -> None:
+    """Refuse a typed label name (``what``: e.g. "candidate label") with a control, bidi or
+    invisible character in it."""
+    hidden = hidden_character(text)
+    if hidden is not None:
+        raise InvalidInput(f"The {what} {text!r} contains an invisible or control character ({hidden}).",
+                           "Type the label as plain visible text.")
+
+
+def candidate_list(candidate_labels) -> list:
+    """Zero-shot candidate labels (a list, or one comma-separated string) -> the labels,
+    stripped. Refuses none, labels with control, bidi or invisible characters, and labels
+    that are the same once normalised (``label_key``: case, width, spaces, joiners)."""
+    if isinstance(candidate_labels, str):
+        candidate_labels = candidate_labels.split(",")
+    labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
+    if not labels:
+        raise InvalidInput("No candidate labels were given.", "Give labels like 'sports, politics, cooking'.")
+    seen: dict = {}
+    for label in labels:
+        check_label_text(label, "candidate label")
+        key = label_key(label)
+        if not key:
+            raise InvalidInput(f"The candidate label {label!r} has nothing visible in it.",
+                               "Give labels like 'sports, politics, cooking'.")
+        if key in seen:
+            same = f"{seen[key]!r} and {label!r} are" if seen[key] != label else f"{label!r} is"
+            raise InvalidInput(f"The candidate labels repeat: {same} the same label.", "Give each label once.")
+        seen[key] = label
+    return labels
+
+
 def resolve_label(value: Union[str, int, None], labels: Sequence[str], what: str = "target") -> Optional[int]:
-    """A label given by name (case-insensitive) or index -> its index."""
+    """A label given by name (case-insensitive) or index -> its index. A name with a
+    control, bidi or invisible character is refused as such."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str):
+        check_label_text(value.strip(), what)
     if isinstance(value, bool):
         raise InvalidInput(f"The {what} {value!r} is not a label.", f"Use one of: {', '.join(labels)}.")
     if isinstance(value, int):
@@ -166,6 +228,18 @@ def zero_shot_scores(logits: torch.Tensor, entailment: int, contradiction: int, 
 def nli_labels(labels: Sequence[str]) -> tuple:
     """(entailment, contradiction) label indices as the zero-shot pipeline picks them: the
     first label starting with "entail" (else the last), contradiction the first label
-    unless entailment is, then the last."""
-    entail = next((i for i, name in enumerate(labels) if name.lower().startswith("entail")), len(labels) - 1)
+    unless entailment is, then the last. Only for an NLI model: its labels must name an
+    entailment and a contradiction (or not-entailment) label, or zero-shot scores would
+    be some other label read as entailment, shown as confidently as real ones."""
+    keys = [" ".join(str(name).lower().replace("_", " ").replace("-", " ").split()) for name in labels]
+    has_entailment = any(k.startswith("entail") for k in keys)
+    has_contradiction = any(k.startswith(("contradict", "not entail", "non entail")) for k in keys)
+    if not (has_entailment and has_contradiction):
+        raise InvalidInput("Zero-shot classification needs an NLI model, one whose labels include entailment and "
+                           "contradiction (or not_entailment); this model's labels are "
+                           f"{', '.join(repr(str(n)) for n in labels[:8])}{', …' if len(labels) > 8 else ''}.",
+                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or "
+                           "cross-encoder/nli-deberta-v3-small, or leave the candidate labels empty to explain this "
+                           "model's own labels.")
+    entail = next((i for i, k in enumerate(keys) if k.startswith("entail")), len(labels) - 1)
     return entail, (len(labels) - 1 if entail == 0 else 0)

@@ -44,6 +44,7 @@ from .heads import (
     SIGMOID,
     SOFTMAX,
     ZeroShotQuantity,
+    candidate_list,
     make_quantity,
     nli_labels,
     probabilities,
@@ -274,14 +275,7 @@ class _Done:
 
 
 def _candidates(candidate_labels) -> list:
-    if isinstance(candidate_labels, str):
-        candidate_labels = [c.strip() for c in candidate_labels.split(",")]
-    labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
-    if not labels:
-        raise InvalidInput("No candidate labels were given.", "Give labels like 'sports, politics, cooking'.")
-    if len(set(labels)) != len(labels):
-        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
-    return labels
+    return candidate_list(candidate_labels)
 
 
 def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
