@@ -86,6 +86,11 @@ def hub(tiny_path, tmp_path_factory):
                         ("layers-10000", {"num_hidden_layers": 10_000}), ("layers-200", {"num_hidden_layers": 200})]:
         cfg = {k: v for k, v in json.loads(_config_with(bert, **extra)).items() if v is not None}
         hs.git_repo(mirrors, f"org/{name}", {**_files(bert), "config.json": json.dumps(cfg).encode()})
+    # Funnel's list-valued block_sizes (issue 22, H2): 873 bytes that took 25.9 s and +450 MB to refuse.
+    funnel = tiny_path("funnel")
+    cfg = json.loads((funnel / "config.json").read_text())
+    cfg.update(block_sizes=[3000, 3000, 3000], block_repeats=[1, 1, 1])
+    hs.git_repo(mirrors, "org/funnel-blocks", {**_files(funnel), "config.json": json.dumps(cfg).encode()})
     for name, vocab in [("unk-tokenizer", {"[UNK]": 0}), ("junk-tokenizer", {"[UNK]": 0, **{f"zq{i}x": i + 5
                                                                                           for i in range(200)}})]:
         tok = json.loads((bert / "tokenizer.json").read_text())
@@ -303,7 +308,26 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
     assert "".join(w for w, _ in words) == text
 
 
-# --- what failed, in words (issue 22, L1) ----------------------------------------------------
+# --- issue 22: list-valued sizes (H2), what failed in words (L1) ------------------------------
+
+def _refused(policy, repo, kind, *words) -> str:
+    """As ``_fails``, without timing anything: the refusal, its words, no server path."""
+    with pytest.raises(kind) as info:
+        load_hub_classifier(repo, policy=policy)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    for where in (policy.cache_dir, str(Path(policy.cache_dir).resolve()), "/tmp/", str(Path.home())):
+        assert where not in message, message
+    print(f"\n{repo}: [{info.value.code}] {message}")
+    return message
+
+
+def test_list_valued_sizes_are_refused_before_any_download(policy):
+    _refused(policy, "org/funnel-blocks", errors.CheckpointTooLarge,
+             "block_sizes = 3,000 (layers); this server loads at most 256")
+    assert not list(Path(policy.cache_dir).rglob("model.safetensors")), "weights were downloaded"
+
 
 UPSTREAM_BODY = (b'{"error": "Internal failure at http://mirror.internal:8090/api/models/org/good '
                  b'(token=hf_upstreamsecret0123456789)"}')
@@ -328,16 +352,30 @@ def test_hub_errors_are_said_in_words(hub, policy, status, words):
 
     hub.proxy.rules.insert(0, hs.repo_rule("org/good", {"status": status, "body": UPSTREAM_BODY,
                                                          "headers": {"Content-Type": "application/json"}}))
-    message = _fails(replace(policy, metadata_deadline_s=30), "org/good", errors.HubUnavailable, words, within=40)
-    _in_words(message)
+    _in_words(_refused(replace(policy, metadata_deadline_s=30), "org/good", errors.HubUnavailable, words))
 
 
 def test_unreachable_hubs_are_said_in_words(policy):
     from dataclasses import replace
 
-    refused = _fails(replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"), "org/good", errors.HubUnavailable,
-                     "cannot be reached: it refused the connection", within=5)
-    _in_words(refused)
-    unknown = _fails(replace(policy, endpoint="http://no-such-host.invalid"), "org/good", errors.HubUnavailable,
-                     "cannot be reached: its address could not be resolved", within=15)
-    _in_words(unknown)
+    _in_words(_refused(replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"), "org/good", errors.HubUnavailable,
+                       "cannot be reached: it refused the connection"))
+    _in_words(_refused(replace(policy, endpoint="http://no-such-host.invalid"), "org/good", errors.HubUnavailable,
+                       "cannot be reached: its address could not be resolved"))
+
+
+def test_a_slow_count_holds_no_download_lock(policy, monkeypatch):
+    """Past the size rules (switched off here), the Funnel config's parameter count runs
+    into the sizing child's deadline while the download lock is held: refused for that,
+    nothing downloaded, and the lock free for the next visitor as the answer comes."""
+    from dataclasses import replace
+
+    from explain.checkpoints import hub as hub_mod
+    from explain.checkpoints import load as loading
+
+    monkeypatch.setattr(hub_mod.rules, "check_config_sizes", lambda *a, **k: None)
+    _refused(replace(policy, sizing_deadline_s=1), "org/funnel-blocks", errors.CheckpointTooLarge,
+             "counting its parameters took longer than this server's limit of 1 s")
+    assert loading._FETCH_LOCK.acquire(blocking=False)
+    loading._FETCH_LOCK.release()
+    assert not list(Path(policy.cache_dir).rglob("model.safetensors"))
