@@ -42,9 +42,13 @@ class SizingChild:
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         """Start the child now if none is running (returns at once; its imports go on in
-        the background), so that a request soon after finds it ready."""
-        with self._lock:
-            self._spawn()
+        the background), so that a request soon after finds it ready. Never waits: a
+        child busy with a request is running already."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._spawn()
+            finally:
+                self._lock.release()
 
     def _spawn(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
