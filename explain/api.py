@@ -104,7 +104,8 @@ def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: O
         overrides["candidate_labels"] = candidate_labels
     options = with_overrides(options, **overrides)
     if not options.zero_shot:
-        raise InvalidInput("No candidate labels were given.", "Give labels like 'sports, politics, cooking'.")
+        raise InvalidInput("The candidate labels are empty: no label was given.",
+                           "Give labels like 'sports, politics, cooking'.")
     return explain(text, model, options, cache=cache)
 
 

@@ -6,6 +6,7 @@ every surface asks. Plain data (stdlib only)."""
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Optional, Union, get_args
@@ -167,24 +168,70 @@ def same_record(a: Any, b: Any) -> bool:
 
 def candidates(value: Any) -> Optional[tuple]:
     """Zero-shot candidate labels: None (not zero-shot), or a comma-separated string or a
-    sequence of names -> a tuple of distinct, stripped names (at least one)."""
+    sequence of names -> a tuple of distinct, stripped names (``candidate_list``'s rules)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        names = value.split(",")
-    elif isinstance(value, (list, tuple)):
-        names = list(value)
-    else:
+    if not isinstance(value, (str, list, tuple)):
         raise InvalidInput(f"The candidate labels must be a list or a comma-separated string, not "
                            f"{type(value).__name__}.", "Give them like 'sports, politics, cooking'.")
-    if not all(isinstance(n, str) for n in names):
+    if not isinstance(value, str) and not all(isinstance(n, str) for n in value):
         raise InvalidInput("Every candidate label must be text.", "Give them like ['sports', 'politics'].")
-    names = [n.strip() for n in names if n.strip()]
-    if not names:
-        raise InvalidInput("The candidate labels are empty.", "Give labels like 'sports, politics, cooking'.")
-    if len({n.casefold() for n in names}) != len(names):
-        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
-    return tuple(names)
+    return tuple(candidate_list(value))
+
+
+_JOINERS = ("\u200c", "\u200d")
+
+
+def hidden_character(text: str) -> Optional[str]:
+    """The first control, bidi or invisible format character in ``text``, named (e.g.
+    "U+200B ZERO WIDTH SPACE"), else None: in a label it would make two labels that look
+    the same differ, or reorder what is shown around it."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in _JOINERS:
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'a control character')}"
+    return None
+
+
+def label_key(label: str) -> str:
+    """What makes two typed labels the same one: compatibility forms (NFKC), joiners
+    dropped, case folded, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", label)
+    for joiner in _JOINERS:
+        text = text.replace(joiner, "")
+    return " ".join(text.casefold().split())
+
+
+def check_label_text(text: str, what: str) -> None:
+    """Refuse a typed label name (``what``: e.g. "candidate label") with a control, bidi or
+    invisible character in it."""
+    hidden = hidden_character(text)
+    if hidden is not None:
+        raise InvalidInput(f"The {what} {text!r} contains an invisible or control character ({hidden}).",
+                           "Type the label as plain visible text.")
+
+
+def candidate_list(candidate_labels) -> list:
+    """Zero-shot candidate labels (a list, or one comma-separated string) -> the labels,
+    stripped. Refuses none, labels with control, bidi or invisible characters, and labels
+    that are the same once normalised (``label_key``: case, width, spaces, joiners)."""
+    if isinstance(candidate_labels, str):
+        candidate_labels = candidate_labels.split(",")
+    labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
+    if not labels:
+        raise InvalidInput("The candidate labels are empty: no label was given.",
+                           "Give labels like 'sports, politics, cooking'.")
+    seen: dict = {}
+    for label in labels:
+        check_label_text(label, "candidate label")
+        key = label_key(label)
+        if not key:
+            raise InvalidInput(f"The candidate label {label!r} has nothing visible in it.",
+                               "Give labels like 'sports, politics, cooking'.")
+        if key in seen:
+            same = f"{seen[key]!r} and {label!r} are" if seen[key] != label else f"{label!r} is"
+            raise InvalidInput(f"The candidate labels repeat: {same} the same label.", "Give each label once.")
+        seen[key] = label
+    return labels
 
 
 def _choice(value: Any, allowed: tuple, name: str) -> None:

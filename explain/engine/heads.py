@@ -9,6 +9,7 @@ from typing import Optional, Union, get_args
 import torch
 
 from ..errors import InvalidInput
+from ..options import candidate_list, check_label_text, hidden_character, label_key  # noqa: F401 - re-exported
 from ..result import HeadKind
 
 SOFTMAX, SIGMOID, REGRESSION = get_args(HeadKind)
@@ -44,10 +45,19 @@ def probabilities(logits: torch.Tensor, head: str) -> torch.Tensor:
     return logits.float()
 
 
+# --- label names a person types ---------------------------------------------------------------
+
+# Joiners stay: some scripts (Persian, the Indic ones) and emoji sequences need them
+# inside a word; two labels differing only by one are still the same label.
+
+
 def resolve_label(value: Union[str, int, None], labels: Sequence[str], what: str = "target") -> Optional[int]:
-    """A label given by name (case-insensitive) or index -> its index."""
+    """A label given by name (case-insensitive) or index -> its index. A name with a
+    control, bidi or invisible character is refused as such."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str):
+        check_label_text(value.strip(), what)
     if isinstance(value, bool):
         raise InvalidInput(f"The {what} {value!r} is not a label.", f"Use one of: {', '.join(labels)}.")
     if isinstance(value, int):
@@ -195,6 +205,18 @@ def zero_shot_scores(logits: torch.Tensor, entailment: int, contradiction: int, 
 def nli_labels(labels: Sequence[str]) -> tuple:
     """(entailment, contradiction) label indices as the zero-shot pipeline picks them: the
     first label starting with "entail" (else the last), contradiction the first label
-    unless entailment is, then the last."""
-    entail = next((i for i, name in enumerate(labels) if name.lower().startswith("entail")), len(labels) - 1)
+    unless entailment is, then the last. Only for an NLI model: its labels must name an
+    entailment and a contradiction (or not-entailment) label, or zero-shot scores would
+    be some other label read as entailment, shown as confidently as real ones."""
+    keys = [" ".join(str(name).lower().replace("_", " ").replace("-", " ").split()) for name in labels]
+    has_entailment = any(k.startswith("entail") for k in keys)
+    has_contradiction = any(k.startswith(("contradict", "not entail", "non entail")) for k in keys)
+    if not (has_entailment and has_contradiction):
+        raise InvalidInput("Zero-shot classification needs an NLI model, one whose labels include entailment and "
+                           "contradiction (or not_entailment); this model's labels are "
+                           f"{', '.join(repr(str(n)) for n in labels[:8])}{', …' if len(labels) > 8 else ''}.",
+                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or "
+                           "cross-encoder/nli-deberta-v3-small, or leave the candidate labels empty to explain this "
+                           "model's own labels.")
+    entail = next((i for i, k in enumerate(keys) if k.startswith("entail")), len(labels) - 1)
     return entail, (len(labels) - 1 if entail == 0 else 0)

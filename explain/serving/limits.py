@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from .. import env
 from ..errors import InvalidInput
+from ..options import candidate_list, hidden_character
 
 PUBLIC_MAX_STEPS = 128  # the largest fixed step count on a public Space unless the operator says otherwise
 _READABLE = ("L", "N", "P", "S")  # Unicode categories of letters, digits, punctuation and symbols
@@ -115,18 +116,17 @@ def check_candidates(limits: ServeLimits, value: Any) -> Optional[list]:
         raise InvalidInput(f"The candidate labels must be one string of comma-separated labels, not {_kind(value)}.",
                            "Send them like 'sports, politics, cooking'.")
     _check_unicode(value, "The candidate labels")
-    labels = [c.strip() for c in value.split(",") if c.strip()]
-    if not labels:
+    given = [c for c in value.split(",") if c.strip()]
+    if not given:
         raise InvalidInput("The candidate labels are empty.", "Give labels like 'sports, politics, cooking'.")
-    if len(labels) > limits.max_candidates:
-        raise InvalidInput(f"{len(labels)} candidate labels were given; this server explains at most "
+    if len(given) > limits.max_candidates:
+        raise InvalidInput(f"{len(given)} candidate labels were given; this server explains at most "
                            f"{limits.max_candidates} at once.", "Give fewer labels.")
+    labels = candidate_list(given)  # no hidden characters, no repeats once normalised
     long = next((c for c in labels if len(c) > limits.max_field_chars), None)
     if long is not None:
         raise InvalidInput(f"The candidate label {_shown(long)} is too long (at most {limits.max_field_chars} "
                            "characters).", "Give short label names.")
-    if len({c.lower() for c in labels}) != len(labels):
-        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
     return labels
 
 
@@ -150,6 +150,10 @@ def check_field(limits: ServeLimits, value: Any, what: str = "option") -> None:
         raise InvalidInput(f"The {what} {_shown(value)} is too long (at most {limits.max_field_chars} characters).",
                            "Give a model ID or label name.")
     _check_unicode(value, f"The {what} {_shown(value)}")
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise InvalidInput(f"The {what} {_shown(value)} contains an invisible or control character ({hidden}).",
+                           "Type it as plain visible text.")
 
 
 def check_steps(limits: ServeLimits, n_steps: Any) -> int:

@@ -8,7 +8,7 @@ from explain import SCHEMA_VERSION
 
 def test_event_function(app_module, tiny_path):
     text = "Brilliant performances, but far too long."
-    words, labels, details, result, *_ = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
+    words, labels, details, result, *_ = app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0)
     assert "".join(piece for piece, _ in words) == text
     # Words carry strength categories (the colour scale): the strongest word's is its level against
     # the scale (the strongest word, or the floor when the words barely move the answer).
@@ -32,7 +32,7 @@ def test_event_function(app_module, tiny_path):
 def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path):
     import gradio as gr
 
-    bert = str(tiny_path("bert"))
+    bert = tiny_path("bert").name
     with pytest.raises(gr.Error, match="empty"):
         app_module.run_explain("   ", bert)
     with pytest.raises(gr.Error, match="no label"):
@@ -53,7 +53,7 @@ def test_gradio_client_round_trip(app_module, tiny_path):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = "Boring, predictable and far too long."
-        words, labels, details, result, *_ = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
+        words, labels, details, result, *_ = client.predict(text, tiny_path("bert").name, "positive", "auto", 0,
                                                         api_name="/explain")
         assert result["target"] == "positive"
         assert result["text"] == text
@@ -64,7 +64,7 @@ def test_gradio_client_round_trip(app_module, tiny_path):
 
 
 def test_captum_method_under_advanced(app_module, tiny_path):
-    bert = str(tiny_path("bert"))
+    bert = tiny_path("bert").name
     text = "Boring, predictable and far too long."
     engine = app_module.run_explain(text, bert, "positive", "auto", 12)[3]
     captum = app_module.run_explain(text, bert, "positive", "auto", 12, "", False, False, "captum")[3]
@@ -108,11 +108,11 @@ def test_hide_words_over_the_client_api(app_module, tiny_path):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = "Brilliant performances, but far too long."
-        got = client.predict(text, str(tiny_path("bert")), "positive", "", "1, 2", api_name="/hide_words")
+        got = client.predict(text, tiny_path("bert").name, "positive", "", "1, 2", api_name="/hide_words")
         assert [w["text"] for w in got["words"]] == ["Brilliant", "performances"]
         assert got["target"] == "positive" and abs(sum(got["probabilities"].values()) - 1) < 1e-5
         assert got["measured"] == pytest.approx(got["probabilities"]["positive"], abs=1e-6)
-        top = client.predict(text, str(tiny_path("bert")), "", "", "", 2, api_name="/hide_words")
+        top = client.predict(text, tiny_path("bert").name, "", "", "", 2, api_name="/hide_words")
         assert len(top["words"]) == 2
     finally:
         demo.close()

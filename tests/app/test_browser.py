@@ -59,7 +59,7 @@ def served(tiny_path):
     import app
 
     bundled = Path(app.DEFAULT_MODEL) / "config.json"  # the real default model, once it is built
-    model = None if bundled.is_file() else str(tiny_path("bert"))
+    model = None if bundled.is_file() else tiny_path("bert").name
     config = json.loads((bundled if model is None else Path(model) / "config.json").read_text())
     labels = tuple(config["id2label"][str(i)] for i in range(len(config["id2label"])))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -382,7 +382,7 @@ def test_long_text_windows_scroll_box_and_jumps(browser, served, tiny_path):
     words = "the film was terrible , and the acting was worse . an absolute delight from start to finish !".split()
     text = " ".join(words[i % len(words)] for i in range(700))
     page = browser.new_page(viewport=DESKTOP)
-    page.goto(f"{url}?{urlencode({'model': str(tiny_path('bert')), 'text': text}, quote_via=quote)}")
+    page.goto(f"{url}?{urlencode({'model': tiny_path('bert').name, 'text': text}, quote_via=quote)}")
     wait_for_result(page, text)
     result = shown_result(page)
     assert len(result["windows"]) > 2
@@ -463,7 +463,7 @@ def test_label_names_are_never_links(browser, served, tiny_path, tmp_path, monke
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", os.pathsep.join([os.environ["EXPLAIN_LOCAL_MODELS"], str(folder)]))
     text = "The film was terrible."
     page = browser.new_page(viewport=DESKTOP)
-    page.goto(f"{url}?{urlencode({'model': str(folder), 'text': text, 'target': names['0']}, quote_via=quote)}")
+    page.goto(f"{url}?{urlencode({'model': folder.name, 'text': text, 'target': names['0']}, quote_via=quote)}")
     wait_for_result(page, text)
     page.get_by_text("Details for experts").click()
     assert page.get_by_text(f"the log-odds of '{names['0']}'").count() >= 1  # shown, as text

@@ -406,7 +406,7 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", str(url_labels))
     for target, contrast in ((URL_LABELS["0"], URL_LABELS["1"]), (URL_LABELS["2"], "")):
         out = app_module.run_explain(
-            "The film was terrible.", str(url_labels), target, "auto", 8, contrast, True, True)
+            "The film was terrible.", url_labels.name, target, "auto", 8, contrast, True, True)
         details, result, headline, comparison, trust = out[2], out[3], out[5], out[6], out[13]
         assert result["target"] == target
         for panel in (details, headline, trust, comparison):

@@ -139,7 +139,7 @@ def test_readme_pair_and_zero_shot_snippet_runs(app_url, nli_model):
     """The text-pair and zero-shot snippet, on the tiny NLI model standing in for the Hub's."""
     url, app = app_url
     code = _localise(_block("python", "api_name=\"/explain_json\")\nprint(pair"), url, app)
-    code = code.replace("cross-encoder/nli-deberta-v3-small", str(nli_model))
+    code = code.replace("cross-encoder/nli-deberta-v3-small", nli_model.name)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr[-3000:]
