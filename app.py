@@ -253,7 +253,7 @@ def launch_options() -> dict:
 demo = build_demo()
 
 if __name__ == "__main__":
-    from explain.serving import configure_threads
+    from explain.serving import configure_threads, warm
 
     # The app's own log lines (one per refused request) on stderr, beside Gradio's.
     _handler = logging.StreamHandler()
@@ -262,6 +262,7 @@ if __name__ == "__main__":
     logging.getLogger("explain").setLevel(logging.INFO)
 
     configure_threads()  # torch threads = CPUs this process may use, unless EXPLAIN_THREADS/OMP_NUM_THREADS say
+    warm()  # the sizing child starts now, not on the first visitor's Hub load
     try:  # the default example's result, so that the first visitor's page shows it at once
         SERVICE.explain(Request(DEFAULT_TEXT))
     except ExplainError as exc:

@@ -15,6 +15,7 @@ from typing import Optional
 
 import gradio as gr
 
+from explain import logbook
 from explain.errors import ExplainError
 from explain.render import escape, page
 from explain.serving import Request, Service, catalog, share
@@ -38,8 +39,8 @@ def shown_as(text: str, request) -> str:
 
 def plain_message(exc: BaseException) -> str:
     """The visitor's message for a failure; the log gets one line (a traceback only for the unexpected)."""
-    if isinstance(exc, ExplainError):
-        log.info("refused (%s): %s", exc.code, " ".join(str(exc).split())[:300])
+    if isinstance(exc, ExplainError):  # the first of a kind in full, then one summary a minute
+        logbook.note(log, f"refused ({exc.code})", "refused (%s): %s", exc.code, " ".join(str(exc).split())[:300])
         return str(exc)
     log.error("unexpected failure (%s): %s", type(exc).__name__, exc, exc_info=exc)
     return (f"Something went wrong inside the explainer ({type(exc).__name__}). "

@@ -23,6 +23,7 @@ from gradio.blocks import BlockFunction
 from gradio.queueing import Event, Queue
 from gradio.state_holder import StateHolder
 
+from explain import logbook
 from explain.serving import client_key, over_cap
 
 log = logging.getLogger("explain.app")
@@ -131,15 +132,10 @@ class AppBlocks(gr.Blocks):
 
 def visitor_of(request, proxy_hops: int) -> str:
     """A request's visitor key (its address, or behind trusted proxies the forwarded one).
-    Every X-Forwarded-For line counts: a second line of the header must not hide the first."""
+    The headers go as Starlette keeps them, every line: a second X-Forwarded-For line must
+    not hide the first (``client_key`` joins them)."""
     peer = getattr(getattr(request, "client", None), "host", None)
-    raw = getattr(request, "headers", None) or {}
-    headers = dict(raw)
-    lines = raw.getlist("x-forwarded-for") if hasattr(raw, "getlist") else []
-    if len(lines) > 1:
-        headers = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-for"}
-        headers["x-forwarded-for"] = ", ".join(lines)
-    return client_key(headers, peer, proxy_hops)
+    return client_key(getattr(request, "headers", None) or {}, peer, proxy_hops)
 
 
 def from_page(request) -> bool:
@@ -174,7 +170,8 @@ class VisitorCap:
         self.proxy_hops = proxy_hops
         self.group = group
         self.clock = clock
-        self.logger = logger or (lambda fmt, *args: log.info(fmt, *args))
+        # One line for the first refusal, then one summary a minute (a flood must not flood the log).
+        self.logger = logger or (lambda fmt, *args: logbook.note(log, "refused (busy)", fmt, *args))
         self.sessions: dict = {}  # session hash -> (visitor, time of its last event, a page's), oldest first
         self.unread_since: dict = {}  # session hash -> when its finished results were first seen unread
 

@@ -6,6 +6,7 @@ as ASGI middleware (``bodylimit``), a fair share of the server per visitor
 (``fairness``), what the page says about models and examples (``catalog``), and the
 ZeroGPU wrapper (``gpu``)."""
 
+from ..checkpoints.sizing import warm
 from ..engine.device import configure_threads
 from ..engine.reference import BASELINE_KINDS
 from .bodylimit import BodyLimit
@@ -29,4 +30,5 @@ __all__ = [
            "configure_threads",
            "on_gpu",
            "over_cap",
+           "warm",
 ]
