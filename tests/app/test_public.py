@@ -435,3 +435,49 @@ def test_a_refused_request_leaves_no_session_behind(app_module, monkeypatch):
         assert listen(url, served)["success"]
         kept = set(demo.state_holder.session_data)
     assert served in kept and not kept & set(refused), kept
+
+
+def test_a_flood_of_every_kind_of_event_leaves_others_served(server):
+    """Issue 22 H1/M2: one client floods the queue with every kind of event - the share
+    panel (a page event that costs no model), the page's model event, with a second
+    X-Forwarded-For line to look like 40 visitors - from 40 threads; another visitor's plain
+    requests all succeed meanwhile. The flood gets a few places (every event counts for the
+    visitor, whatever the extra header line says); the rest is refused at once."""
+    share = fn_index(server.url, "share_panel")
+    explain = fn_index(server.url, "explain")
+    form = ["Flooding the queue, again.", "", "", "auto", 0, "", False, False, "engine"]
+    stop = threading.Event()
+    statuses = []
+    lock = threading.Lock()
+
+    def flood(i):
+        for k in range(12):  # bounded: at most 480 joins in all
+            if stop.is_set():
+                return
+            index, data = (share, []) if k % 2 else (explain, form)
+            raw = [(b"x-forwarded-for", f"10.1.0.{i}".encode()), (b"x-forwarded-for", b"6.6.6.6")]
+            r = httpx.post(f"{server.url}gradio_api/queue/join", timeout=30,
+                           headers=[(b"content-type", b"application/json"), *raw, (b"x-gradio-user", b"app")],
+                           content=json.dumps({"data": data, "fn_index": index, "session_hash": f"flood-{i}-{k}",
+                                               "event_data": None, "trigger_id": None}).encode())
+            with lock:
+                statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(40)]
+    for th in threads:
+        th.start()
+    served = []
+    try:
+        for n in range(6):
+            t = time.monotonic()
+            kind, out = call(server.url, "explain_json", [f"A normal request {n}.", "", ""], headers=visitor(40))
+            served.append((kind, round(time.monotonic() - t, 1)))
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(120)
+    accepted, refused = statuses.count(200), statuses.count(429)
+    print(f"\nflood of {len(statuses)} joins from one client behind 40 forged addresses: {accepted} accepted, "
+          f"{refused} refused (429); another visitor's 6 requests: {served}")
+    assert all(kind == "complete" for kind, _ in served), served
+    assert refused > accepted and set(statuses) <= {200, 429}, statuses  # one visitor, whatever the header says
