@@ -30,6 +30,7 @@ from .scale import (
 )
 
 STRENGTHS = ("weak", "medium", "strong")
+TOP_WORDS = 10  # the jump button goes through this many of the strongest words, strongest first
 
 
 def _asset(name: str) -> str:
@@ -104,10 +105,9 @@ def caption_panel(expl: Explanation) -> str:
     chips_toward = "".join(f'<span class="explain-chip {_level_class(k)}">{STRENGTHS[k - 1]}</span>'
                            for k in (1, 2, 3))
     against = against_text(expl)
-    strong = sum(1 for piece, score in pieces(expl, 0) + (pieces(expl, 1) if expl.text_pair is not None else [])
-                 if abs(level(score)) == 3)
-    jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-strong="{strong}">'
-            f"Next strong word ↓ ({strong})</button>" if strong else "")
+    top = min(TOP_WORDS, sum(1 for w in expl.words if w.score != 0))
+    jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-top="{top}">'
+            f"Next top word ↓ ({top})</button>" if top else "")
     effect = f'<p class="explain-effect">{escape.html(cap.effect, quote=False)}</p>' if cap.effect else ""
     note = f" {cap.note}" if cap.note else ""
     return (f'<div class="explain-caption" data-explain="{escape.html(_data(expl))}">'

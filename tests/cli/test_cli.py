@@ -40,7 +40,7 @@ def test_readable_view_and_colour_rules(bert, capsys, monkeypatch):
     assert main(["Brilliant performances, but far too long.", "--model", bert, "--target", "positive",
                  "--color", "always"]) == 0
     shown = capsys.readouterr().out
-    assert "Explained: the logit of 'positive'" in shown and "\x1b[38;5;" in shown
+    assert "Explained: the log-odds of 'positive'" in shown and "\x1b[38;5;" in shown
     assert main(["Brilliant performances.", "--model", bert]) == 0  # auto: captured output is no terminal
     assert "\x1b[" not in capsys.readouterr().out
 

@@ -162,8 +162,8 @@ def test_progress_moves_with_the_estimate_and_downloads_report_megabytes(tmp_pat
 
     with progress.ticking(report, 0.1, 0.9, "Explaining", 10.0, every_s=0.01):
         assert four.wait(120)  # the start and four ticks (a hang guard, not a speed claim)
-    assert seen[:5] == [(0.1, "Explaining"), (0.3, "Explaining (about 8 s left)"), (0.5, "Explaining (about 5 s left)"),
-                        (0.7, "Explaining (about 2 s left)"), (0.86, "Explaining (finishing)")]  # 95% at most
+    assert seen[:5] == [(0.1, "Explaining"), (0.3, "Explaining... about 8 s left"), (0.5, "Explaining... about 5 s left"),
+                        (0.7, "Explaining... about 2 s left"), (0.86, "Explaining... finishing")]  # 95% at most
     monkeypatch.undo()
 
     folder = progress.hub_folder(str(tmp_path), "org/name@v1")

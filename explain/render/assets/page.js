@@ -4,7 +4,8 @@
   const tip = document.createElement("div");
   tip.id = "explain-tip"; tip.hidden = true; tip.setAttribute("role", "tooltip");
   document.body.appendChild(tip);
-  let jumped = -1, queued = false;
+  let jumped = -1, queued = false, pinned = null;  // pinned: the word last clicked (its tip stays)
+  const TOP = 10;  // the jump goes through the strongest words, strongest first (render/page.py TOP_WORDS)
   const fmt = (s, places) => (s > 0 ? "+" : s < 0 ? "\u2212" : "") + Math.abs(s).toFixed(places || 3);
   function data() {
     const el = document.querySelector("#caption [data-explain]");
@@ -37,7 +38,8 @@
       const starts = d && d.window_segment === seg ? d.windows.slice(1) : [];
       for (const [tok, start, end] of place(root, source)) {
         const w = words.get(start);
-        tok.classList.remove("explain-window", "explain-strong");
+        tok.classList.remove("explain-window", "explain-strong", "explain-top");
+        delete tok.dataset.rank;
         tok.removeAttribute("data-window");
         if (w && source && end === w[1]) {
           const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
@@ -46,6 +48,7 @@
           tok.dataset.word = String(w[6]);
           tok.tabIndex = 0;
           if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");
+          if (w[3] <= TOP && w[2] !== 0) { tok.classList.add("explain-top"); tok.dataset.rank = String(w[3]); }
         } else {
           delete tok.dataset.tip; delete tok.dataset.word; tok.removeAttribute("aria-label");
           tok.removeAttribute("tabindex");
@@ -55,6 +58,7 @@
       }
     });
     if (root_seen !== seen) { root_seen = seen; jumped = -1; }
+    if (pinned && document.contains(pinned)) show(pinned);
     const see = document.querySelector(".explain-see");
     if (see) see.hidden = !d;
     markTarget(d);
@@ -80,11 +84,19 @@
     tip.style.top = (r.top - h - 6 > 0 ? r.top - h - 6 : r.bottom + 6) + "px";
   }
   const tokenOf = (e) => e.target instanceof Element ? e.target.closest(".explain-words .token") : null;
-  document.addEventListener("mouseover", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("mouseout", (e) => { if (tokenOf(e)) tip.hidden = true; });
+  let hovered = null;  // the word under the mouse: a scroll moves its tip along rather than hiding it
+  document.addEventListener("mouseover", (e) => { const t = tokenOf(e); if (t) { hovered = t; show(t); } });
+  document.addEventListener("mouseout", (e) => {
+    const t = tokenOf(e);
+    if (t === hovered) hovered = null;
+    if (t && t !== pinned) tip.hidden = true;
+  });
   document.addEventListener("focusin", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("focusout", (e) => { if (tokenOf(e)) tip.hidden = true; });
-  document.addEventListener("scroll", () => { tip.hidden = true; }, true);
+  document.addEventListener("focusout", (e) => { if (tokenOf(e) && tokenOf(e) !== pinned) tip.hidden = true; });
+  document.addEventListener("scroll", () => {
+    const keep = [hovered, pinned].find((t) => t && document.contains(t));
+    if (keep) show(keep); else tip.hidden = true;
+  }, true);
   function hideWord(tok) {
     // Ask the server what the model says without this word (the page's hidden request box
     // and button: one forward pass, no new explanation).
@@ -101,9 +113,11 @@
   document.addEventListener("click", (e) => {
     if (!(e.target instanceof Element)) return;
     const t = tokenOf(e);
-    if (t) { show(t); hideWord(t); return; }
+    if (t) { pinned = t; show(t); hideWord(t); return; }
+    pinned = null;
     if (e.target.closest("#explain-jump")) {
-      const strong = [...document.querySelectorAll(".explain-words .token.explain-strong")];
+      const strong = [...document.querySelectorAll(".explain-words .token.explain-top")]
+        .sort((a, b) => Number(a.dataset.rank) - Number(b.dataset.rank));
       if (!strong.length) return;
       for (const s of strong) s.classList.remove("explain-jumped");
       jumped = (jumped + 1) % strong.length;
@@ -118,7 +132,7 @@
       }
       next.focus({preventScroll: true});
       const btn = e.target.closest("#explain-jump");
-      btn.textContent = `Next strong word \u2193 (${jumped + 1} of ${strong.length})`;
+      btn.textContent = `Next top word \u2193 (${jumped + 1} of ${strong.length})`;
       return;
     }
     if (e.target.closest("#explain-btn, #examples, .explain-examples") && window.innerWidth < 900) {
