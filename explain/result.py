@@ -11,9 +11,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-SCHEMA_VERSION = "1.3"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
+SCHEMA_VERSION = "1.4"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
 # (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype";
-# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance"
+# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance";
+# 1.4 (additive): words' "unknown" (a token the tokenizer did not know, e.g. [UNK]), tokens'
+# "hypothesis" (zero-shot: the candidate whose pair the token sits in), "draft" (a first, coarser
+# answer sent early while the engine refines; never a final result)
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
 OutputKind = Literal["auto", "logit", "probability"]
@@ -35,6 +38,7 @@ class TokenScore:
     special: bool = False
     window: int = 0
     segment: int = 0  # 0: the text, 1: the text pair; start/end index that segment's string
+    hypothesis: Optional[int] = None  # zero-shot: the candidate (index in labels) whose pair holds this token
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class WordScore:
     score: float
     n_tokens: int
     segment: int = 0
+    unknown: bool = False  # a token of it is the tokenizer's unknown token: the model did not see the word itself
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,7 @@ class Explanation:
     word_error: Optional[float] = None  # estimated relative L2 error of the token scores (adaptive rule)
     word_tolerance: Optional[float] = None  # the bound it was refined to (None: not estimated)
     zero_shot: Optional[ZeroShot] = None  # set for a zero-shot explanation
+    draft: bool = False  # a first, coarser answer sent early (``draft=`` callback); the final result follows
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)
 

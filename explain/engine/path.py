@@ -23,6 +23,7 @@ needs no separate prediction pass.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Optional
@@ -96,6 +97,8 @@ class PathRunner:
         self._leaves: list = [None] * n_sites
         self._busy = False
         self.positions = max(int(self.inputs(g)["input_ids"].shape[1]) for g in range(len(self.seqs))) + 1
+        self.grad_seconds = 0.0  # wall time of the gradient passes so far ...
+        self.grad_row_tokens = 0  # ... and their rows x tokens (a rate for cost estimates)
 
     def _item_length(self, i: int) -> int:
         return max(int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
@@ -195,6 +198,7 @@ class PathRunner:
         out: list = [None if not alphas else {} for alphas in asks]
         start = 0
         first = True
+        t0 = time.perf_counter()
         while start < len(groups):
             part, rows = [], 0
             while start < len(groups) and (not part or rows + len(self.items[groups[start][0]].inputs) <= chunk):
@@ -211,8 +215,12 @@ class PathRunner:
                 n = len(set(float(a) for a in alphas)) * len(self.items[i].inputs)
                 if grad:
                     self.items[i].gradient_rows += n
+                    self.grad_row_tokens += len(set(float(a) for a in alphas)) * sum(
+                        int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
                 else:
                     self.items[i].forward_rows += n
+        if grad:
+            self.grad_seconds += time.perf_counter() - t0
         return out
 
     def logits(self, asks: list) -> list:
@@ -340,14 +348,18 @@ class PathRunner:
 
 def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_steps: int = DEFAULT_MAX_STEPS,
               n_steps: Optional[int] = None, word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
-              first_nodes: Optional[Sequence[float]] = None) -> list:
+              first_nodes: Optional[Sequence[float]] = None,
+              draft: Optional[Callable[[list], None]] = None) -> list:
     """Attributions along the path of every item of ``runner`` (inside ``runner.hooks()``),
     all items in lockstep: one batched pass per round for all of them.
 
     ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
     (plus a forward-only pass for F at both ends). Otherwise adaptive to each item's
     tolerance and to ``word_tolerance`` for the token scores, with at most ``max_steps``
-    gradient rows (at least the first round's), round 1 at ``first_nodes`` if given."""
+    gradient rows per item (round 1 included), round 1 at ``first_nodes`` if given.
+    ``draft`` (adaptive only): round 1 is evaluated coarse half first, and ``draft(rules)``
+    gets every item's coarse rule in between (see ``quadrature.adaptive_plan``); the
+    final rules are the same as without it."""
     budget = activation_budget(runner.inputs(0)["input_ids"].device)
     grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
     everyone = list(range(len(runner.items)))
@@ -356,8 +368,22 @@ def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_st
                                chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
         plans = [quadrature.fixed_plan(n_steps, tolerances[i], {a: s.f for a, s in ends[i].items()}) for i in everyone]
     else:
+        drafts: list = [None] * len(everyone)
+
+        def keep(i: int) -> Callable:
+            return lambda rule: drafts.__setitem__(i, rule)
         plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps, word_tolerance=word_tolerance,
-                                          first_nodes=first_nodes) for i in everyone]
+                                          first_nodes=first_nodes, draft=None if draft is None else keep(i))
+                 for i in everyone]
+
+        def between_rounds() -> None:
+            check_deadline()
+            if draft is not None and drafts[0] is not None:
+                ready, drafts[:] = list(drafts), [None] * len(drafts)
+                if all(d is not None for d in ready):
+                    draft(ready)
+        return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
+                                between_rounds=between_rounds)
     return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
                             between_rounds=check_deadline)
 

@@ -10,7 +10,7 @@
 
 A text that fits the model is one window, and the first integration pass also makes
 the prediction (its alpha = 1 row is the plain forward pass). A longer text (for a pair:
-its longer segment) is cut into overlapping windows (``windows``); each window stands
+its segment with more tokens) is cut into overlapping windows (``windows``); each window stands
 for the stretch of text up to the middles of its overlaps, and weighs in by that
 stretch's share of the text. The prediction is the weighted mean of the windows' logits,
 and the explained quantity the weighted mean over the windows of the target's logit (or
@@ -34,7 +34,7 @@ import torch
 
 from ..errors import ExplainError, InvalidInput
 from ..result import Explanation, MethodKind, TokenScore, Window, ZeroShot
-from . import prior
+from . import cost, prior
 from . import windows as windowing
 from .classifier import Classifier
 from .clock import check_deadline
@@ -51,15 +51,16 @@ from .heads import (
     zero_shot_scores,
 )
 from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE, Item, PathRunner, integrate
-from .quadrature import SCALE_FLOOR, relative_error
+from .quadrature import FIRST_POINTS, MIN_STEPS, SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
-from .words import word_scores
+from .words import has_visible, word_scores
 
 MAX_CHARS = 100_000  # a library-wide sanity bound; servers set their own, lower one
 METHODS = get_args(MethodKind)
 CAPTUM_DEFAULT_STEPS = 50  # Captum's own default
 FIRST_ROUNDS = ("calibrated", "lobatto")
 DEFAULT_TEMPLATE = "This example is {}."
+DRAFT_AFTER_S = 2.0  # a run estimated to take longer sends a first, coarser answer (``draft``)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,9 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
         raise InvalidInput(f"The {what} must be a string, not {type(text).__name__}.", f"Pass the {what} to explain.")
     if not text.strip():
         raise InvalidInput(f"The {what} is empty.", "Type or paste a sentence to explain.")
+    if not has_visible(text):
+        raise InvalidInput(f"The {what} holds only invisible characters (zero-width spaces, byte-order marks...).",
+                           "Type or paste a sentence to explain.")
     if len(text) > max_chars:
         raise InvalidInput(f"The {what} has {len(text):,} characters; this server explains at most {max_chars:,}.",
                            "Shorten the text or split it into parts.")
@@ -150,17 +154,24 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
 # --- entry points --------------------------------------------------------------------------
 
 def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
-                   text_pair: Optional[str] = None) -> Explanation:
+                   text_pair: Optional[str] = None, *, draft: Optional[Callable[[Explanation], None]] = None
+                   ) -> Explanation:
     """Explain ``clf``'s prediction on ``text`` (or the pair) - the engine alone: no
-    loading, no cache."""
-    return _classify(clf, text, text_pair, options, None)[0]
+    loading, no cache. ``draft``: called at most once, before the result, with a first,
+    coarser Explanation (``draft=True``) when the run is estimated to take more than
+    DRAFT_AFTER_S seconds (see ``_attribute_many``); the result is the same with or
+    without it."""
+    once = None if draft is None else (lambda got: draft(got[0]))
+    return _classify(clf, text, text_pair, options, None, once)[0]
 
 
 def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options(), labels="all",
-                          top_k: Optional[int] = None, text_pair: Optional[str] = None) -> tuple:
+                          top_k: Optional[int] = None, text_pair: Optional[str] = None, *,
+                          draft: Optional[Callable[[tuple], None]] = None) -> tuple:
     """One Explanation per label (``labels``: "all" or a list of names/indices; ``top_k``:
-    only the k most probable of them), most probable first; one shared path."""
-    return _classify(clf, text, text_pair, options, (labels, top_k))
+    only the k most probable of them), most probable first; one shared path. ``draft``:
+    as for ``explain_loaded``, called with the tuple of drafts."""
+    return _classify(clf, text, text_pair, options, (labels, top_k), draft)
 
 
 def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options = Options(),
@@ -201,11 +212,13 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
 
 def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
                              hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                             every_label: bool = False) -> tuple:
+                             every_label: bool = False, *, draft: Optional[Callable[[tuple], None]] = None) -> tuple:
     """Zero-shot classification of ``text`` over ``candidate_labels`` with an NLI model,
     scored exactly as transformers' ``pipeline("zero-shot-classification")``; explains
     the target candidate (``options.target``, default the top one), or every candidate
-    (``every_label``), most probable first."""
+    (``every_label``), most probable first. Each text token is listed once per
+    candidate's pair, tagged with that candidate (``TokenScore.hypothesis``); a word's
+    score sums them. ``draft``: as for ``explain_labels_loaded``."""
     t0 = time.perf_counter()
     check_text(text)
     candidates = _candidates(candidate_labels)
@@ -241,13 +254,17 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
             return [ZeroShotQuantity(c, entail, contra, multi_label, len(candidates)) for c in chosen]
 
         group = _Group([pieces], [1.0], attributed=(0,))
-        done = _attribute(clf, group, quantities, options, ref_id, t0)
-    scores = zero_shot_scores(done.logits, entail, contra, multi_label)
-    zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
-                    hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
-                    model_labels=tuple(clf.labels))
-    return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
-                         (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero)
+        zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
+                        hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
+                        model_labels=tuple(clf.labels))
+
+        def finish(done: _Done, is_draft: bool = False) -> tuple:
+            scores = zero_shot_scores(done.logits, entail, contra, multi_label)
+            return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
+                                 (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero, draft=is_draft)
+        early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
+        done = _attribute(clf, group, quantities, options, ref_id, t0, early)
+    return finish(done)
 
 
 # --- the shared core ------------------------------------------------------------------------
@@ -284,18 +301,23 @@ def _candidates(candidate_labels) -> list:
     return labels
 
 
-def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
+def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many,
+              draft: Optional[Callable[[tuple], None]] = None) -> tuple:
     t0 = time.perf_counter()
     check_text(text)
     if text_pair is not None:
         check_text(text_pair, what="text pair")
+
+    def finish(done: _Done, is_draft: bool = False) -> tuple:
+        probs = probabilities(done.logits[0][None], clf.head)[0]
+        return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
+                             opts, t0, draft=is_draft)
     with clf.lock, clf.frozen(), torch.inference_mode(False):
         ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
         group, quantities = _classification_group(clf, text, text_pair, opts, many)
-        done = _attribute(clf, group, quantities, opts, ref_id, t0)
-    probs = probabilities(done.logits[0][None], clf.head)[0]
-    return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
-                         opts, t0)
+        early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
+        done = _attribute(clf, group, quantities, opts, ref_id, t0, early)
+    return finish(done)
 
 
 def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
@@ -329,15 +351,27 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
     return _Group([[p] for p in pieces], weights, (0, 1), bounds), quantities
 
 
-def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float) -> _Done:
+def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float,
+               draft: Optional[Callable[[list], None]] = None) -> _Done:
     """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
     picks what is explained from the prediction's logits (sequences, labels)."""
-    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0)[0]
+    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0, draft)[0]
 
 
-def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float) -> list:
+def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float,
+                    draft: Optional[Callable[[list], None]] = None) -> list:
     """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
-    per round for all of them; ``choosers[g](logits)`` picks what text g explains."""
+    per round for all of them; ``choosers[g](logits)`` picks what text g explains.
+
+    ``draft(dones)``: for an adaptive rule estimated (``estimated_seconds``) to take more
+    than DRAFT_AFTER_S seconds, round 1 runs coarse half first and ``draft`` gets the
+    groups' coarse results (``_Done``) in between; nothing else changes."""
+    adaptive = opts.method == "engine" and opts.n_steps is None
+    if adaptive and opts.max_steps < MIN_STEPS:
+        raise InvalidInput(f"max_steps is {opts.max_steps}, but the adaptive rule needs at least {MIN_STEPS} points "
+                           "of the path (its two ends and two inside) to check its own error.",
+                           f"Use max_steps of at least {MIN_STEPS}, or a fixed rule with n_steps.")
+
     def stack(targets: list) -> Callable:
         return lambda logits: torch.stack([t.values(logits) for t in targets], dim=1)
 
@@ -359,9 +393,20 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
 
     lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
     # The model's round-1 layout (profiled on first use, before this path's hooks go in).
-    nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and opts.n_steps is None \
-        and opts.method == "engine" else None
+    nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and adaptive else None
     runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None)
+    owned = [[i for i in range(len(items)) if owner[i] == g] for g in range(len(groups))]
+
+    def done(quads: list, t_pred: float) -> list:
+        return [_Done(group, list(picked[g]), [quads[i] for i in owned[g]],
+                      means[g] if means[g] is not None else items[owned[g][0]].logits_at_input,
+                      [items[i] for i in owned[g]], t_pred, time.perf_counter()) for g, group in enumerate(groups)]
+    early = None
+    if draft is not None and adaptive:
+        first = min(opts.max_steps, len(nodes) if nodes is not None else FIRST_POINTS)
+        row_tokens = sum(int(x["input_ids"].shape[1]) for item in items for x in item.inputs)
+        if cost.estimated_seconds(clf, first * row_tokens) > DRAFT_AFTER_S:
+            early = lambda rules: draft(done(rules, t_pred))  # t_pred is set before integration starts
     tolerances = [opts.tolerance] * len(items)
     long = [g for g, group in enumerate(groups) if len(group.windows) > 1]
     with runner.hooks():
@@ -398,20 +443,16 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
                 quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
             quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
-                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes)
-    t_attr = time.perf_counter()
-    out = []
-    for g, group in enumerate(groups):
-        mine = [i for i in range(len(items)) if owner[i] == g]
-        logits = means[g] if means[g] is not None else items[mine[0]].logits_at_input
-        out.append(_Done(group, list(picked[g]), [quads[i] for i in mine], logits, [items[i] for i in mine],
-                         t_pred, t_attr))
-    return out
+                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes,
+                              draft=early)
+    if opts.method == "engine":
+        cost.learn(clf, runner.grad_seconds, runner.grad_row_tokens)
+    return done(quads, t_pred)
 
 
 def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
                   probs: torch.Tensor, head: str, baseline: tuple, opts: Options, t0: float, *,
-                  zero_shot: Optional[ZeroShot] = None) -> tuple:
+                  zero_shot: Optional[ZeroShot] = None, draft: bool = False) -> tuple:
     """One Explanation per explained quantity."""
     ref_kind, ref_token, ref_id = baseline
     pieces, weights, bounds = done.group.windows, done.group.weights, done.group.bounds
@@ -441,7 +482,7 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                     s, e = piece.offsets[i]
                     tokens.append(TokenScore(i, str(name), int(tid), None if special else s,
                                              None if special else max(s, e), float(scores[i]) * weights[w], special,
-                                             w, 0 if special else seg))
+                                             w, 0 if special else seg, j if zero_shot is not None else None))
             f1, f0 = float(quad.f_input[k]), float(quad.f_baseline[k])
             misses.append(total - (f1 - f0))
             lo, hi = bounds[w] if bounds else (0, len(text))
@@ -461,9 +502,11 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
         explained = quantity.describe(labels)
         if len(windows) > 1:
             explained = f"the mean over {len(windows)} windows (each weighted by its share of the text) of {explained}"
-        words = word_scores(text, [t for t in tokens if t.segment == 0])
+        unk = getattr(tok, "unk_token_id", None)
+        words = word_scores(text, [t for t in tokens if t.segment == 0], unk)
         if text_pair is not None:
-            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1]))
+            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1],
+                                                                      unk))
         out.append(Explanation(
             text=text,
             text_pair=text_pair,
@@ -491,6 +534,7 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             windows=tuple(windows),
             timings={"predict_s": round(done.t_pred - t0, 4), "attribution_s": round(done.t_attr - done.t_pred, 4),
                      "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
+            draft=draft,
             device=str(clf.device),
             dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
             method=opts.method,

@@ -119,12 +119,13 @@ _CSS = """
 
 
 def _data(expl: Explanation) -> str:
-    """Each word's place, score, rank and level, the windows' boundaries, and the texts, as
-    compact JSON for the page's script (tooltips, window marks, jumps)."""
+    """Each word's place, score, rank, level, segment and whether the tokenizer knew it,
+    the windows' boundaries, and the texts, as compact JSON for the page's script
+    (tooltips, window marks, jumps)."""
     scale = max((abs(w.score) for w in expl.words), default=0.0) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment]
+    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, int(w.unknown)]
              for i, w in enumerate(expl.words)]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
@@ -301,7 +302,8 @@ SCRIPT = r"""
         tok.removeAttribute("data-window");
         if (w && source && end === w[1]) {
           const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
-          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
+          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})` +
+            (w[6] ? "; unknown to the tokenizer" : "");
           tok.setAttribute("aria-label", tok.dataset.tip);
           tok.tabIndex = 0;
           if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");

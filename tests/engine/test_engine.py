@@ -120,7 +120,7 @@ def test_fixed_steps_and_json(tiny_path):
     result = explain(TEXTS[1], load_classifier(tiny_path("distilbert")), n_steps=4)
     assert result.steps == 4
     data = json.loads(result.to_json())
-    assert data["schema_version"] == SCHEMA_VERSION == "1.3"
+    assert data["schema_version"] == SCHEMA_VERSION == "1.4"
     assert data["words"][0]["text"] == result.words[0].text
     assert set(data["probabilities"]) == set(result.labels)
 
