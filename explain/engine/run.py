@@ -51,6 +51,7 @@ from .heads import (
     zero_shot_scores,
 )
 from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE, Item, PathRunner, integrate
+from .precision import PRECISIONS, choose_precision
 from .quadrature import FIRST_POINTS, MIN_STEPS, SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
 from .words import has_visible, word_scores
@@ -154,33 +155,37 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
 # --- entry points --------------------------------------------------------------------------
 
 def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
-                   text_pair: Optional[str] = None, *, draft: Optional[Callable[[Explanation], None]] = None
-                   ) -> Explanation:
+                   text_pair: Optional[str] = None, *, draft: Optional[Callable[[Explanation], None]] = None,
+                   precision: str = "auto") -> Explanation:
     """Explain ``clf``'s prediction on ``text`` (or the pair) - the engine alone: no
     loading, no cache. ``draft``: called at most once, before the result, with a first,
     coarser Explanation (``draft=True``) when the run is estimated to take more than
     DRAFT_AFTER_S seconds (see ``_attribute_many``); the result is the same with or
-    without it."""
+    without it. ``precision`` of the adaptive rule's gradient rows: "auto" (bfloat16
+    autocast only where ``precision.choose_precision`` finds it native, paying and accurate enough
+    for this model), "float32" or "bfloat16"; stated in the result's ``dtype``. Fixed
+    rules (``n_steps``) and method="captum" always run in the model's own precision."""
     once = None if draft is None else (lambda got: draft(got[0]))
-    return _classify(clf, text, text_pair, options, None, once)[0]
+    return _classify(clf, text, text_pair, options, None, once, precision)[0]
 
 
 def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options(), labels="all",
                           top_k: Optional[int] = None, text_pair: Optional[str] = None, *,
-                          draft: Optional[Callable[[tuple], None]] = None) -> tuple:
+                          draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
     """One Explanation per label (``labels``: "all" or a list of names/indices; ``top_k``:
     only the k most probable of them), most probable first; one shared path. ``draft``:
-    as for ``explain_loaded``, called with the tuple of drafts."""
-    return _classify(clf, text, text_pair, options, (labels, top_k), draft)
+    as for ``explain_loaded``, called with the tuple of drafts; ``precision`` as there."""
+    return _classify(clf, text, text_pair, options, (labels, top_k), draft, precision)
 
 
 def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options = Options(),
                         text_pairs: Optional[Sequence[Optional[str]]] = None,
-                        targets: Optional[Sequence] = None) -> list:
+                        targets: Optional[Sequence] = None, *, precision: str = "auto") -> list:
     """Explain many texts, their paths integrated in lockstep: every round is one batched
     pass for all of them (texts of different lengths share it where the model pads
     safely). Each result equals the one-by-one ``explain_loaded`` (same rule, same nodes);
-    a text that cannot be explained gets its ExplainError in its place."""
+    a text that cannot be explained gets its ExplainError in its place. ``precision``: as
+    for ``explain_loaded``."""
     t0 = time.perf_counter()
     n = len(texts)
     pairs = list(text_pairs) if text_pairs is not None else [None] * n
@@ -202,7 +207,8 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
                 jobs.append((k, opts, group, choose))
             except ExplainError as exc:
                 out[k] = exc
-        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0) if jobs else []
+        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0,
+                               precision=precision) if jobs else []
         for (k, opts, _, _), d in zip(jobs, done):
             probs = probabilities(d.logits[0][None], clf.head)[0]
             out[k] = _explanations(clf, texts[k], pairs[k], d, clf.labels, probs, clf.head,
@@ -212,13 +218,14 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
 
 def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
                              hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                             every_label: bool = False, *, draft: Optional[Callable[[tuple], None]] = None) -> tuple:
+                             every_label: bool = False, *, draft: Optional[Callable[[tuple], None]] = None,
+                             precision: str = "auto") -> tuple:
     """Zero-shot classification of ``text`` over ``candidate_labels`` with an NLI model,
     scored exactly as transformers' ``pipeline("zero-shot-classification")``; explains
     the target candidate (``options.target``, default the top one), or every candidate
     (``every_label``), most probable first. Each text token is listed once per
     candidate's pair, tagged with that candidate (``TokenScore.hypothesis``); a word's
-    score sums them. ``draft``: as for ``explain_labels_loaded``."""
+    score sums them. ``draft``, ``precision``: as for ``explain_labels_loaded``."""
     t0 = time.perf_counter()
     check_text(text)
     candidates = _candidates(candidate_labels)
@@ -263,7 +270,7 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
             return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
                                  (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero, draft=is_draft)
         early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
-        done = _attribute(clf, group, quantities, options, ref_id, t0, early)
+        done = _attribute(clf, group, quantities, options, ref_id, t0, early, precision)
     return finish(done)
 
 
@@ -288,6 +295,7 @@ class _Done:
     items: list
     t_pred: float
     t_attr: float
+    dtype: str = "float32"  # the precision of the gradient rows
 
 
 def _candidates(candidate_labels) -> list:
@@ -302,7 +310,7 @@ def _candidates(candidate_labels) -> list:
 
 
 def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many,
-              draft: Optional[Callable[[tuple], None]] = None) -> tuple:
+              draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
     t0 = time.perf_counter()
     check_text(text)
     if text_pair is not None:
@@ -316,7 +324,7 @@ def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Option
         ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
         group, quantities = _classification_group(clf, text, text_pair, opts, many)
         early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
-        done = _attribute(clf, group, quantities, opts, ref_id, t0, early)
+        done = _attribute(clf, group, quantities, opts, ref_id, t0, early, precision)
     return finish(done)
 
 
@@ -352,14 +360,14 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
 
 
 def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float,
-               draft: Optional[Callable[[list], None]] = None) -> _Done:
+               draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> _Done:
     """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
     picks what is explained from the prediction's logits (sequences, labels)."""
-    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0, draft)[0]
+    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0, draft, precision)[0]
 
 
 def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float,
-                    draft: Optional[Callable[[list], None]] = None) -> list:
+                    draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> list:
     """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
     per round for all of them; ``choosers[g](logits)`` picks what text g explains.
 
@@ -367,6 +375,7 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     than DRAFT_AFTER_S seconds, round 1 runs coarse half first and ``draft`` gets the
     groups' coarse results (``_Done``) in between; nothing else changes."""
     adaptive = opts.method == "engine" and opts.n_steps is None
+    rows_dtype = precision_of(clf, precision, opts.tolerance if adaptive else None)
     if adaptive and opts.max_steps < MIN_STEPS:
         raise InvalidInput(f"max_steps is {opts.max_steps}, but the adaptive rule needs at least {MIN_STEPS} points "
                            "of the path (its two ends and two inside) to check its own error.",
@@ -394,13 +403,16 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
     # The model's round-1 layout (profiled on first use, before this path's hooks go in).
     nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and adaptive else None
-    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None)
+    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None,
+                        autocast=rows_dtype)
     owned = [[i for i in range(len(items)) if owner[i] == g] for g in range(len(groups))]
 
     def done(quads: list, t_pred: float) -> list:
+        dtype = str(rows_dtype or next(iter(clf.parameters())).dtype).replace("torch.", "")
         return [_Done(group, list(picked[g]), [quads[i] for i in owned[g]],
                       means[g] if means[g] is not None else items[owned[g][0]].logits_at_input,
-                      [items[i] for i in owned[g]], t_pred, time.perf_counter()) for g, group in enumerate(groups)]
+                      [items[i] for i in owned[g]], t_pred, time.perf_counter(), dtype)
+                for g, group in enumerate(groups)]
     early = None
     if draft is not None and adaptive:
         first = min(opts.max_steps, len(nodes) if nodes is not None else FIRST_POINTS)
@@ -450,6 +462,14 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     return done(quads, t_pred)
 
 
+def precision_of(clf: Classifier, name: str, tolerance: Optional[float]) -> Optional[torch.dtype]:
+    """The gradient rows' autocast dtype: None for a fixed rule (``tolerance`` None) or
+    where ``precision.choose_precision`` keeps the model's own."""
+    if name not in PRECISIONS:
+        raise InvalidInput(f"Unknown precision {name!r}.", f"Use one of: {', '.join(PRECISIONS)}.")
+    return None if tolerance is None else choose_precision(clf, name, tolerance)
+
+
 def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
                   probs: torch.Tensor, head: str, baseline: tuple, opts: Options, t0: float, *,
                   zero_shot: Optional[ZeroShot] = None, draft: bool = False) -> tuple:
@@ -457,7 +477,8 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
     ref_kind, ref_token, ref_id = baseline
     pieces, weights, bounds = done.group.windows, done.group.weights, done.group.bounds
     tok = clf.tokenizer
-    names = [[tok.convert_ids_to_tokens(p.inputs["input_ids"][0].tolist()) for p in seqs] for seqs in pieces]
+    ids = [[p.inputs["input_ids"][0].tolist() for p in seqs] for seqs in pieces]
+    names = [[tok.convert_ids_to_tokens(x) for x in window] for window in ids]
     parts = [q.parts() for q in done.quads]
     attributed = (0,) if zero_shot is not None else (0, 1)
     predicted = int(probs.argmax()) if head != REGRESSION else 0
@@ -474,15 +495,16 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                 for site, part in zip(clf.sites.sites, parts[w]):
                     scores += site.to_tokens(part[k, j] if part.dim() == 3 else part[j], n)
                 total += float(scores.sum())
-                for i, (tid, name) in enumerate(zip(piece.inputs["input_ids"][0].tolist(), names[w][j])):
-                    seg = piece.segments[i]
+                values = (scores * weights[w]).tolist()
+                tag = j if zero_shot is not None else None
+                for i, (tid, name, seg, (s, e), v) in enumerate(zip(ids[w][j], names[w][j], piece.segments,
+                                                                  piece.offsets, values)):
                     if seg is not None and seg not in attributed:
                         continue  # a zero-shot hypothesis: not on the path, no score
-                    special = seg is None
-                    s, e = piece.offsets[i]
-                    tokens.append(TokenScore(i, str(name), int(tid), None if special else s,
-                                             None if special else max(s, e), float(scores[i]) * weights[w], special,
-                                             w, 0 if special else seg, j if zero_shot is not None else None))
+                    if seg is None:  # special
+                        tokens.append(TokenScore(i, str(name), tid, None, None, v, True, w, 0, tag))
+                    else:
+                        tokens.append(TokenScore(i, str(name), tid, s, max(s, e), v, False, w, seg, tag))
             f1, f0 = float(quad.f_input[k]), float(quad.f_baseline[k])
             misses.append(total - (f1 - f0))
             lo, hi = bounds[w] if bounds else (0, len(text))
@@ -536,7 +558,7 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                      "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
             draft=draft,
             device=str(clf.device),
-            dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
+            dtype=done.dtype,
             method=opts.method,
             zero_shot=zero_shot,
         ))

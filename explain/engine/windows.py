@@ -94,7 +94,9 @@ def _pair_length(clf, text: str, pair: str, windowed: int, start: int, end: int)
 
 def window_limit(clf, max_tokens: Optional[int] = None) -> int:
     limit = clf.max_length if max_tokens is None else min(clf.max_length, int(max_tokens))
-    extra = clf.tokenizer.num_special_tokens_to_add(pair=False)
+    extra = clf.memo.get("special_tokens_alone")
+    if extra is None:  # the tokenizer encodes an empty text to count them: once per model
+        extra = clf.memo["special_tokens_alone"] = clf.tokenizer.num_special_tokens_to_add(pair=False)
     if limit < extra + MIN_WINDOW:
         raise InvalidInput(f"A window of {limit} tokens leaves too little room for text next to the "
                            f"model's {extra} special tokens.", f"Use max_tokens of at least {extra + MIN_WINDOW}.")

@@ -177,10 +177,10 @@ def test_a_first_answer_early_changes_nothing_in_the_final_one(tiny_path, always
         drafts = []
         final = explain_loaded(clf, TEXT, Options(), draft=drafts.append, **kwargs)
         assert len(drafts) == 1 and drafts[0].draft and not final.draft and not alone.draft
-        assert _final(final) == _final(alone)  # identical, cost counters included (one window)
+        _same(final, alone)  # the same nodes, weights, decisions and counts; numbers to float32 rounding
         first = drafts[0]
         assert first.steps < final.steps and first.predicted == final.predicted
-        assert first.probabilities == final.probabilities and first.target == final.target
+        assert first.probabilities == pytest.approx(final.probabilities, abs=1e-6) and first.target == final.target
         assert [w.text for w in first.words] == [w.text for w in final.words]
         assert first.to_dict()["draft"] is True and Explanation.from_dict(first.to_dict()).draft
 
