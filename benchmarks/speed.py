@@ -267,6 +267,11 @@ def small_model(m: Model, args, out: list) -> None:
           f"{spread([e.completeness_error for e in engine], '{:.2e}')}, rows {spread([e.steps for e in engine], '{:g}')}, "
           f"passes {spread([sum(w.rounds for w in e.windows) for e in engine], '{:g}')}; estimate / true word error "
           f"{spread(ratio, '{:.1f}')}x; Captum GL meets the bounds on every text from K = {k}", flush=True)
+    if not args.timing:
+        out.append(f"SUMMARY {m.name} accuracy ({len(m.texts)} texts vs a {m.reference_nodes}-node rule): engine word "
+                   f"error {spread(errors, '{:.2%}')}, estimate / true word error {spread(ratio, '{:.1f}')}x, rows "
+                   f"{spread([e.steps for e in engine], '{:g}')}; Captum GL meets both bounds on every text from K = {k}")
+        return
     c50_err = []
     rows = []
     for i, text in enumerate(m.texts):
@@ -426,6 +431,8 @@ def main(argv=None) -> None:
     p.add_argument("--big-reference", type=int, default=32)
     p.add_argument("--before", default=None, help="a git ref: time the engine as committed there, side by side")
     p.add_argument("--profile", type=int, default=40, help="engine calls profiled per small model (0: none)")
+    p.add_argument("--no-timing", dest="timing", action="store_false",
+                   help="small models: accuracy only (word error, the estimate's ratio to it, K)")
     p.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "explain-bench-models"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -440,7 +447,7 @@ def main(argv=None) -> None:
             big_model(m, args, out)
         else:
             small_model(m, args, out)
-            if args.profile:
+            if args.profile and args.timing:
                 profile(m, args.profile, out)
         with contextlib.suppress(Exception):
             del m

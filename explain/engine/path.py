@@ -392,7 +392,7 @@ def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_st
     (plus a forward-only pass for F at both ends). Otherwise adaptive to each item's
     tolerance and to ``word_tolerance`` for the token scores, with at most ``max_steps``
     gradient rows per item (round 1 included), round 1 at ``first_nodes`` if given.
-    ``draft`` (adaptive only): round 1 is evaluated coarse half first, and ``draft(rules)``
+    ``draft`` (adaptive only): a third of round 1 is evaluated first, and ``draft(rules)``
     gets every item's coarse rule in between (see ``quadrature.adaptive_plan``); the
     final rules are the same as without it."""
     budget = activation_budget(runner.inputs(0)["input_ids"].device)

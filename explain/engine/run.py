@@ -162,9 +162,10 @@ def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
     coarser Explanation (``draft=True``) when the run is estimated to take more than
     DRAFT_AFTER_S seconds (see ``_attribute_many``); the result is the same with or
     without it. ``precision`` of the adaptive rule's gradient rows: "auto" (bfloat16
-    autocast only where ``precision.choose_precision`` finds it native, paying and accurate enough
-    for this model), "float32" or "bfloat16"; stated in the result's ``dtype``. Fixed
-    rules (``n_steps``) and method="captum" always run in the model's own precision."""
+    autocast only where ``precision.choose_precision`` finds it native, paying and
+    accurate enough for this model), "float32" or "bfloat16"; stated in the result's
+    ``dtype``. Fixed rules (``n_steps``) and method="captum" always run in the model's
+    own precision."""
     once = None if draft is None else (lambda got: draft(got[0]))
     return _classify(clf, text, text_pair, options, None, once, precision)[0]
 
@@ -371,9 +372,10 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
     per round for all of them; ``choosers[g](logits)`` picks what text g explains.
 
-    ``draft(dones)``: for an adaptive rule estimated (``estimated_seconds``) to take more
-    than DRAFT_AFTER_S seconds, round 1 runs coarse half first and ``draft`` gets the
-    groups' coarse results (``_Done``) in between; nothing else changes."""
+    ``draft(dones)``: for an adaptive rule estimated (``cost.estimated_seconds``) to take
+    more than DRAFT_AFTER_S seconds, a third of round 1's nodes run first and ``draft``
+    gets the groups' coarse results (``_Done``) in between; the final rules are the same.
+    ``precision``: see ``explain_loaded``."""
     adaptive = opts.method == "engine" and opts.n_steps is None
     rows_dtype = precision_of(clf, precision, opts.tolerance if adaptive else None)
     if adaptive and opts.max_steps < MIN_STEPS:
