@@ -44,6 +44,7 @@ import argparse
 import contextlib
 import cProfile
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -87,6 +88,65 @@ def build_topic_tiny(folder: Path) -> Path:
     return folder
 
 
+def build_tiny_trained(folder: Path, vader: str) -> Path:
+    """A tiny BERT (2 layers x 192, slow WordPiece tokenizer, two labels): word embeddings
+    copied from the bundled model, the rest trained from scratch (seed 0, 4 epochs) on the
+    training part of the Rotten Tomatoes snippets in the vaderSentiment 3.3.2 sdist
+    (``--vader``; the split of examples/train_default_model.py, whose held-out part holds
+    the benchmark's sentences)."""
+    if (folder / "config.json").is_file():
+        return folder
+    import random
+
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerLegacy
+
+    spec = importlib.util.spec_from_file_location("train_default_model", ROOT / "examples" / "train_default_model.py")
+    trainer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trainer)
+    corpora, _ = trainer.read_vader(trainer.find_sdist(vader, Path(tempfile.gettempdir())))
+    train, held = trainer.split_ids(corpora["movie"], 42)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = list(json.loads((DEFAULT_MODEL / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"])
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    slow = BertTokenizerLegacy(str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512)
+    from explain.engine.classifier import fast_twin
+    tok = fast_twin(slow)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=192, num_hidden_layers=2, num_attention_heads=3,
+                     intermediate_size=768, num_labels=2, id2label={0: "negative", 1: "positive"},
+                     label2id={"negative": 0, "positive": 1})
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(cfg)
+    from transformers import AutoModelForSequenceClassification
+    bundled = AutoModelForSequenceClassification.from_pretrained(DEFAULT_MODEL, dtype=torch.float32)
+    with torch.no_grad():
+        model.get_input_embeddings().weight.copy_(bundled.get_input_embeddings().weight)
+    del bundled
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-4, weight_decay=0.01)
+    rng = random.Random(0)
+    for _ in range(4):
+        model.train()
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        for b in range(0, len(order), 32):
+            batch = [train[i] for i in order[b:b + 32]]
+            enc = tok([t for t, _ in batch], padding=True, truncation=True, max_length=64, return_tensors="pt")
+            loss = model(**enc, labels=torch.tensor([y for _, y in batch])).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for b in range(0, len(held), 128):
+            batch = held[b:b + 128]
+            enc = tok([t for t, _ in batch], padding=True, truncation=True, max_length=64, return_tensors="pt")
+            right += int((model(**enc).logits.argmax(-1) == torch.tensor([y for _, y in batch])).sum())
+    print(f"tiny-trained: held-out accuracy {right / len(held):.1%} ({len(held)} snippets)", flush=True)
+    slow.save_pretrained(folder)
+    model.save_pretrained(folder)
+    return folder
+
+
 def bert_base():
     """(model, tokenizer): BERT-base-sized (12 x 768, 110M parameters), random weights
     (seed 0), two labels, the bundled WordPiece tokenizer."""
@@ -124,6 +184,8 @@ class Model:
             self.clf = load_classifier(DEFAULT_MODEL)
         elif name == "topic-tiny":
             self.clf = load_classifier(build_topic_tiny(Path(args.cache) / "topic-tiny"))
+        elif name == "tiny-trained":
+            self.clf = load_classifier(build_tiny_trained(Path(args.cache) / "tiny-trained", args.vader))
         elif name == "bert-base":
             model, tok = bert_base()
             self.clf = Classifier.from_objects(model, tok, source="bert-base (random weights)")
@@ -145,7 +207,7 @@ def sentences() -> list:
 
 def texts_for(name: str, tok, n: int) -> list:
     real = sentences()
-    if name == "default":
+    if name in ("default", "tiny-trained"):
         return real[:n]
     if name == "topic-tiny":
         return sorted(real, key=lambda t: (len(tok(t)["input_ids"]), t))[:n]
@@ -434,6 +496,7 @@ def main(argv=None) -> None:
     p.add_argument("--no-timing", dest="timing", action="store_false",
                    help="small models: accuracy only (word error, the estimate's ratio to it, K)")
     p.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "explain-bench-models"))
+    p.add_argument("--vader", default=None, help="tiny-trained: the vaderSentiment 3.3.2 sdist (else pip downloads it)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     before = before_package(args.before) if args.before else None
