@@ -19,7 +19,7 @@ from ..errors import InvalidInput
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 # Below this size bfloat16 rows are not faster on a CPU (measured: the bundled 4.7M-parameter
-# model is ~10% slower; a BERT-base-sized one ~1.5x faster, benchmarks/speed.py).
+# model is ~10% slower; a BERT-base-sized one 1.1-1.5x faster on an AVX512-BF16 CPU, benchmarks/speed.py).
 MIN_PARAMETERS = 50_000_000
 WORD_SHARE = 0.005  # bfloat16's word-score error on every probe: at most 0.5% (a quarter of a 2% bound)
 COMPLETENESS_SHARE = 0.25  # and the completeness error it adds: at most this share of the tolerance
