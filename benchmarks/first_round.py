@@ -2,7 +2,7 @@
 
     python -m benchmarks.first_round [--model examples/minilm-rt-sentiment]
 
-For n = 10 ... 24 calibrated nodes (``engine/prior.py``: the quantiles of the model's
+For n = 5 ... 24 calibrated nodes (``engine/prior.py``: the quantiles of the model's
 |dF/dalpha| density mixed with uniform), the number of the 4 probe sentences whose round 1
 passes both checks (completeness 1% and the word-error estimate), completeness alone, the
 word estimate alone, and both with completeness loosened to 2%. It shows which check
@@ -31,7 +31,7 @@ def main(argv=None) -> None:
     print(f"{args.model}: probes accepted after round 1 (of {len(prof.f)}); the engine uses {chosen} nodes")
     print("| nodes | both checks | completeness 1% only | word estimate only | both, completeness 2% |")
     print("|---|---|---|---|---|")
-    for n in (10, 12, 14, 16, 20, 24):
+    for n in (5, 6, 8, 10, 12, 14, 16, 20, 24):
         nodes = prior.nodes_from(density, n)
         print(f"| {n} | {prof.accepted(nodes, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE)} "
               f"| {prof.accepted(nodes, DEFAULT_TOLERANCE, None)} | {prof.accepted(nodes, 1e9, DEFAULT_WORD_TOLERANCE)} "

@@ -10,7 +10,7 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Union
@@ -34,7 +34,8 @@ RESULTS: BoundedLRU = BoundedLRU(256, 2_000_000, weight=lambda got: sum(
 
 
 def explain(text: str, model: Model, options: Optional[Options] = None, *, text_pair: Optional[str] = None,
-            faithfulness: bool = False, cache: bool = True, **overrides) -> Explanation:
+            faithfulness: bool = False, cache: bool = True, draft: Optional[Callable[[Explanation], None]] = None,
+            **overrides) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID (``org/name[@revision]``), a local folder, a loaded ``Classifier``
@@ -46,8 +47,10 @@ def explain(text: str, model: Model, options: Optional[Options] = None, *, text_
     hypothesis, a reranker's passage), given to the tokenizer as ``tokenizer(text,
     text_pair)``; both are attributed (words carry ``segment`` 0 or 1). ``faithfulness``:
     also deletion/insertion curves and AOPC vs random words, in ``extras.faithfulness``.
-    ``cache``: reuse an identical earlier explanation (then ``result.cache == "hit"``). A
-    deadline, if any, is set by the caller (``with explain.deadline(seconds): ...``)."""
+    ``cache``: reuse an identical earlier explanation (then ``result.cache == "hit"``).
+    ``draft``: called at most once, before the result, with a first, coarser explanation
+    (``draft=True``) when the run is estimated to take more than a few seconds (never for a
+    cache hit). A deadline, if any, is set by the caller (``with explain.deadline(seconds): ...``)."""
     t0 = time.perf_counter()
     options = with_overrides(options, **overrides).validate(text_pair=text_pair is not None)
     _check_texts(text, text_pair)
@@ -55,10 +58,11 @@ def explain(text: str, model: Model, options: Optional[Options] = None, *, text_
 
     def compute():
         if options.zero_shot:
+            first = (lambda got: draft(got[0])) if draft is not None else None
             expl = explain_zero_shot_loaded(clf, text, options.candidate_labels, options, options.hypothesis_template,
-                                            options.multi_label)[0]
+                                            options.multi_label, draft=first, precision=options.precision)[0]
         else:
-            expl = explain_loaded(clf, text, options, text_pair)
+            expl = explain_loaded(clf, text, options, text_pair, draft=draft, precision=options.precision)
         if faithfulness:
             expl = expl.with_extras(faithfulness=evaluate_faithfulness(expl, clf))
         return expl
@@ -67,13 +71,14 @@ def explain(text: str, model: Model, options: Optional[Options] = None, *, text_
 
 def explain_labels(text: str, model: Model, labels="all", options: Optional[Options] = None, *,
                    top_k: Optional[int] = None, text_pair: Optional[str] = None, cache: bool = True,
-                   **overrides) -> tuple:
+                   draft: Optional[Callable[[tuple], None]] = None, **overrides) -> tuple:
     """Every label at once (``labels="all"`` or a list; ``top_k``: only the k most
     probable): one Explanation per label, most probable first, all from one path - each
     point of it evaluated once and backpropagated once per label - each with its own
     completeness error. With ``candidate_labels`` (in ``options`` or ``overrides``): every
     candidate of a zero-shot query (``labels`` is then ignored). Options as ``explain``'s
-    (a target or contrast does not apply: every label is explained)."""
+    (a target or contrast does not apply: every label is explained); ``draft`` as there,
+    with a tuple."""
     t0 = time.perf_counter()
     options = with_overrides(options, **overrides).validate(text_pair=text_pair is not None)
     _check_texts(text, text_pair)
@@ -82,14 +87,16 @@ def explain_labels(text: str, model: Model, labels="all", options: Optional[Opti
         key = ("zero-shot-all", text, options)
         return _cached(key, clf, lambda: explain_zero_shot_loaded(
             clf, text, options.candidate_labels, options, options.hypothesis_template, options.multi_label,
-            every_label=True), t0, cache)
+            every_label=True, draft=draft, precision=options.precision), t0, cache)
     wanted = labels if isinstance(labels, str) or labels is None else tuple(labels)
     return _cached(("labels", text, text_pair, _labels_key(wanted), top_k, options), clf,
-                   lambda: explain_labels_loaded(clf, text, options, wanted, top_k, text_pair), t0, cache)
+                   lambda: explain_labels_loaded(clf, text, options, wanted, top_k, text_pair, draft=draft,
+                                                 precision=options.precision), t0, cache)
 
 
 def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: Optional[Options] = None, *,
-                      cache: bool = True, **overrides) -> Explanation:
+                      cache: bool = True, draft: Optional[Callable[[Explanation], None]] = None,
+                      **overrides) -> Explanation:
     """Zero-shot classification with an NLI model, explained.
 
     ``candidate_labels``: a list or a comma-separated string (or in ``options``). The scores
@@ -106,7 +113,7 @@ def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: O
     if not options.zero_shot:
         raise InvalidInput("The candidate labels are empty: no label was given.",
                            "Give labels like 'sports, politics, cooking'.")
-    return explain(text, model, options, cache=cache)
+    return explain(text, model, options, cache=cache, draft=draft)
 
 
 def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] = None, *,
@@ -149,7 +156,7 @@ def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] 
     for start in range(0, len(todo), batch_size):
         part = todo[start:start + batch_size]
         got = explain_many_loaded(clf, [texts[k] for k in part], options, [pairs[k] for k in part],
-                                  [wanted[k] for k in part])
+                                  [wanted[k] for k in part], precision=options.precision)
         for k, result in zip(part, got):
             out[k] = result
             if cache and keys[k] is not None and isinstance(result, Explanation):

@@ -22,6 +22,7 @@ CAPTUM_DEFAULT_STEPS = 50  # Captum's own default
 OUTPUTS = get_args(OutputKind)
 METHODS = get_args(MethodKind)
 FIRST_ROUNDS = ("calibrated", "lobatto")
+PRECISIONS = ("auto", "float32", "bfloat16")
 # Names other surfaces used before there was one vocabulary (the command line's flags, old
 # job records): accepted on the way in, never written.
 ALIASES = {"steps": "n_steps", "labels": "candidate_labels", "template": "hypothesis_template"}
@@ -45,7 +46,9 @@ class Options:
     fixed Gauss-Legendre rule of ``n_steps``) or "captum" (Captum's own
     LayerIntegratedGradients, ``n_steps`` nodes, default 50); ``first_round`` - where the
     adaptive rule's first points go, "calibrated" (the model's own layout) or "lobatto";
-    ``max_tokens`` - the window length for long texts (default: the model's limit)."""
+    ``max_tokens`` - the window length for long texts (default: the model's limit);
+    ``precision`` - "auto" (bfloat16 gradient rows only on a big model, on hardware that
+    has it, after a check that the word error stays within bound), "float32" or "bfloat16"."""
 
     target: Label = None
     contrast: Label = None
@@ -61,11 +64,13 @@ class Options:
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: Optional[int] = None
     first_round: str = "calibrated"
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         _choice(self.output, OUTPUTS, "output")
         _choice(self.method, METHODS, "method")
         _choice(self.first_round, FIRST_ROUNDS, "first_round")
+        _choice(self.precision, PRECISIONS, "precision")
         for name in ("target", "contrast"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):

@@ -16,6 +16,9 @@ SCHEMA_VERSION = "1.4"  # 1.1: "method"; 1.2: long texts explain a weighted mean
 # 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance";
 # 1.4: "cache" ("hit"/"miss") is its own field, no longer a string among the "timings" seconds;
 # "quantity" (the explained quantity's kind): softmax heads explain the target's log-odds by default
+# 1.4 (additive): words' "unknown" (a token the tokenizer did not know, e.g. [UNK]), tokens'
+# "hypothesis" (zero-shot: the candidate whose pair the token sits in), "draft" (a first, coarser
+# answer sent early while the engine refines; never a final result)
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
 OutputKind = Literal["auto", "log-odds", "logit", "probability"]
@@ -37,6 +40,7 @@ class TokenScore:
     special: bool = False
     window: int = 0
     segment: int = 0  # 0: the text, 1: the text pair; start/end index that segment's string
+    hypothesis: Optional[int] = None  # zero-shot: the candidate (index in labels) whose pair holds this token
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class WordScore:
     score: float
     n_tokens: int
     segment: int = 0
+    unknown: bool = False  # a token of it is the tokenizer's unknown token: the model did not see the word itself
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,7 @@ class Explanation:
     # the score = exp(f)), "logit" (raw), "probability", "probability difference" or "value" (regression).
     quantity: str = "logit"
     cache: Literal["miss", "hit"] = "miss"  # "hit": served from the result cache, nothing computed
+    draft: bool = False  # a first, coarser answer sent early (``draft=`` callback); the final result follows
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)
 

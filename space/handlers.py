@@ -7,8 +7,11 @@ page shows it inline, escaped once; API callers get it as a ``gr.Error``)."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -179,16 +182,44 @@ class Page:
         inline; API callers get the target's explanation and their errors as errors."""
         r = Request(text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method, text_pair,
                     candidate_labels, hypothesis_template, multi_label)
-        return tuple(self.explain_form(r, progress, request))
+        if not for_page(request):
+            yield tuple(self.explain_form(r, progress, request))
+            return
+        yield from self._streamed(r, progress, request)
 
-    def explain_form(self, r: Request, progress=None, request=None) -> Panels:
-        """The form's request -> its panels (for the page, or an API caller)."""
+    def _streamed(self, r: Request, progress, request):
+        """The page's run: a first, coarser set of colours as soon as the engine has one
+        (only when the run is estimated to take more than a few seconds; marked
+        "refining"), then the final result. The explanation runs in a worker thread (with
+        this context: Gradio's progress needs it); this generator hands on what it sends."""
+        sent: queue.Queue = queue.Queue()
+        done: dict = {}
+
+        def work() -> None:
+            try:
+                done["panels"] = self.explain_form(r, progress, request, draft=sent.put)
+            except BaseException as exc:  # noqa: BLE001 - handed to the generator, raised in Gradio's thread
+                done["error"] = exc
+            finally:
+                sent.put(None)
+
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
+                         name="explain-page-run").start()
+        while (first := sent.get()) is not None:
+            yield tuple(panels.draft(first))
+        if "error" in done:
+            raise done["error"]
+        yield tuple(done["panels"])
+
+    def explain_form(self, r: Request, progress=None, request=None, draft=None) -> Panels:
+        """The form's request -> its panels (for the page, or an API caller). ``draft``: as
+        ``Service.answer``'s."""
         page_call = for_page(request)
         session = session_of(request)
         report = (lambda fraction, what: progress(fraction, desc=what)) if progress is not None else None
         kept = self.service.shared(session) is not None  # a result on the page (a failed request forgets it)
         try:
-            answer = self.service.answer(r, report, session, every_label=page_call)
+            answer = self.service.answer(r, report, session, every_label=page_call, draft=draft)
         except BaseException as exc:
             if _fatal(exc):
                 raise

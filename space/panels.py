@@ -154,6 +154,17 @@ def label_options(shown: Explanation) -> list:
     return label_choices([shown.replace(target=name) for name in ranked])
 
 
+def draft(shown: Explanation) -> Panels:
+    """A first, coarser answer while the engine refines: the words, the prediction and the
+    caption (marked "refining"); everything else stays as it is until the final result."""
+    pair = highlighted_levels(shown, 1) if shown.text_pair is not None else None
+    return Panels.unchanged()._replace(
+        words=gr.update(value=highlighted_levels(shown), label="Text (the first of the pair)" if pair is not None
+                        else "Word attributions"),
+        words_pair=gr.update(value=pair, visible=pair is not None), labels=label_scores(shown),
+        caption=page.caption_panel(shown, refining=True), error="")
+
+
 def failed(message: str, kept: bool) -> Panels:
     """A failure shown on the page: the message inline at the top of the results (escaped
     once), the previous result kept (dimmed by the page's CSS), everything else unchanged."""

@@ -24,7 +24,7 @@ from explain import Explanation, Options
 
 BUNDLED = "examples/minilm-rt-sentiment"
 # Pages other branches add at merge, linked from these pages already: checked once they exist.
-AT_MERGE = {"docs/benchmarks.md": "issue 24 (engine speed figures)"}
+AT_MERGE: dict = {}  # pages another branch adds, linked before it lands (none now)
 # Where each kind of Python block runs: here (plain), against the app (gradio_client, in
 # tests/app/test_readme.py), or where the optional `datasets` package is installed.
 PLAIN_PAGES = ("README.md", "python-api.md", "batch-and-ray.md")

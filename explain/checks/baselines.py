@@ -93,7 +93,8 @@ def compare_baselines(clf: Classifier, text: str, baselines: Sequence[str] = DEF
         if same is not None:
             skipped.append(SkippedBaseline(choice, f"the same token ({token!r}) as {same}", duplicate=True))
             continue
-        e = explain_loaded(clf, text, replace(options, baseline=choice, target=target, contrast=contrast))
+        e = explain_loaded(clf, text, replace(options, baseline=choice, target=target, contrast=contrast),
+                           precision=options.precision)
         target, contrast = e.target, e.contrast  # every run explains the same quantity
         runs.append((_name(e), e))
     if not runs:

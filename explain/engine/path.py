@@ -23,6 +23,7 @@ needs no separate prediction pass.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Optional
@@ -74,12 +75,15 @@ class PathRunner:
     calls shares one backward pass per explained quantity."""
 
     def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, items: list,
-                 pad: Optional[Callable[[list], dict]] = None) -> None:
+                 pad: Optional[Callable[[list], dict]] = None, autocast: Optional[torch.dtype] = None) -> None:
         """``pad``: joins sequences of different lengths into one batch (right padding with
         an attention mask; only for models where that leaves every sequence's output
         unchanged, see ``Classifier.padder``). Without it, only sequences of equal
-        length share a model call."""
+        length share a model call. ``autocast``: the gradient rows run under
+        ``torch.autocast`` in this dtype (bfloat16); forward-only rows stay in the model's
+        own precision."""
         self.model = model
+        self.autocast = autocast
         self.sites = sites
         self.items = items
         self.pad = pad
@@ -94,6 +98,8 @@ class PathRunner:
         self._leaves: list = [None] * n_sites
         self._busy = False
         self.positions = max(int(self.inputs(g)["input_ids"].shape[1]) for g in range(len(self.seqs))) + 1
+        self.grad_seconds = 0.0  # wall time of the gradient passes so far ...
+        self.grad_row_tokens = 0  # ... and their rows x tokens (a rate for cost estimates)
 
     def _item_length(self, i: int) -> int:
         return max(int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
@@ -141,9 +147,8 @@ class PathRunner:
                     self._base[i][g] = self._baseline(i, g).to(x.dtype)
                     self._diff[i][g] = mine - self._base[i][g]
             # Padded positions (a batch of different lengths) keep the model's own values.
-            base = torch.cat([self._padded(self._base[i][g], x[r:r + 1]) for r, (g, _) in enumerate(rows)])
-            diff = torch.cat([self._padded(self._diff[i][g], torch.zeros_like(x[r:r + 1]))
-                              for r, (g, _) in enumerate(rows)])
+            base = self._per_row(self._base[i], rows, x)
+            diff = self._per_row(self._diff[i], rows, None, like=x)
             a = torch.tensor([alpha for _, alpha in rows], dtype=base.dtype, device=base.device).view(-1, 1, 1)
             v = base + a * diff
             # The ends are exact: alpha = 1 is the model's own layer output (the prediction).
@@ -157,6 +162,28 @@ class PathRunner:
     def _length(self, g: int, width: int) -> int:
         """Positions of sequence ``g`` in a call ``width`` wide (its own length when padded)."""
         return int(self.inputs(g)["input_ids"].shape[1]) if self.pad is not None else width
+
+    def _per_row(self, store: dict, rows: list, fill: Optional[torch.Tensor], like: Optional[torch.Tensor] = None
+                 ) -> torch.Tensor:
+        """Per row of a call, its sequence's values from ``store`` (1, n, ...), padded to the
+        call's width with ``fill``'s own rows (zeros when None): one block per run of rows
+        of the same sequence (rows of one sequence are adjacent), expanded, not copied."""
+        ref = fill if fill is not None else like
+        width = ref.shape[1]
+        blocks, start = [], 0
+        for r in range(1, len(rows) + 1):
+            if r < len(rows) and rows[r][0] == rows[start][0]:
+                continue
+            values = store[rows[start][0]]
+            n = r - start
+            if values.shape[1] != width:
+                pad = fill[start:r, values.shape[1]:] if fill is not None else \
+                    torch.zeros((n, width - values.shape[1], *ref.shape[2:]), dtype=ref.dtype, device=ref.device)
+                blocks.append(torch.cat([values.expand(n, *values.shape[1:]), pad], dim=1))
+            else:
+                blocks.append(values.expand(n, *values.shape[1:]))
+            start = r
+        return blocks[0] if len(blocks) == 1 else torch.cat(blocks)
 
     @staticmethod
     def _padded(values: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
@@ -193,6 +220,7 @@ class PathRunner:
         out: list = [None if not alphas else {} for alphas in asks]
         start = 0
         first = True
+        t0 = time.perf_counter()
         while start < len(groups):
             part, rows = [], 0
             while start < len(groups) and (not part or rows + len(self.items[groups[start][0]].inputs) <= chunk):
@@ -209,8 +237,12 @@ class PathRunner:
                 n = len(set(float(a) for a in alphas)) * len(self.items[i].inputs)
                 if grad:
                     self.items[i].gradient_rows += n
+                    self.grad_row_tokens += len(set(float(a) for a in alphas)) * sum(
+                        int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
                 else:
                     self.items[i].forward_rows += n
+        if grad:
+            self.grad_seconds += time.perf_counter() - t0
         return out
 
     def logits(self, asks: list) -> list:
@@ -256,7 +288,12 @@ class PathRunner:
                     batch = self.pad([self.inputs(g) for g, _ in rows])
                 else:
                     batch = {k: torch.cat([self.inputs(g)[k] for g, _ in rows]) for k in self.inputs(rows[0][0])}
-                logits = self.model(**batch).logits
+                if grad and self.autocast is not None:
+                    device = next(iter(batch.values())).device.type
+                    with torch.autocast(device_type=device, dtype=self.autocast):
+                        logits = self.model(**batch).logits
+                else:
+                    logits = self.model(**batch).logits
                 results.append((logits, list(self._leaves)))
             finally:
                 self._rows = None
@@ -272,7 +309,11 @@ class PathRunner:
         out = {}
         for i, alpha in groups:
             picks = [where[(self._seq_of[(i, s)], alpha)] for s in range(len(self.items[i].inputs))]
-            out[(i, alpha)] = torch.stack([got[c][0][r] for c, r in picks])
+            if len(picks) == 1:
+                c, r = picks[0]
+                out[(i, alpha)] = got[c][0][r:r + 1]
+            else:
+                out[(i, alpha)] = torch.stack([got[c][0][r] for c, r in picks])
         return out
 
     def _chunk(self, groups: list, grad: bool) -> list:
@@ -310,8 +351,7 @@ class PathRunner:
         rows_out: dict = {}
         for c, rows in enumerate(calls):
             leaves = got[c][1]
-            diffs = [torch.cat([self._padded(self._diff[s][g], torch.zeros_like(leaves[s][r:r + 1].detach()))
-                                for r, (g, _) in enumerate(rows)]) for s in range(n_sites)]
+            diffs = [self._per_row(self._diff[s], rows, None, like=leaves[s]) for s in range(n_sites)]
             for s in range(n_sites):
                 grads = [per[k][c * n_sites + s] for k in range(n_q)]
                 # Reduced in float32 on the device, accumulated in float64 on the CPU.
@@ -327,6 +367,9 @@ class PathRunner:
             parts = []
             for s in range(n_sites):
                 seqs = [rows_out[(self._seq_of[(i, j)], alpha)][s][:k_i] for j in range(len(item.inputs))]
+                if len(seqs) == 1:
+                    parts.append(seqs[0][:, None, :])
+                    continue
                 width = max(t.shape[1] for t in seqs)
                 part = torch.zeros(k_i, len(seqs), width, dtype=torch.float64)
                 for j, t in enumerate(seqs):
@@ -338,24 +381,51 @@ class PathRunner:
 
 def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_steps: int = DEFAULT_MAX_STEPS,
               n_steps: Optional[int] = None, word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
-              first_nodes: Optional[Sequence[float]] = None) -> list:
+              first_nodes: Optional[Sequence[float]] = None,
+              draft: Optional[Callable[[list], None]] = None) -> list:
     """Attributions along the path of every item of ``runner`` (inside ``runner.hooks()``),
     all items in lockstep: one batched pass per round for all of them.
 
     ``n_steps`` given: one Gauss-Legendre rule of that many nodes, as Captum computes it
     (plus a forward-only pass for F at both ends). Otherwise adaptive to each item's
     tolerance and to ``word_tolerance`` for the token scores, with at most ``max_steps``
-    gradient rows (at least the first round's), round 1 at ``first_nodes`` if given."""
+    gradient rows per item (round 1 included), round 1 at ``first_nodes`` if given.
+    ``draft`` (adaptive only): a third of round 1 is evaluated first, and ``draft(rules)``
+    gets every item's coarse rule in between (see ``quadrature.adaptive_plan``); the
+    final rules are the same as without it."""
     budget = activation_budget(runner.inputs(0)["input_ids"].device)
     grad_chunk = chunk_rows(config, runner.positions, grad=True, budget=budget)
     everyone = list(range(len(runner.items)))
+    exact = None
+    if runner.autocast is not None and n_steps is None:
+        # Reduced precision: the prediction and F at both ends come from a forward pass in
+        # the model's own precision, so the completeness check measures the gradient rows'
+        # rounding too.
+        got = runner.evaluate([[1.0, 0.0] for _ in everyone], grad=False,
+                              chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
+        exact = [{a: s.f for a, s in got[i].items()} for i in everyone]
     if n_steps is not None:
         ends = runner.evaluate([[1.0, 0.0] for _ in everyone], grad=False,
                                chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
         plans = [quadrature.fixed_plan(n_steps, tolerances[i], {a: s.f for a, s in ends[i].items()}) for i in everyone]
     else:
+        drafts: list = [None] * len(everyone)
+
+        def keep(i: int) -> Callable:
+            return lambda rule: drafts.__setitem__(i, rule)
         plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps, word_tolerance=word_tolerance,
-                                          first_nodes=first_nodes) for i in everyone]
+                                          first_nodes=first_nodes, draft=None if draft is None else keep(i),
+                                          ends=None if exact is None else exact[i])
+                 for i in everyone]
+
+        def between_rounds() -> None:
+            check_deadline()
+            if draft is not None and drafts[0] is not None:
+                ready, drafts[:] = list(drafts), [None] * len(drafts)
+                if all(d is not None for d in ready):
+                    draft(ready)
+        return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
+                                between_rounds=between_rounds)
     return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
                             between_rounds=check_deadline)
 

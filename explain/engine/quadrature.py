@@ -36,6 +36,7 @@ import numpy as np
 FIRST_POINTS = 10  # Gauss-Lobatto points of round 1, ends included (exact for degree 17)
 REFINE_UNTIL = 0.8  # refine until the untouched intervals' |errors| sum to this share of the allowance
 SCALE_FLOOR = 1e-6  # |F(1) - F(0)| below this is treated as this (a relative error needs a scale)
+MIN_STEPS = 4  # the fewest points of an adaptive rule: the ends and two inside (the word estimate needs 4)
 NOISE = 2e-6  # float32 rounding of F and of the gradient sums, relative to max(1, |F|): refining below is moot
 
 
@@ -78,7 +79,10 @@ class Sample:
     def __post_init__(self) -> None:
         self.f = np.atleast_1d(np.asarray(self.f, dtype=np.float64))
         k = self.f.shape[0]
-        self.g = np.array([sum(float(p.reshape(k, -1)[i].sum()) for p in self.parts) for i in range(k)])
+        g = np.zeros(k)
+        for p in self.parts:
+            g += p.reshape(k, -1).sum(1).numpy()
+        self.g = g
 
 
 @dataclass
@@ -130,12 +134,19 @@ def relative_error(total, f0, f1):
 def spline_weights(x: Sequence[float]) -> np.ndarray:
     """(intervals x nodes) matrix: row i integrates, over [x_i, x_i+1], the not-a-knot cubic
     spline through the values at ``x`` (sorted). A linear rule, exact for cubics; with
-    fewer than 4 nodes, the trapezoid rule."""
+    fewer than 4 nodes, the trapezoid rule. Read-only (remembered: a model's calibrated
+    first round asks for the same nodes on every call)."""
+    return _spline_weights(tuple(float(v) for v in x))
+
+
+@functools.lru_cache(maxsize=512)
+def _spline_weights(x: tuple) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     n = len(x) - 1
     h = np.diff(x)
-    w = trapezoid_weights(x)
+    w = trapezoid_weights(x).copy()
     if n < 3:
+        w.flags.writeable = False
         return w
     a = np.zeros((n + 1, n + 1))
     b = np.zeros((n + 1, n + 1))
@@ -147,6 +158,7 @@ def spline_weights(x: Sequence[float]) -> np.ndarray:
         b[i, i - 1:i + 2] = (6 / h[i - 1], -6 / h[i - 1] - 6 / h[i], 6 / h[i])
     m = np.linalg.solve(a, b)  # second derivatives = m @ values
     w -= (h ** 3 / 24)[:, None] * (m[:-1] + m[1:])
+    w.flags.writeable = False
     return w
 
 
@@ -156,10 +168,12 @@ Plan = Generator[list, dict, Quadrature]
 
 
 def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST_POINTS,
-                  word_tolerance: Optional[float] = None, first_nodes: Optional[Sequence[float]] = None) -> Plan:
+                  word_tolerance: Optional[float] = None, first_nodes: Optional[Sequence[float]] = None,
+                  draft: Optional[Callable[[Quadrature], None]] = None, ends: Optional[dict] = None) -> Plan:
     """Integrate to ``tolerance`` (the completeness error of every quantity) and to
     ``word_tolerance`` (the estimated error of the per-token scores; None: not checked)
-    with at most ``max_steps`` gradient rows (round 1 is always evaluated in full).
+    with at most ``max_steps`` gradient rows, round 1 included (a first round with more
+    nodes than that keeps ``max_steps`` of them, spread over it, the ends included).
 
     Round 1: the Gauss-Lobatto rule on [0, 1] (or ``first_nodes``, ends included, with the
     spline rule through them). Then: the cubic-spline rule through every point evaluated
@@ -169,15 +183,40 @@ def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST
     Errors of opposite sign cancel in the sum, never in the per-token estimate, which
     adds their sizes. The worst intervals (relative to each bound, the worst quantity
     deciding) get their midpoints, in one batch per round, until both errors are within
-    their bounds for every quantity, or the cap is reached."""
+    their bounds for every quantity, or the cap is reached.
+
+    ``draft``: round 1 is asked in two parts - a third of its nodes first (at least 3,
+    the ends included), then the rest - and ``draft(q)`` gets the coarse rule through the
+    first part (the spline rule; its own completeness error; a word estimate from 4
+    points on) in between. The final rule is the same as
+    without it (the same points, the same weights, the same refinement): the split only
+    changes when the points of round 1 are evaluated (counted as one round, like a
+    chunked pass).
+
+    ``ends``: F at 0 and 1 measured apart (gradient rows in reduced precision, ends in
+    full): they replace the rows' own F there."""
+    if max_steps < MIN_STEPS:
+        raise ValueError(f"the adaptive rule needs at least {MIN_STEPS} points, got max_steps={max_steps}")
     store: dict = {}
     if first_nodes is None:
-        nodes, w = lobatto(max(2, first_points))
+        nodes, w = lobatto(max(2, min(first_points, max_steps)))
         weights = dict(zip(nodes, w))
     else:
-        nodes = sorted({0.0, 1.0, *(float(x) for x in first_nodes)})
+        nodes = thinned(sorted({0.0, 1.0, *(float(x) for x in first_nodes)}), max_steps)
         weights = dict(zip(nodes, spline_weights(nodes).sum(0).tolist()))
-    store.update((yield list(nodes)))
+    def receive(got: dict) -> None:
+        store.update(got)
+        for a in (0.0, 1.0):
+            if ends is not None and a in got:
+                got[a].f = np.atleast_1d(np.asarray(ends[a], dtype=np.float64))
+
+    coarse = thinned(nodes, max(3, round(len(nodes) / 3))) if draft is not None else nodes
+    if len(coarse) < len(nodes):
+        receive((yield list(coarse)))
+        draft(snapshot(store, tolerance, word_tolerance))
+        receive((yield [x for x in nodes if x not in store]))
+    else:
+        receive((yield list(nodes)))
     rounds = 1
     f0, f1 = store[0.0].f, store[1.0].f
     scale = np.maximum(np.abs(f1 - f0), SCALE_FLOOR)
@@ -213,10 +252,31 @@ def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST
         new = _midpoints(xs, worst, 1.0, max_steps - len(store))
         if not new:
             break
-        store.update((yield new))
+        receive((yield new))
         rounds += 1
     word = None if words is None else words[0]
     return Quadrature(store, weights, f1, f0, errors, tolerance, rounds, len(store), word, word_tolerance)
+
+
+def snapshot(store: dict, tolerance: float, word_tolerance: Optional[float]) -> Quadrature:
+    """The spline rule through the points of ``store`` as a finished rule (a draft: its
+    own completeness error and word estimate, as the final rule would report them)."""
+    xs = sorted(store)
+    f0, f1 = store[0.0].f, store[1.0].f
+    scale = np.maximum(np.abs(f1 - f0), SCALE_FLOOR)
+    weights = spline_weights(xs).sum(0)
+    errors = relative_error(weights @ np.array([store[x].g for x in xs]), f0, f1)
+    words = _word_errors(store, scale)[0] if word_tolerance is not None and len(xs) >= 4 else None
+    return Quadrature(dict(store), dict(zip(xs, weights.tolist())), f1, f0, np.atleast_1d(errors), tolerance, 1,
+                      len(store), words, word_tolerance)
+
+
+def thinned(nodes: Sequence[float], most: int) -> list:
+    """At most ``most`` of the sorted ``nodes``, evenly spread over them, both ends kept."""
+    if len(nodes) <= most:
+        return list(nodes)
+    picks = sorted({round(i * (len(nodes) - 1) / (most - 1)) for i in range(most)})
+    return [nodes[i] for i in picks]
 
 
 def _word_errors(store: dict, scale: np.ndarray) -> tuple:
@@ -241,13 +301,19 @@ def _word_errors(store: dict, scale: np.ndarray) -> tuple:
 
 
 def trapezoid_weights(xs: Sequence[float]) -> np.ndarray:
-    """(intervals x nodes) matrix of the trapezoid rule on each interval."""
+    """(intervals x nodes) matrix of the trapezoid rule on each interval (read-only, remembered)."""
+    return _trapezoid_weights(tuple(float(v) for v in xs))
+
+
+@functools.lru_cache(maxsize=512)
+def _trapezoid_weights(xs: tuple) -> np.ndarray:
     x = np.asarray(xs, dtype=np.float64)
     n = len(x) - 1
     h = np.diff(x)
     w = np.zeros((n, n + 1))
     w[np.arange(n), np.arange(n)] = h / 2
     w[np.arange(n), np.arange(n) + 1] = h / 2
+    w.flags.writeable = False
     return w
 
 

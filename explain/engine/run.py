@@ -10,7 +10,7 @@
 
 A text that fits the model is one window, and the first integration pass also makes
 the prediction (its alpha = 1 row is the plain forward pass). A longer text (for a pair:
-its longer segment) is cut into overlapping windows (``windows``); each window stands
+its segment with more tokens) is cut into overlapping windows (``windows``); each window stands
 for the stretch of text up to the middles of its overlaps, and weighs in by that
 stretch's share of the text. The prediction is the weighted mean of the windows' logits,
 and the explained quantity the weighted mean over the windows of the target's logit (or
@@ -35,7 +35,7 @@ import torch
 from ..errors import ExplainError, InvalidInput
 from ..options import DEFAULT_TEMPLATE, Options, whole_number
 from ..result import Explanation, TokenScore, Window, ZeroShot
-from . import prior
+from . import cost, prior
 from . import windows as windowing
 from .classifier import Classifier
 from .clock import check_deadline
@@ -51,11 +51,13 @@ from .heads import (
     zero_shot_scores,
 )
 from .path import Item, PathRunner, integrate
-from .quadrature import SCALE_FLOOR, relative_error
+from .precision import PRECISIONS, choose_precision
+from .quadrature import FIRST_POINTS, MIN_STEPS, SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
-from .words import word_scores
+from .words import has_visible, word_scores
 
 MAX_CHARS = 100_000  # a library-wide sanity bound; servers set their own, lower one
+DRAFT_AFTER_S = 2.0  # a run estimated to take longer sends a first, coarser answer (``draft``)
 
 
 def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
@@ -63,6 +65,9 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
         raise InvalidInput(f"The {what} must be a string, not {type(text).__name__}.", f"Pass the {what} to explain.")
     if not text.strip():
         raise InvalidInput(f"The {what} is empty.", "Type or paste a sentence to explain.")
+    if not has_visible(text):
+        raise InvalidInput(f"The {what} holds only invisible characters (zero-width spaces, byte-order marks...).",
+                           "Type or paste a sentence to explain.")
     if len(text) > max_chars:
         raise InvalidInput(f"The {what} has {len(text):,} characters; this server explains at most {max_chars:,}.",
                            "Shorten the text or split it into parts.")
@@ -71,26 +76,38 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
 # --- entry points --------------------------------------------------------------------------
 
 def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
-                   text_pair: Optional[str] = None) -> Explanation:
+                   text_pair: Optional[str] = None, *, draft: Optional[Callable[[Explanation], None]] = None,
+                   precision: str = "auto") -> Explanation:
     """Explain ``clf``'s prediction on ``text`` (or the pair) - the engine alone: no
-    loading, no cache."""
-    return _classify(clf, text, text_pair, options, None)[0]
+    loading, no cache. ``draft``: called at most once, before the result, with a first,
+    coarser Explanation (``draft=True``) when the run is estimated to take more than
+    DRAFT_AFTER_S seconds (see ``_attribute_many``); the result is the same with or
+    without it. ``precision`` of the adaptive rule's gradient rows: "auto" (bfloat16
+    autocast only where ``precision.choose_precision`` finds it native, paying and
+    accurate enough for this model), "float32" or "bfloat16"; stated in the result's
+    ``dtype``. Fixed rules (``n_steps``) and method="captum" always run in the model's
+    own precision."""
+    once = None if draft is None else (lambda got: draft(got[0]))
+    return _classify(clf, text, text_pair, options, None, once, precision)[0]
 
 
 def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options(), labels="all",
-                          top_k: Optional[int] = None, text_pair: Optional[str] = None) -> tuple:
+                          top_k: Optional[int] = None, text_pair: Optional[str] = None, *,
+                          draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
     """One Explanation per label (``labels``: "all" or a list of names/indices; ``top_k``:
-    only the k most probable of them), most probable first; one shared path."""
-    return _classify(clf, text, text_pair, options, (labels, top_k))
+    only the k most probable of them), most probable first; one shared path. ``draft``:
+    as for ``explain_loaded``, called with the tuple of drafts; ``precision`` as there."""
+    return _classify(clf, text, text_pair, options, (labels, top_k), draft, precision)
 
 
 def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options = Options(),
                         text_pairs: Optional[Sequence[Optional[str]]] = None,
-                        targets: Optional[Sequence] = None) -> list:
+                        targets: Optional[Sequence] = None, *, precision: str = "auto") -> list:
     """Explain many texts, their paths integrated in lockstep: every round is one batched
     pass for all of them (texts of different lengths share it where the model pads
     safely). Each result equals the one-by-one ``explain_loaded`` (same rule, same nodes);
-    a text that cannot be explained gets its ExplainError in its place."""
+    a text that cannot be explained gets its ExplainError in its place. ``precision``: as
+    for ``explain_loaded``."""
     t0 = time.perf_counter()
     n = len(texts)
     pairs = list(text_pairs) if text_pairs is not None else [None] * n
@@ -112,7 +129,8 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
                 jobs.append((k, opts, group, choose))
             except ExplainError as exc:
                 out[k] = exc
-        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0) if jobs else []
+        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0,
+                               precision=precision) if jobs else []
         for (k, opts, _, _), d in zip(jobs, done):
             probs = probabilities(d.logits[0][None], clf.head)[0]
             out[k] = _explanations(clf, texts[k], pairs[k], d, clf.labels, probs, clf.head,
@@ -122,11 +140,14 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
 
 def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
                              hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                             every_label: bool = False) -> tuple:
+                             every_label: bool = False, *, draft: Optional[Callable[[tuple], None]] = None,
+                             precision: str = "auto") -> tuple:
     """Zero-shot classification of ``text`` over ``candidate_labels`` with an NLI model,
     scored exactly as transformers' ``pipeline("zero-shot-classification")``; explains
     the target candidate (``options.target``, default the top one), or every candidate
-    (``every_label``), most probable first."""
+    (``every_label``), most probable first. Each text token is listed once per
+    candidate's pair, tagged with that candidate (``TokenScore.hypothesis``); a word's
+    score sums them. ``draft``, ``precision``: as for ``explain_labels_loaded``."""
     t0 = time.perf_counter()
     check_text(text)
     options = options.but(candidate_labels=candidate_labels, hypothesis_template=hypothesis_template,
@@ -156,13 +177,17 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
             return [ZeroShotQuantity(c, entail, contra, multi_label, len(candidates)) for c in chosen]
 
         group = _Group([pieces], [1.0], attributed=(0,))
-        done = _attribute(clf, group, quantities, options, ref_id, t0)
-    scores = zero_shot_scores(done.logits, entail, contra, multi_label)
-    zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
-                    hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
-                    model_labels=tuple(clf.labels))
-    return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
-                         (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero)
+        zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
+                        hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
+                        model_labels=tuple(clf.labels))
+
+        def finish(done: _Done, is_draft: bool = False) -> tuple:
+            scores = zero_shot_scores(done.logits, entail, contra, multi_label)
+            return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
+                                 (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero, draft=is_draft)
+        early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
+        done = _attribute(clf, group, quantities, options, ref_id, t0, early, precision)
+    return finish(done)
 
 
 # --- the shared core ------------------------------------------------------------------------
@@ -186,20 +211,26 @@ class _Done:
     items: list
     t_pred: float
     t_attr: float
+    dtype: str = "float32"  # the precision of the gradient rows
 
 
-def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
+def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many,
+              draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
     t0 = time.perf_counter()
     check_text(text)
     if text_pair is not None:
         check_text(text_pair, what="text pair")
+
+    def finish(done: _Done, is_draft: bool = False) -> tuple:
+        probs = probabilities(done.logits[0][None], clf.head)[0]
+        return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
+                             opts, t0, draft=is_draft)
     with clf.lock, clf.frozen(), torch.inference_mode(False):
         ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
         group, quantities = _classification_group(clf, text, text_pair, opts, many)
-        done = _attribute(clf, group, quantities, opts, ref_id, t0)
-    probs = probabilities(done.logits[0][None], clf.head)[0]
-    return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
-                         opts, t0)
+        early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
+        done = _attribute(clf, group, quantities, opts, ref_id, t0, early, precision)
+    return finish(done)
 
 
 def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
@@ -233,15 +264,29 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
     return _Group([[p] for p in pieces], weights, (0, 1), bounds), quantities
 
 
-def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float) -> _Done:
+def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float,
+               draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> _Done:
     """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
     picks what is explained from the prediction's logits (sequences, labels)."""
-    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0)[0]
+    return _attribute_many(clf, [group], [quantities], opts, ref_id, t0, draft, precision)[0]
 
 
-def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float) -> list:
+def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float,
+                    draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> list:
     """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
-    per round for all of them; ``choosers[g](logits)`` picks what text g explains."""
+    per round for all of them; ``choosers[g](logits)`` picks what text g explains.
+
+    ``draft(dones)``: for an adaptive rule estimated (``cost.estimated_seconds``) to take
+    more than DRAFT_AFTER_S seconds, a third of round 1's nodes run first and ``draft``
+    gets the groups' coarse results (``_Done``) in between; the final rules are the same.
+    ``precision``: see ``explain_loaded``."""
+    adaptive = opts.method == "engine" and opts.n_steps is None
+    rows_dtype = precision_of(clf, precision, opts.tolerance if adaptive else None)
+    if adaptive and opts.max_steps < MIN_STEPS:
+        raise InvalidInput(f"max_steps is {opts.max_steps}, but the adaptive rule needs at least {MIN_STEPS} points "
+                           "of the path (its two ends and two inside) to check its own error.",
+                           f"Use max_steps of at least {MIN_STEPS}, or a fixed rule with n_steps.")
+
     def stack(targets: list) -> Callable:
         return lambda logits: torch.stack([t.values(logits) for t in targets], dim=1)
 
@@ -263,9 +308,23 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
 
     lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
     # The model's round-1 layout (profiled on first use, before this path's hooks go in).
-    nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and opts.n_steps is None \
-        and opts.method == "engine" else None
-    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None)
+    nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and adaptive else None
+    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None,
+                        autocast=rows_dtype)
+    owned = [[i for i in range(len(items)) if owner[i] == g] for g in range(len(groups))]
+
+    def done(quads: list, t_pred: float) -> list:
+        dtype = str(rows_dtype or next(iter(clf.parameters())).dtype).replace("torch.", "")
+        return [_Done(group, list(picked[g]), [quads[i] for i in owned[g]],
+                      means[g] if means[g] is not None else items[owned[g][0]].logits_at_input,
+                      [items[i] for i in owned[g]], t_pred, time.perf_counter(), dtype)
+                for g, group in enumerate(groups)]
+    early = None
+    if draft is not None and adaptive:
+        first = min(opts.max_steps, len(nodes) if nodes is not None else FIRST_POINTS)
+        row_tokens = sum(int(x["input_ids"].shape[1]) for item in items for x in item.inputs)
+        if cost.estimated_seconds(clf, first * row_tokens) > DRAFT_AFTER_S:
+            early = lambda rules: draft(done(rules, t_pred))  # t_pred is set before integration starts
     tolerances = [opts.tolerance] * len(items)
     long = [g for g, group in enumerate(groups) if len(group.windows) > 1]
     with runner.hooks():
@@ -302,25 +361,30 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
                 quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
             quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
-                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes)
-    t_attr = time.perf_counter()
-    out = []
-    for g, group in enumerate(groups):
-        mine = [i for i in range(len(items)) if owner[i] == g]
-        logits = means[g] if means[g] is not None else items[mine[0]].logits_at_input
-        out.append(_Done(group, list(picked[g]), [quads[i] for i in mine], logits, [items[i] for i in mine],
-                         t_pred, t_attr))
-    return out
+                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes,
+                              draft=early)
+    if opts.method == "engine":
+        cost.learn(clf, runner.grad_seconds, runner.grad_row_tokens)
+    return done(quads, t_pred)
+
+
+def precision_of(clf: Classifier, name: str, tolerance: Optional[float]) -> Optional[torch.dtype]:
+    """The gradient rows' autocast dtype: None for a fixed rule (``tolerance`` None) or
+    where ``precision.choose_precision`` keeps the model's own."""
+    if name not in PRECISIONS:
+        raise InvalidInput(f"Unknown precision {name!r}.", f"Use one of: {', '.join(PRECISIONS)}.")
+    return None if tolerance is None else choose_precision(clf, name, tolerance)
 
 
 def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
                   probs: torch.Tensor, head: str, baseline: tuple, opts: Options, t0: float, *,
-                  zero_shot: Optional[ZeroShot] = None) -> tuple:
+                  zero_shot: Optional[ZeroShot] = None, draft: bool = False) -> tuple:
     """One Explanation per explained quantity."""
     ref_kind, ref_token, ref_id = baseline
     pieces, weights, bounds = done.group.windows, done.group.weights, done.group.bounds
     tok = clf.tokenizer
-    names = [[tok.convert_ids_to_tokens(p.inputs["input_ids"][0].tolist()) for p in seqs] for seqs in pieces]
+    ids = [[p.inputs["input_ids"][0].tolist() for p in seqs] for seqs in pieces]
+    names = [[tok.convert_ids_to_tokens(x) for x in window] for window in ids]
     parts = [q.parts() for q in done.quads]
     attributed = (0,) if zero_shot is not None else (0, 1)
     predicted = int(probs.argmax()) if head != REGRESSION else 0
@@ -337,15 +401,16 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                 for site, part in zip(clf.sites.sites, parts[w]):
                     scores += site.to_tokens(part[k, j] if part.dim() == 3 else part[j], n)
                 total += float(scores.sum())
-                for i, (tid, name) in enumerate(zip(piece.inputs["input_ids"][0].tolist(), names[w][j])):
-                    seg = piece.segments[i]
+                values = (scores * weights[w]).tolist()
+                tag = j if zero_shot is not None else None
+                for i, (tid, name, seg, (s, e), v) in enumerate(zip(ids[w][j], names[w][j], piece.segments,
+                                                                  piece.offsets, values)):
                     if seg is not None and seg not in attributed:
                         continue  # a zero-shot hypothesis: not on the path, no score
-                    special = seg is None
-                    s, e = piece.offsets[i]
-                    tokens.append(TokenScore(i, str(name), int(tid), None if special else s,
-                                             None if special else max(s, e), float(scores[i]) * weights[w], special,
-                                             w, 0 if special else seg))
+                    if seg is None:  # special
+                        tokens.append(TokenScore(i, str(name), tid, None, None, v, True, w, 0, tag))
+                    else:
+                        tokens.append(TokenScore(i, str(name), tid, s, max(s, e), v, False, w, seg, tag))
             f1, f0 = float(quad.f_input[k]), float(quad.f_baseline[k])
             misses.append(total - (f1 - f0))
             lo, hi = bounds[w] if bounds else (0, len(text))
@@ -365,9 +430,11 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
         explained = quantity.describe(labels)
         if len(windows) > 1:
             explained = f"the mean over {len(windows)} windows (each weighted by its share of the text) of {explained}"
-        words = word_scores(text, [t for t in tokens if t.segment == 0])
+        unk = getattr(tok, "unk_token_id", None)
+        words = word_scores(text, [t for t in tokens if t.segment == 0], unk)
         if text_pair is not None:
-            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1]))
+            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1],
+                                                                      unk))
         out.append(Explanation(
             text=text,
             text_pair=text_pair,
@@ -395,8 +462,9 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             windows=tuple(windows),
             timings={"predict_s": round(done.t_pred - t0, 4), "attribution_s": round(done.t_attr - done.t_pred, 4),
                      "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
+            draft=draft,
             device=str(clf.device),
-            dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
+            dtype=done.dtype,
             method=opts.method,
             quantity=quantity.kind,
             zero_shot=zero_shot,

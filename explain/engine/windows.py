@@ -4,8 +4,8 @@ A text that fits the model is one window (tokenized once). A longer one is cut o
 whole text's token boundaries into windows of at most the model's length, overlapping
 by about a quarter (at most 64 tokens), so every token is explained with context on
 both sides. A pair is tokenized as the model was trained, ``tokenizer(text, text_pair)``;
-a pair too long for the model is windowed over its longer segment, each window keeping
-the whole other segment. Nothing is truncated: the windows cover every character. How
+a pair too long for the model is windowed over the segment with more tokens, each window
+keeping the whole other segment. Nothing is truncated: the windows cover every character. How
 the windows' explanations combine into one is ``run``'s: a mean weighted by the stretch
 each window stands for, up to the middles of its overlaps (``ownership``).
 """
@@ -70,9 +70,12 @@ def split(clf, text: str, max_tokens: Optional[int] = None, pair: Optional[str] 
         return [whole]
     if pair is None:
         return [tokenize(clf, text, s, e) for s, e in spans(clf, text, limit)]
-    windowed = 0 if len(text) >= len(pair) else 1
-    long, other = (text, pair) if windowed == 0 else (pair, text)
-    room = limit - len(clf.tokenizer(other, add_special_tokens=False)["input_ids"])
+    # The segment with more tokens is cut (not the longer in characters: a short but
+    # token-dense segment - Chinese, emoji, code - would leave no room for the other).
+    counts = [len(clf.tokenizer(t, add_special_tokens=False, truncation=False)["input_ids"]) for t in (text, pair)]
+    windowed = 0 if counts[0] >= counts[1] else 1
+    long = text if windowed == 0 else pair
+    room = limit - counts[1 - windowed]
     extra = clf.tokenizer.num_special_tokens_to_add(pair=True)
     if room - extra < MIN_WINDOW:
         which = "text" if windowed == 1 else "text pair"
@@ -91,7 +94,9 @@ def _pair_length(clf, text: str, pair: str, windowed: int, start: int, end: int)
 
 def window_limit(clf, max_tokens: Optional[int] = None) -> int:
     limit = clf.max_length if max_tokens is None else min(clf.max_length, int(max_tokens))
-    extra = clf.tokenizer.num_special_tokens_to_add(pair=False)
+    extra = clf.memo.get("special_tokens_alone")
+    if extra is None:  # the tokenizer encodes an empty text to count them: once per model
+        extra = clf.memo["special_tokens_alone"] = clf.tokenizer.num_special_tokens_to_add(pair=False)
     if limit < extra + MIN_WINDOW:
         raise InvalidInput(f"A window of {limit} tokens leaves too little room for text next to the "
                            f"model's {extra} special tokens.", f"Use max_tokens of at least {extra + MIN_WINDOW}.")

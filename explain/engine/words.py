@@ -14,14 +14,21 @@ A unit is, in order of preference:
 Units that share a token are merged, so every token belongs to exactly one unit and the
 unit scores add up to the token scores. A unit's span never starts or ends with
 whitespace (byte-level and SentencePiece tokens carry the space before a word; their
-score is unchanged). Characters no token covers (a zero-width space or BOM the
-normalizer drops) join the unit they touch, or, standing alone, become a unit of
-their own with no tokens and a zero score: nothing of the text belongs to no unit."""
+score is unchanged). Invisible format characters standing on their own (a zero-width
+space, a byte-order mark, a direction mark: Unicode category Cf outside a grapheme
+cluster) are never a unit: like whitespace they separate units, and a token that holds
+nothing else gives its score to the next unit. (A zero-width joiner inside an emoji
+sequence, or a zero-width non-joiner inside a Persian word, is part of its cluster and
+stays in its unit.) Visible characters no token covers (dropped by the normalizer) join
+the unit they touch, or, standing alone, become a unit of their own with no tokens and
+a zero score. A unit holding a token the tokenizer did not know (its unknown token,
+e.g. ``[UNK]``) is marked ``unknown``: the model never saw the word itself."""
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
+from typing import Optional
 
 import regex
 
@@ -32,17 +39,26 @@ from ..result import TokenScore, WordScore
 _SPACELESS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 _LETTER = rf"[[\p{{L}}\p{{N}}\p{{M}}\p{{Pc}}]--[{_SPACELESS}]]"
 _CLUSTERS = rf"(?:(?={_LETTER})\X)+"  # grapheme clusters that start with such a letter
-_UNIT = regex.compile(rf"(?V1){_CLUSTERS}(?:['’\-]{_CLUSTERS})*|(?!\s)\X")
+_UNIT = regex.compile(rf"(?V1){_CLUSTERS}(?:['’\-]{_CLUSTERS})*|(?![\s\p{{Cf}}])\X")
+_VISIBLE = regex.compile(r"[^\s\p{Cf}]")
 
 
 def unit_spans(text: str) -> list:
     """(start, end) of every candidate unit of ``text``, in order; together they cover
-    every non-whitespace character exactly once."""
+    every character exactly once except whitespace and standalone invisible format
+    characters."""
     return [m.span() for m in _UNIT.finditer(text)]
 
 
-def word_scores(text: str, tokens: Iterable[TokenScore]) -> tuple:
-    """Signed sum of each unit's token scores; units in text order."""
+def has_visible(text: str) -> bool:
+    """Whether ``text`` holds a character that is neither whitespace nor an invisible
+    format character (a text of only those has no word to score)."""
+    return _VISIBLE.search(text) is not None
+
+
+def word_scores(text: str, tokens: Iterable[TokenScore], unknown_id: Optional[int] = None) -> tuple:
+    """Signed sum of each unit's token scores; units in text order. ``unknown_id``: the
+    tokenizer's unknown token (units holding one are marked ``unknown``)."""
     spans = unit_spans(text)
     starts = [s for s, _ in spans]
     parent = list(range(len(spans)))  # union-find over candidate units joined by a token
@@ -55,28 +71,31 @@ def word_scores(text: str, tokens: Iterable[TokenScore]) -> tuple:
 
     score = [0.0] * len(spans)
     count = [0] * len(spans)
+    unknown = [False] * len(spans)
     blank = []  # tokens with no visible character of their own
     for tok in tokens:
         if tok.special or tok.start is None:
             continue
         lo, hi = _trimmed(text, tok.start, tok.end)
-        if lo >= hi:
+        hit = _overlapping(spans, starts, lo, hi) if lo < hi else []
+        if not hit:  # only whitespace or invisible format characters
             blank.append(tok)
             continue
-        hit = _overlapping(spans, starts, lo, hi)
         first = root(hit[0])
         for i in hit[1:]:
             parent[root(i)] = first
         score[first] += tok.score
         count[first] += 1
+        unknown[first] |= unknown_id is not None and tok.token_id == unknown_id
     groups: dict[int, list] = {}
     for i in range(len(spans)):
         r = root(i)
         if r != i:
             score[r] += score[i]
             count[r] += count[i]
+            unknown[r] |= unknown[i]
         groups.setdefault(r, []).append(i)
-    units = sorted([spans[min(g)][0], spans[max(g)][1], score[r], count[r]] for r, g in groups.items())
+    units = sorted([spans[min(g)][0], spans[max(g)][1], score[r], count[r], unknown[r]] for r, g in groups.items())
     units = _attach_unseen(text, units)
     for tok in blank:  # its score goes to the next unit, so unit scores still add up
         if not units:
@@ -84,7 +103,7 @@ def word_scores(text: str, tokens: Iterable[TokenScore]) -> tuple:
         home = next((u for u in units if u[0] >= tok.start), units[-1])
         home[2] += tok.score
         home[3] += 1
-    return tuple(WordScore(text[s:e], s, e, float(v), n) for s, e, v, n in units)
+    return tuple(WordScore(text[s:e], s, e, float(v), n, unknown=bool(k)) for s, e, v, n, k in units)
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple:
@@ -115,7 +134,7 @@ def _attach_unseen(text: str, units: list) -> list:
     for u in units:
         if pending is not None:
             if pending[1] == u[0] and u[3] > 0:
-                u = [pending[0], u[1], u[2], u[3]]
+                u = [pending[0], *u[1:]]
             else:
                 out.append(pending)
             pending = None

@@ -186,7 +186,7 @@ def _caption(expl: Explanation) -> Caption:
         note = (f"Labels present (> 50%): {listed}. Each label is scored on its own, so the scores are "
                 "independent and need not add up to 100%.")
         zero = _zero_shot_note(expl)
-        return Caption(tuple(head), toward, against, f"{note} {zero}".strip())
+        return Caption(tuple(head), toward, against, f"{note} {zero} {unknown_note(expl)}".strip())
     p_pred = expl.probabilities.get(expl.predicted, 0.0)
     if t == expl.predicted:
         pick = "top pick" if expl.zero_shot is not None else "prediction"
@@ -194,7 +194,18 @@ def _caption(expl: Explanation) -> Caption:
     else:
         verb = "picks" if expl.zero_shot is not None else "predicts"
         head += [(f"{zero_shot} (the model {verb} ", False), (expl.predicted, True), (f", {percent(p_pred)}).", False)]
-    return Caption(tuple(head), toward, against, _zero_shot_note(expl))
+    return Caption(tuple(head), toward, against, f"{_zero_shot_note(expl)} {unknown_note(expl)}".strip())
+
+
+def unknown_note(expl: Explanation) -> str:
+    """A sentence naming the words the tokenizer did not know (read as its unknown token,
+    so the model never saw them), or ""."""
+    unknown = [w.text for w in expl.words if getattr(w, "unknown", False)]
+    if not unknown:
+        return ""
+    shown = ", ".join(f"\"{t if len(t) <= 24 else t[:23] + '…'}\"" for t in unknown[:3])
+    more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+    return (f"Unknown to the tokenizer (the model saw only an unknown token there): {shown}{more}.")
 
 
 def _zero_shot_note(expl: Explanation) -> str:

@@ -71,13 +71,15 @@ def css() -> str:
 _CSS = _asset("page.css")
 
 
-def _data(expl: Explanation) -> str:
-    """Each word's place, score, rank and level, the windows' boundaries, and the texts, as
-    compact JSON for the page's script (tooltips, window marks, jumps)."""
+def _data(expl: Explanation, refining: bool = False) -> str:
+    """Each word's place, score, rank, level, segment, number (1-based) and whether the
+    tokenizer knew it, the windows' boundaries, and the texts, as compact JSON for the
+    page's script (tooltips, window marks, jumps, the words a click hides)."""
     scale = colour_scale(expl) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1]
+    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1,
+              int(w.unknown)]
              for i, w in enumerate(expl.words)]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
@@ -85,7 +87,8 @@ def _data(expl: Explanation) -> str:
     return json.dumps({"text": expl.text, "pair": expl.text_pair, "words": words, "windows": windows,
                        "decimals": decimals(w.score for w in expl.words),
                        "window_segment": windowed, "target": expl.target, "toward": cap.toward,
-                       "against": against_text(expl), "n": len(words)}, ensure_ascii=False, separators=(",", ":"))
+                       "against": against_text(expl), "n": len(words), "draft": refining}, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def against_text(expl: Explanation) -> str:
@@ -95,10 +98,12 @@ def against_text(expl: Explanation) -> str:
     return f"evidence against {expl.target}" if against == "evidence against it" else against
 
 
-def caption_panel(expl: Explanation) -> str:
+def caption_panel(expl: Explanation, refining: bool = False) -> str:
     """The caption above the words: what the colours explain and what the model says, how
     far the words move it from where it starts (in probabilities), a key naming the label and
-    saying what the deepest colour means, the jump button and the data for tooltips."""
+    saying what the deepest colour means, the jump button and the data for tooltips.
+    ``refining``: a first, coarser answer, said so at the top (a click on a word waits for
+    the final one)."""
     cap = caption(expl)
     chips_against = "".join(f'<span class="explain-chip {_level_class(-k)}">{STRENGTHS[k - 1]}</span>'
                             for k in (3, 2, 1))
@@ -110,7 +115,10 @@ def caption_panel(expl: Explanation) -> str:
             f"Next top word ↓ ({top})</button>" if top else "")
     effect = f'<p class="explain-effect">{escape.html(cap.effect, quote=False)}</p>' if cap.effect else ""
     note = f" {cap.note}" if cap.note else ""
-    return (f'<div class="explain-caption" data-explain="{escape.html(_data(expl))}">'
+    banner = ('<p class="explain-refining" role="status">Refining... these first colours come from a coarse pass; '
+              "the final ones follow in a moment.</p>" if refining else "")
+    return (f'<div class="explain-caption{" explain-draft" if refining else ""}" '
+            f'data-explain="{escape.html(_data(expl, refining))}">{banner}'
             f'<p class="explain-caption-text">{cap.sentence_html()}</p>{effect}'
             f'<div class="explain-legend" role="note" aria-label="colour key">'
             f'<span class="explain-legend-end">← {escape.html(against)}</span>{chips_against}{chips_toward}'

@@ -181,13 +181,15 @@ class Service:
         return self.answer(request, progress, session, every_label=False).explanation
 
     def answer(self, request: Request, progress: Optional[Progress] = None, session: Optional[str] = None,
-               every_label: bool = True) -> Answer:
+               every_label: bool = True, draft: Optional[Callable[[Explanation], None]] = None) -> Answer:
         """As ``explain``, and with ``every_label`` also the other labels on the same path
         (at most ``limits.max_labels``, the most probable; every candidate of a zero-shot
         query), unless a contrast or Captum asks for one label. A failed request forgets
-        the session's last result (its share panel must not outlive it)."""
+        the session's last result (its share panel must not outlive it). ``draft``: called at
+        most once with a first, coarser explanation of the target (``draft=True``, server paths
+        hidden) when the run is estimated to take more than a few seconds."""
         try:
-            return self._answer(request, progress or (lambda fraction, what: None), session, every_label)
+            return self._answer(request, progress or (lambda fraction, what: None), session, every_label, draft)
         except ExplainError as exc:
             self.forget(session)
             raise self.public(exc) from None
@@ -195,12 +197,13 @@ class Service:
             self.forget(session)
             raise
 
-    def _answer(self, r: Request, progress: Progress, session: Optional[str], every_label: bool) -> Answer:
+    def _answer(self, r: Request, progress: Progress, session: Optional[str], every_label: bool,
+                draft: Optional[Callable[[Explanation], None]] = None) -> Answer:
         req = self.check(r, every_label)
         progress(0.0, "Loading the model (downloading it the first time)")
         clf, local = self.load(req.checkpoint, progress)
         plan = self.plan(req, clf, local)
-        explained, comparison, skipped = self.run(req, plan, progress)
+        explained, comparison, skipped = self.run(req, plan, progress, draft)
         return self.finish(req, plan, explained, comparison, skipped, session)
 
     def check(self, r: Request, every_label: bool = False) -> Checked:
@@ -245,14 +248,15 @@ class Service:
                     skipped=self._plan_checks(req, rows, clf.max_length, rate, base),
                     n_windows=max(1, -(-n_tokens // max(clf.max_length - 2, 1))))
 
-    def run(self, req: Checked, plan: Plan, progress: Progress) -> tuple:
+    def run(self, req: Checked, plan: Plan, progress: Progress,
+            draft: Optional[Callable[[Explanation], None]] = None) -> tuple:
         """Stage 3, under one deadline: the explanation(s), then the checks that fit.
         Returns (explanations, target first; the baseline comparison or None; skipped checks)."""
         skipped = dict(plan.skipped)
         checks = (req.faithfulness and "faithfulness" not in skipped) or (req.compare and "baselines" not in skipped)
         with deadline(self.limits.deadline_s):
             with ticking(progress, 0.1, 0.6 if checks else 0.95, "Explaining", plan.base.seconds):
-                explained = self._explain_labels(plan.clf, req, plan.n_labels)
+                explained = self._explain_labels(plan.clf, req, plan.n_labels, self._drafts(draft, plan, req))
             target = explained[0]
             if req.faithfulness:
                 target = target.with_extras(faithfulness=self._faithfulness(plan.clf, target, skipped.get(
@@ -326,19 +330,36 @@ class Service:
                 left -= costs[key]
         return skipped
 
-    def _explain_labels(self, clf, req: Checked, n_labels: int) -> tuple:
+    def _drafts(self, draft, plan: Plan, req: Checked):
+        """The engine's draft (one explanation, or the labels' tuple) -> ``draft`` of the target's,
+        its folder's path hidden; None when nobody asked for one."""
+        if draft is None:
+            return None
+
+        def one(got) -> None:
+            if isinstance(got, tuple):
+                wanted = req.options.target
+                got = next((e for e in got if wanted and e.target == wanted), got[0]) if got else None
+            if got is None:
+                return
+            if plan.local:
+                got = got.replace(checkpoint={**got.checkpoint, "source": Path(got.checkpoint["source"]).name})
+            draft(got)
+        return one
+
+    def _explain_labels(self, clf, req: Checked, n_labels: int, draft=None) -> tuple:
         """The target's explanation first, then the other labels explained with it."""
         o, pair = req.options, req.text_pair
         wanted = o.target
         if o.zero_shot:
             if not req.every_label:
-                return (api.explain(req.text, clf, o),)
-            got = api.explain_labels(req.text, clf, options=o.but(target=None))
+                return (api.explain(req.text, clf, o, draft=draft),)
+            got = api.explain_labels(req.text, clf, options=o.but(target=None), draft=draft)
             return _target_first(got, wanted, lambda: _unknown_candidate(wanted, list(o.candidate_labels)))
         if n_labels == 1:
-            return (api.explain(req.text, clf, o, text_pair=pair),)
+            return (api.explain(req.text, clf, o, text_pair=pair, draft=draft),)
         got = api.explain_labels(req.text, clf, "all", o.but(target=None, contrast=None), top_k=n_labels,
-                                 text_pair=pair)
+                                 text_pair=pair, draft=draft)
         return _target_first(got, wanted, lambda: (api.explain(req.text, clf, o, text_pair=pair),)
                              + got[:n_labels - 1])
 

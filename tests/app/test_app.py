@@ -116,3 +116,23 @@ def test_hide_words_over_the_client_api(app_module, tiny_path):
         assert len(top["words"]) == 2
     finally:
         demo.close()
+
+
+def test_the_page_gets_a_first_answer_early_then_the_final_one(app_module, tiny_path, monkeypatch):
+    """Issue 24: when the engine estimates a run to take more than a few seconds, the page's
+    /explain sends a first, coarser set of colours (marked "refining", a click on a word
+    waits) before the final result; API callers get one answer."""
+    from types import SimpleNamespace
+
+    from explain.engine import cost, run
+
+    monkeypatch.setattr(cost, "estimated_seconds", lambda clf, row_tokens: run.DRAFT_AFTER_S + 1.0)
+    page = SimpleNamespace(headers={"x-gradio-user": "app"}, session_hash=None)
+    text = "Brilliant performances, but far too long and rather dull."
+    sent = list(app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0, request=page))
+    assert len(sent) == 2
+    first, final = sent
+    assert "Refining..." in first[7] and '&quot;draft&quot;:true' in first[7]  # the caption, marked
+    assert "Refining" not in final[7] and final[3]["draft"] is False and final[3]["text"] == text
+    api = list(app_module.run_explain(text + " Again.", tiny_path("bert").name, "", "auto", 0))
+    assert len(api) == 1 and api[0][3]["draft"] is False

@@ -242,6 +242,7 @@ def test_calibrated_first_round(tiny_path, default_model_path):
 
     clf = load_classifier(default_model_path)
     clf.memo.pop("first_nodes", None)
+    clf.memo.pop("profile", None)
     clf.padder()  # (its own probe: two forward passes, once per classifier)
     seen, handle = count_passes(clf.model)
     try:

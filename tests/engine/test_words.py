@@ -5,7 +5,7 @@ import pytest
 import regex
 
 from explain import explain, load_classifier
-from explain.engine.words import unit_spans, word_scores
+from explain.engine.words import has_visible, unit_spans, word_scores
 from explain.result import TokenScore
 
 SPACED = {  # scripts written with spaces: each space-separated word is one unit
@@ -71,7 +71,8 @@ def _check_common(text: str, units, tokens) -> None:
     bounds = _clusters(text)
     assert all(u.start in bounds and u.end in bounds for u in units)  # never inside a grapheme
     covered = {i for u in units for i in range(u.start, u.end)}
-    assert all(i in covered for i, c in enumerate(text) if not c.isspace())  # nothing left out
+    assert all(i in covered for i, c in enumerate(text) if has_visible(c))  # nothing visible left out
+    assert all(has_visible(u.text) for u in units)  # no unit of invisible characters only
     assert sum(u.n_tokens for u in units) == len(tokens)  # every token in exactly one unit
     assert sum(u.score for u in units) == pytest.approx(len(tokens))
 
@@ -122,13 +123,18 @@ def test_unit_spans_of_the_issue_examples():
     assert len(spans("この映画")) == 4 and len(spans("หนังดี")) > 2  # clusters, joined later by tokens
 
 
-def test_characters_no_token_covers_join_their_neighbour():
+def test_invisible_characters_are_never_units():
+    """A zero-width space or BOM no token covers separates words like a space; one a token
+    holds alone gives that token's score to the next word (the scores still add up)."""
     text = "good\u200bfilm \ufeff ok"
     tokens = [TokenScore(0, "good", 1, 0, 4, 1.0), TokenScore(1, "film", 2, 5, 9, 2.0),
               TokenScore(2, "ok", 3, 12, 14, 3.0)]
     units = word_scores(text, tokens)
-    assert [(u.text, u.n_tokens, u.score) for u in units] == [
-        ("good\u200b", 1, 1.0), ("film", 1, 2.0), ("\ufeff", 0, 0.0), ("ok", 1, 3.0)]
+    assert [(u.text, u.n_tokens, u.score) for u in units] == [("good", 1, 1.0), ("film", 1, 2.0), ("ok", 1, 3.0)]
+    tokens += [TokenScore(3, "\u200b", 4, 4, 5, 0.5), TokenScore(4, "\ufeff", 5, 10, 11, 0.25)]
+    units = word_scores(text, tokens)
+    assert [(u.text, u.n_tokens, u.score) for u in units] == [("good", 1, 1.0), ("film", 2, 2.5), ("ok", 2, 3.25)]
+    assert [u.text for u in word_scores("\ufeff\u200b", [TokenScore(0, "x", 1, 0, 2, 1.0)])] == []
 
 
 def test_byte_level_tokens_carry_no_whitespace_into_units(tiny_path):

@@ -43,7 +43,8 @@
         tok.removeAttribute("data-window");
         if (w && source && end === w[1]) {
           const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
-          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
+          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})` +
+            (w[7] ? "; unknown to the tokenizer" : "");
           tok.setAttribute("aria-label", tok.dataset.tip + ". Press Enter to see the answer without it.");
           tok.dataset.word = String(w[6]);
           tok.tabIndex = 0;
@@ -104,7 +105,7 @@
     const n = tok && tok.dataset.word ? Number(tok.dataset.word) : 0;
     const box = document.querySelector("#hide-request textarea, #hide-request input");
     const go = document.querySelector("#hide-go");
-    if (!d || !n || !box || !go) return;
+    if (!d || d.draft || !n || !box || !go) return;  // a draft's words wait for the final result
     const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(box), "value").set;
     setter.call(box, String(n));
     box.dispatchEvent(new Event("input", {bubbles: true}));
