@@ -2,13 +2,14 @@
 
 import pytest
 from net import free_port
+from paths import final
 
 from explain import SCHEMA_VERSION
 
 
 def test_event_function(app_module, tiny_path):
     text = "Brilliant performances, but far too long."
-    words, labels, details, result, *_ = app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0)
+    words, labels, details, result, *_ = final(app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0))
     assert "".join(piece for piece, _ in words) == text
     # Words carry strength categories (the colour scale): the strongest word's is its level against
     # the scale (the strongest word, or the floor when the words barely move the answer).
@@ -34,12 +35,12 @@ def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path)
 
     bert = tiny_path("bert").name
     with pytest.raises(gr.Error, match="empty"):
-        app_module.run_explain("   ", bert)
+        final(app_module.run_explain("   ", bert))
     with pytest.raises(gr.Error, match="no label"):
-        app_module.run_explain("fine", bert, "nonsense")
+        final(app_module.run_explain("fine", bert, "nonsense"))
     with pytest.raises(gr.Error, match="path on the server"):
-        app_module.run_explain("fine", "/etc")
-    words, *_ = app_module.run_explain("fine again", bert)
+        final(app_module.run_explain("fine", "/etc"))
+    words, *_ = final(app_module.run_explain("fine again", bert))
     assert "".join(p for p, _ in words) == "fine again"
 
 
@@ -66,15 +67,15 @@ def test_gradio_client_round_trip(app_module, tiny_path):
 def test_captum_method_under_advanced(app_module, tiny_path):
     bert = tiny_path("bert").name
     text = "Boring, predictable and far too long."
-    engine = app_module.run_explain(text, bert, "positive", "auto", 12)[3]
-    captum = app_module.run_explain(text, bert, "positive", "auto", 12, "", False, False, "captum")[3]
+    engine = final(app_module.run_explain(text, bert, "positive", "auto", 12))[3]
+    captum = final(app_module.run_explain(text, bert, "positive", "auto", 12, "", False, False, "captum"))[3]
     assert engine["method"] == "engine" and captum["method"] == "captum" and captum["steps"] == 12
     for a, b in zip(engine["words"], captum["words"]):
         assert (a["start"], a["end"]) == (b["start"], b["end"]) and abs(a["score"] - b["score"]) < 1e-5
     import gradio as gr
 
     with pytest.raises(gr.Error, match="Unknown method"):
-        app_module.run_explain(text, bert, "", "auto", 0, "", False, False, "lime")
+        final(app_module.run_explain(text, bert, "", "auto", 0, "", False, False, "lime"))
 
 
 def test_every_explain_output_is_named_and_labels_are_text(app_module):
@@ -131,8 +132,8 @@ def test_the_page_gets_a_first_answer_early_then_the_final_one(app_module, tiny_
     text = "Brilliant performances, but far too long and rather dull."
     sent = list(app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0, request=page))
     assert len(sent) == 2
-    first, final = sent
+    first, last = sent
     assert "Refining..." in first[7] and '&quot;draft&quot;:true' in first[7]  # the caption, marked
-    assert "Refining" not in final[7] and final[3]["draft"] is False and final[3]["text"] == text
+    assert "Refining" not in last[7] and last[3]["draft"] is False and last[3]["text"] == text
     api = list(app_module.run_explain(text + " Again.", tiny_path("bert").name, "", "auto", 0))
     assert len(api) == 1 and api[0][3]["draft"] is False

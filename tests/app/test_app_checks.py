@@ -1,6 +1,7 @@
 """The app's faithfulness, trust and baseline-comparison panels, directly and over HTTP."""
 
 import pytest
+from paths import final
 
 from explain.render.views import CURVES
 
@@ -11,7 +12,7 @@ def test_app_contrast_faithfulness_and_baselines(app_module, tiny_path):
     import gradio as gr
 
     bert = tiny_path("bert").name
-    out = app_module.run_explain(TEXT, bert, "positive", "auto", 8, "negative", True, True)
+    out = final(app_module.run_explain(TEXT, bert, "positive", "auto", 8, "negative", True, True))
     words, labels, details, result, curves, trust, comparison = out[:7]
     assert result["contrast"] == "negative" and "minus" in result["explained"]
     assert set(curves["curve"]) == set(CURVES.values()) and len(CURVES) == 4
@@ -23,10 +24,10 @@ def test_app_contrast_faithfulness_and_baselines(app_module, tiny_path):
     assert "Kendall tau" in comparison
     assert "At 100% every word is hidden" in out[14]  # the chart's end points, in words
     # Unchecked: no curves, the summary says what was not run.
-    out = app_module.run_explain(TEXT, bert, "", "auto", 8)
+    out = final(app_module.run_explain(TEXT, bert, "", "auto", 8))
     assert out[4] is None and "not checked" in out[5] and out[6] == "" and out[14] == ""
     with pytest.raises(gr.Error, match="contrast label is the target"):
-        app_module.run_explain(TEXT, bert, "positive", "auto", 8, "positive")
+        final(app_module.run_explain(TEXT, bert, "positive", "auto", 8, "positive"))
     target, contrast, *_ = app_module.labels_for(bert)
     assert target == "" and "negative" in [c[0] if isinstance(c, tuple) else c for c in contrast["choices"]]
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from appserver import AppServer, call, fn_index, join, listen, submit
 from appserver import result as read_result
+from paths import final
 
 XSS = "<img src=x onerror=alert(1)>"
 FLOOD = 17  # the issue's queue monopoly: 17 requests within every limit
@@ -405,8 +406,8 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
     what a renderer would autolink: "https:", "www." and "@"."""
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", str(url_labels))
     for target, contrast in ((URL_LABELS["0"], URL_LABELS["1"]), (URL_LABELS["2"], "")):
-        out = app_module.run_explain(
-            "The film was terrible.", url_labels.name, target, "auto", 8, contrast, True, True)
+        out = final(app_module.run_explain(
+            "The film was terrible.", url_labels.name, target, "auto", 8, contrast, True, True))
         details, result, headline, comparison, trust = out[2], out[3], out[5], out[6], out[13]
         assert result["target"] == target
         for panel in (details, headline, trust, comparison):

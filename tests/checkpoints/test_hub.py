@@ -11,6 +11,7 @@ from pathlib import Path
 import hubserver as hs
 import pytest
 from net import free_port
+from paths import final
 
 from explain import errors, explain
 from explain.checkpoints import HubPolicy, fetch_checkpoint, load_hub_classifier, parse_repo_id
@@ -300,14 +301,14 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("EXPLAIN_HUB_CACHE", policy.cache_dir)
     text = "An absolute delight from start to finish!"
-    words, labels, *_ = app.run_explain(text, "org/good")
+    words, labels, *_ = final(app.run_explain(text, "org/good"))
     assert "".join(w for w, _ in words) == text
     for bad, expect in [("org/auto-map", "run its own code"), ("org/missing", "no public model"),
                         ("/etc", "path on the server"), ("<img src=x onerror=alert(1)>", "'<img src=x")]:
         with pytest.raises(gr.Error) as info:
-            app.run_explain(text, bad)  # a direct call, no page: plain text
+            final(app.run_explain(text, bad))  # a direct call, no page: plain text
         assert expect in str(info.value.message) and "&lt;" not in str(info.value.message)
-    words, *_ = app.run_explain(text, "org/good")
+    words, *_ = final(app.run_explain(text, "org/good"))
     assert "".join(w for w, _ in words) == text
 
 

@@ -2,6 +2,7 @@
 the explanation points at; the app's default path works end to end offline."""
 
 import pytest
+from paths import final
 
 from explain import explain, load_classifier
 
@@ -60,12 +61,12 @@ def test_app_default_path_offline():
     import app
 
     assert app.SERVICE.folders.resolve("") == app.SERVICE.folders.resolve(app.Path(app.DEFAULT_MODEL).name)
-    words, labels, details, result, *_ = app.run_explain("The film was terrible.", "")
+    words, labels, details, result, *_ = final(app.run_explain("The film was terrible.", ""))
     assert result["predicted"] == "negative"
     assert "".join(piece for piece, _ in words) == "The film was terrible."
     assert labels["negative"] > 0.8
     # By the default model's folder name, the same model.
-    assert app.run_explain("What a boring movie.", app.Path(app.DEFAULT_MODEL).name)[3]["predicted"] == "negative"
+    assert final(app.run_explain("What a boring movie.", app.Path(app.DEFAULT_MODEL).name))[3]["predicted"] == "negative"
 
 
 def test_precision_is_stated_and_a_plain_load_matches(model, default_model_path):

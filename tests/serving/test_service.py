@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from net import free_port
-from paths import ROOT
+from paths import ROOT, final
 
 XSS = "<img src=x onerror=alert(1)>"
 CALLERS = 60
@@ -193,14 +193,14 @@ def test_deadline_and_token_limits(tiny_path, monkeypatch):
     # The deadline itself, not the cost estimate (which refuses such a request before it runs).
     monkeypatch.setattr(fairness, "check_cost", lambda *args, **kwargs: None)
     with pytest.raises(gr.Error, match="ran past this server's limit of 0 s"):
-        app.run_explain("The acting was wooden.", bert)
+        final(app.run_explain("The acting was wooden.", bert))
     monkeypatch.setattr(app.SERVICE, "limits", replace(limits, deadline_s=60.0, max_tokens=4))
     with pytest.raises(gr.Error, match="tokens long for this model"):
-        app.run_explain("The acting was wooden and the plot made no sense.", bert)
+        final(app.run_explain("The acting was wooden and the plot made no sense.", bert))
     monkeypatch.setattr(app.SERVICE, "limits", replace(limits, max_tokens=4096))
     with pytest.raises(gr.Error, match="whole number from 0 to 512"):
-        app.run_explain("The acting was wooden.", bert, "", "auto", 10**6)
-    words, *_ = app.run_explain("The acting was wooden.", bert)
+        final(app.run_explain("The acting was wooden.", bert, "", "auto", 10**6))
+    words, *_ = final(app.run_explain("The acting was wooden.", bert))
     assert "".join(p for p, _ in words) == "The acting was wooden."
 
 
@@ -232,7 +232,7 @@ def test_one_deadline_for_the_whole_request(tiny_path, monkeypatch):
         assert hasattr(mod, "check_deadline"), module
         monkeypatch.setattr(mod, "check_deadline", spy_check)
     text = "A deadline shared by three explanations of this sentence."  # not in the result cache
-    comparison = app.run_explain(text, bert, "", "auto", 0, "", False, True)[6]
+    comparison = final(app.run_explain(text, bert, "", "auto", 0, "", False, True))[6]
     assert "Kendall" in comparison or "tau" in comparison
     assert len(seen) >= 2 and None not in seen  # checked in the explanation and the comparison's...
     assert len(set(seen)) == 1 and seen[0][1] == 30.0  # ...against one and the same deadline
