@@ -35,8 +35,10 @@ class Options:
     """What to explain and how; each value checked on construction (hashable: a cache key).
 
     What: ``target``/``contrast`` - label names or indices (default: the predicted label,
-    no contrast); ``output`` - "auto"/"logit" explains the logit (log-odds for sigmoid
-    heads), "probability" the probability. Zero-shot (with an NLI model):
+    no contrast); ``output`` - "auto" explains the target's log-odds (for a softmax head its
+    logit minus the log-sum-exp of the others': it moves with the probability shown; the
+    value for regression), "log-odds" the same, "logit" the raw logit, "probability" the
+    probability. Zero-shot (with an NLI model):
     ``candidate_labels`` - a list or a comma-separated string; ``hypothesis_template`` -
     one '{}' where the label goes; ``multi_label`` - score each label on its own.
 
