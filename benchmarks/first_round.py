@@ -16,7 +16,7 @@ import torch
 
 from explain.checkpoints import load_classifier
 from explain.engine import prior
-from explain.engine.path import DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE
+from explain.options import DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE
 
 
 def main(argv=None) -> None:

@@ -15,6 +15,7 @@ from .api import compare_baselines, explain, explain_labels, explain_many, expla
 from .checkpoints import load_classifier
 from .engine import Classifier, deadline
 from .errors import ExplainError
+from .options import Options
 from .result import (
                      SCHEMA_VERSION,
                      BaselineComparison,
@@ -25,8 +26,9 @@ from .result import (
                      TrustCheck,
                      Window,
                      WordScore,
+                     ZeroShot,
 )
 
 __all__ = ["explain", "explain_many", "explain_labels", "explain_zero_shot", "compare_baselines", "load_classifier",
-           "deadline", "Classifier", "Explanation", "Extras", "TokenScore", "WordScore", "Window", "FaithfulnessReport",
-           "BaselineComparison", "TrustCheck", "ZeroShot", "ExplainError", "SCHEMA_VERSION"]
+           "deadline", "Options", "Classifier", "Explanation", "Extras", "TokenScore", "WordScore", "Window",
+           "FaithfulnessReport", "BaselineComparison", "TrustCheck", "ZeroShot", "ExplainError", "SCHEMA_VERSION"]

@@ -18,11 +18,11 @@ from typing import Optional, Union
 from .checkpoints import load_classifier
 from .checks import baselines as _baselines
 from .checks.faithfulness import evaluate_faithfulness
-from .engine import Classifier, Options, check_text, explain_loaded
-from .engine.path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE
-from .engine.run import DEFAULT_TEMPLATE, explain_labels_loaded, explain_many_loaded, explain_zero_shot_loaded
+from .engine import Classifier, check_text, explain_loaded
+from .engine.run import explain_labels_loaded, explain_many_loaded, explain_zero_shot_loaded
 from .errors import ExplainError, InvalidInput
 from .lru import BoundedLRU
+from .options import Options, with_overrides
 from .result import BaselineComparison, Explanation
 
 Model = Union[str, Path, Classifier, tuple]
@@ -33,117 +33,104 @@ RESULTS: BoundedLRU = BoundedLRU(256, 2_000_000, weight=lambda got: sum(
     len(e.text) + len(e.text_pair or "") for e in (got if isinstance(got, tuple) else (got,))))
 
 
-def explain(text: str, model: Model, *, text_pair: Optional[str] = None, target: Union[str, int, None] = None,
-            contrast: Union[str, int, None] = None, baseline: str = "auto", output: str = "auto",
-            method: str = "engine", n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
-            word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE, max_steps: int = DEFAULT_MAX_STEPS,
-            max_tokens: Optional[int] = None, first_round: str = "calibrated", faithfulness: bool = False,
-            cache: bool = True) -> Explanation:
+def explain(text: str, model: Model, options: Optional[Options] = None, *, text_pair: Optional[str] = None,
+            faithfulness: bool = False, cache: bool = True, **overrides) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID (``org/name[@revision]``), a local folder, a loaded ``Classifier``
-    (``load_classifier(..., device=...)``), or ``(model, tokenizer)``.
-    ``text_pair``: a second text (an NLI hypothesis, a reranker's passage), given to the
-    tokenizer as ``tokenizer(text, text_pair)``; both are attributed (words carry
-    ``segment`` 0 or 1). ``target``/``contrast``: label names or indices (default: the
-    predicted label, no contrast). ``baseline``: auto, mask, pad, unk or a token.
-    ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid heads),
-    "probability" the probability. ``method``: "engine" - adaptive until the completeness
-    error is under ``tolerance`` and the estimated relative error of the token scores
-    under ``word_tolerance`` (at most ``max_steps`` gradient rows), or a fixed
-    Gauss-Legendre rule of ``n_steps`` - or "captum": Captum's LayerIntegratedGradients
-    with ``n_steps`` (default 50) on the same call sites and baseline. ``max_tokens``:
-    window length for long texts (default: the model's limit). ``faithfulness``: also
-    deletion/insertion curves and AOPC vs random words, in ``extras.faithfulness``.
-    ``cache``: reuse an identical earlier explanation (``timings["cache"] == "hit"``). A
+    (``load_classifier(..., device=...)``), or ``(model, tokenizer)``. ``options``: an
+    ``explain.Options`` (what to explain and how: target, contrast, baseline, method,
+    n_steps, zero-shot candidate_labels ...); ``overrides``: the same by name, on top of
+    it - ``explain(text, model, target="positive", n_steps=32)``. With candidate_labels,
+    a zero-shot query (see ``explain_zero_shot``). ``text_pair``: a second text (an NLI
+    hypothesis, a reranker's passage), given to the tokenizer as ``tokenizer(text,
+    text_pair)``; both are attributed (words carry ``segment`` 0 or 1). ``faithfulness``:
+    also deletion/insertion curves and AOPC vs random words, in ``extras.faithfulness``.
+    ``cache``: reuse an identical earlier explanation (then ``result.cache == "hit"``). A
     deadline, if any, is set by the caller (``with explain.deadline(seconds): ...``)."""
     t0 = time.perf_counter()
-    options = Options(target=target, contrast=contrast, baseline=baseline, output=output, method=method,
-                      n_steps=n_steps, tolerance=tolerance, max_steps=max_steps, max_tokens=max_tokens,
-                      word_tolerance=word_tolerance, first_round=first_round)
+    options = with_overrides(options, **overrides).validate(text_pair=text_pair is not None)
     _check_texts(text, text_pair)
     clf = load_classifier(model)
 
     def compute():
-        expl = explain_loaded(clf, text, options, text_pair)
+        if options.zero_shot:
+            expl = explain_zero_shot_loaded(clf, text, options.candidate_labels, options, options.hypothesis_template,
+                                            options.multi_label)[0]
+        else:
+            expl = explain_loaded(clf, text, options, text_pair)
         if faithfulness:
             expl = expl.with_extras(faithfulness=evaluate_faithfulness(expl, clf))
         return expl
     return _cached(("one", text, text_pair, options, bool(faithfulness)), clf, compute, t0, cache)
 
 
-def explain_labels(text: str, model: Model, labels="all", *, top_k: Optional[int] = None,
-                   text_pair: Optional[str] = None, candidate_labels=None,
-                   hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                   baseline: str = "auto", output: str = "auto", n_steps: Optional[int] = None,
-                   tolerance: float = DEFAULT_TOLERANCE, max_steps: int = DEFAULT_MAX_STEPS,
-                   max_tokens: Optional[int] = None, cache: bool = True) -> tuple:
+def explain_labels(text: str, model: Model, labels="all", options: Optional[Options] = None, *,
+                   top_k: Optional[int] = None, text_pair: Optional[str] = None, cache: bool = True,
+                   **overrides) -> tuple:
     """Every label at once (``labels="all"`` or a list; ``top_k``: only the k most
     probable): one Explanation per label, most probable first, all from one path - each
     point of it evaluated once and backpropagated once per label - each with its own
-    completeness error. With ``candidate_labels``: every candidate of a zero-shot query
-    (see ``explain_zero_shot``; ``labels`` is then ignored)."""
+    completeness error. With ``candidate_labels`` (in ``options`` or ``overrides``): every
+    candidate of a zero-shot query (``labels`` is then ignored). Options as ``explain``'s
+    (a target or contrast does not apply: every label is explained)."""
     t0 = time.perf_counter()
-    options = Options(baseline=baseline, output=output, n_steps=n_steps, tolerance=tolerance, max_steps=max_steps,
-                      max_tokens=max_tokens)
+    options = with_overrides(options, **overrides).validate(text_pair=text_pair is not None)
     _check_texts(text, text_pair)
     clf = load_classifier(model)
-    if candidate_labels is not None:
-        if text_pair is not None:
-            raise InvalidInput("A zero-shot query pairs the text with its own hypotheses; it takes no text pair.",
-                               "Leave text_pair empty.")
-        key = ("zero-shot-all", text, _labels_key(candidate_labels), hypothesis_template, bool(multi_label), options)
+    if options.zero_shot:
+        key = ("zero-shot-all", text, options)
         return _cached(key, clf, lambda: explain_zero_shot_loaded(
-            clf, text, candidate_labels, options, hypothesis_template, multi_label, every_label=True), t0, cache)
+            clf, text, options.candidate_labels, options, options.hypothesis_template, options.multi_label,
+            every_label=True), t0, cache)
     wanted = labels if isinstance(labels, str) or labels is None else tuple(labels)
     return _cached(("labels", text, text_pair, _labels_key(wanted), top_k, options), clf,
                    lambda: explain_labels_loaded(clf, text, options, wanted, top_k, text_pair), t0, cache)
 
 
-def explain_zero_shot(text: str, model: Model, candidate_labels, *, hypothesis_template: str = DEFAULT_TEMPLATE,
-                      multi_label: bool = False, target: Union[str, int, None] = None, baseline: str = "auto",
-                      n_steps: Optional[int] = None, tolerance: float = DEFAULT_TOLERANCE,
-                      max_steps: int = DEFAULT_MAX_STEPS, cache: bool = True) -> Explanation:
+def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: Optional[Options] = None, *,
+                      cache: bool = True, **overrides) -> Explanation:
     """Zero-shot classification with an NLI model, explained.
 
-    ``candidate_labels``: a list or a comma-separated string. The scores (``probabilities``)
-    are transformers' ``pipeline("zero-shot-classification")``'s for the same model, text,
-    labels, template and ``multi_label``. Explained, for ``target`` (default: the top
-    candidate), is the quantity behind its score: single-label, its log-softmax over every
-    candidate's entailment logit (every candidate's pair moves along one path);
-    multi-label, its own entailment-vs-contradiction log-odds. Words are the text's; the
-    hypotheses stay as they are (``zero_shot`` in the result lists them)."""
-    t0 = time.perf_counter()
-    options = Options(target=target, baseline=baseline, n_steps=n_steps, tolerance=tolerance, max_steps=max_steps)
-    _check_texts(text, None)
-    clf = load_classifier(model)
-    key = ("zero-shot", text, _labels_key(candidate_labels), hypothesis_template, bool(multi_label), options)
-    return _cached(key, clf, lambda: explain_zero_shot_loaded(clf, text, candidate_labels, options,
-                                                              hypothesis_template, multi_label)[0], t0, cache)
+    ``candidate_labels``: a list or a comma-separated string (or in ``options``). The scores
+    (``probabilities``) are transformers' ``pipeline("zero-shot-classification")``'s for the
+    same model, text, labels, ``hypothesis_template`` and ``multi_label``. Explained, for
+    ``target`` (default: the top candidate), is the quantity behind its score:
+    single-label, its log-softmax over every candidate's entailment logit (every
+    candidate's pair moves along one path); multi-label, its own entailment-vs-contradiction
+    log-odds. Words are the text's; the hypotheses stay as they are (``zero_shot`` in the
+    result lists them)."""
+    if candidate_labels is not None:
+        overrides["candidate_labels"] = candidate_labels
+    options = with_overrides(options, **overrides)
+    if not options.zero_shot:
+        raise InvalidInput("The candidate labels are empty: no label was given.",
+                           "Give labels like 'sports, politics, cooking'.")
+    return explain(text, model, options, cache=cache)
 
 
-def explain_many(texts: Sequence[str], model: Model, *, text_pairs: Optional[Sequence[Optional[str]]] = None,
-                 targets: Optional[Sequence] = None, contrast: Union[str, int, None] = None, baseline: str = "auto",
-                 output: str = "auto", method: str = "engine", n_steps: Optional[int] = None,
-                 tolerance: float = DEFAULT_TOLERANCE, word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
-                 max_steps: int = DEFAULT_MAX_STEPS, max_tokens: Optional[int] = None, batch_size: int = 32,
-                 errors: str = "raise", cache: bool = True) -> list:
+def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] = None, *,
+                 text_pairs: Optional[Sequence[Optional[str]]] = None, targets: Optional[Sequence] = None,
+                 batch_size: int = 32, errors: str = "raise", cache: bool = True, **overrides) -> list:
     """Explain many texts, packed: texts of similar length share each batched pass (up
     to ``batch_size`` texts at a time), with results equal to one-by-one ``explain()``
     calls (the same rule and nodes; float32 batching differences ~1e-6). Returns the
-    Explanations in input order. ``errors="return"``: a text that cannot be explained
-    gets its ExplainError in its place instead of stopping the run."""
+    Explanations in input order. ``targets``: one per text (None: the options' target).
+    ``errors="return"``: a text that cannot be explained gets its ExplainError in its place
+    instead of stopping the run. Zero-shot options explain the texts one by one."""
     if errors not in ("raise", "return"):
         raise InvalidInput(f"errors must be 'raise' or 'return', not {errors!r}.", "Use errors='return' to go on.")
     texts = list(texts)
-    options = Options(contrast=contrast, baseline=baseline, output=output, method=method, n_steps=n_steps,
-                      tolerance=tolerance, max_steps=max_steps, max_tokens=max_tokens, word_tolerance=word_tolerance)
+    options = with_overrides(options, **overrides).validate(text_pair=text_pairs is not None and any(
+        p is not None for p in text_pairs))
     batch_size = max(1, int(batch_size))
     pairs = list(text_pairs) if text_pairs is not None else [None] * len(texts)
     wanted = list(targets) if targets is not None else [None] * len(texts)
     if len(pairs) != len(texts) or len(wanted) != len(texts):
         raise InvalidInput("texts, text_pairs and targets must have the same length.", "Give one of each per text.")
     clf = load_classifier(model)
+    if options.zero_shot or options.method == "captum":
+        return [_one_of_many(texts[k], clf, options, pairs[k], wanted[k], errors, cache) for k in range(len(texts))]
     out: list = [None] * len(texts)
     keys = []
     for k, text in enumerate(texts):
@@ -172,6 +159,17 @@ def explain_many(texts: Sequence[str], model: Model, *, text_pairs: Optional[Seq
         if failed is not None:
             raise failed
     return out
+
+
+def _one_of_many(text, clf, options: Options, pair, target, errors: str, cache: bool):
+    """One text of ``explain_many`` explained on its own (zero-shot, Captum)."""
+    try:
+        return explain(text, clf, replace(options, target=target) if target is not None else options,
+                       text_pair=pair, cache=cache)
+    except ExplainError as exc:
+        if errors == "raise":
+            raise
+        return exc
 
 
 def _check_texts(text, text_pair) -> None:
@@ -210,17 +208,16 @@ def _cached(key: tuple, clf: Classifier, compute, t0: float, cache: bool):
     return got
 
 
-def compare_baselines(text: str, model: Model, baselines: Sequence[str] = _baselines.DEFAULT_BASELINES, *,
-                      reference: Optional[Explanation] = None, **options) -> BaselineComparison:
+def compare_baselines(text: str, model: Model, baselines: Sequence[str] = _baselines.DEFAULT_BASELINES,
+                      options: Optional[Options] = None, *, reference: Optional[Explanation] = None,
+                      **overrides) -> BaselineComparison:
     """Explain ``text`` once per baseline token (same target and contrast) and compare
     the word rankings (Kendall tau, Spearman). ``reference``: an explanation already
-    made (not run again; its target and contrast are used). ``options``: as for
-    ``explain()`` (method options only)."""
+    made (not run again; its target and contrast are used). Options as ``explain``'s."""
+    options = with_overrides(options, **overrides).validate()
     check_text(text)
     clf = load_classifier(model)
-    options.pop("faithfulness", None)
-    options.pop("cache", None)
-    return _baselines.compare_baselines(clf, text, baselines, reference=reference, options=Options(**options))
+    return _baselines.compare_baselines(clf, text, baselines, reference=reference, options=options)
 
 
 # --- the result cache's key and hits -------------------------------------------------------
@@ -251,5 +248,5 @@ def identity(clf: Classifier) -> tuple:
 def as_hit(expl: Explanation, seconds: float) -> Explanation:
     """The stored explanation, marked as served from the cache (timings only)."""
     timings = {key: 0.0 for key in expl.timings if key.endswith("_s")}  # the same keys: nothing was computed
-    timings.update(total_s=round(seconds, 6), cache="hit", computed_total_s=expl.timings.get("total_s"))
-    return expl.replace(timings=timings)
+    timings.update(total_s=round(seconds, 6), computed_total_s=expl.timings.get("total_s", 0.0))
+    return expl.replace(timings=timings, cache="hit")

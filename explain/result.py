@@ -11,12 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-SCHEMA_VERSION = "1.3"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
+SCHEMA_VERSION = "1.4"  # 1.1: "method"; 1.2: long texts explain a weighted mean over windows
 # (window "weight"), "f_input"/"f_baseline" of the explained quantity, "dtype";
-# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance"
+# 1.3: "text_pair", "segment" of words/tokens/windows, "zero_shot"; "word_error", "word_tolerance";
+# 1.4: "cache" ("hit"/"miss") is its own field, no longer a string among the "timings" seconds;
+# "quantity" (the explained quantity's kind): softmax heads explain the target's log-odds by default
 
 HeadKind = Literal["softmax", "sigmoid", "regression"]
-OutputKind = Literal["auto", "logit", "probability"]
+OutputKind = Literal["auto", "log-odds", "logit", "probability"]
 BaselineKind = Literal["auto", "mask", "pad", "unk"]  # or any single token of the vocabulary
 MethodKind = Literal["engine", "captum"]
 Status = Literal["pass", "warn", "fail", "not run"]
@@ -72,6 +74,49 @@ class Window:
     weight: float = 1.0  # this window's weight in the explained quantity (its stretch / the text)
     segment: int = 0  # for a pair: the segment the windows cut (start/end index its string)
     word_error: Optional[float] = None  # estimated relative error of this window's token scores
+
+
+class _Record:
+    """Dict-style reading (``r["source"]``, ``r.get("source")``, ``{**r}``) of a small record
+    that was a plain dict before schema 1.4, so code written against the dicts still runs."""
+
+    def keys(self) -> tuple:
+        return tuple(f.name for f in dataclasses.fields(self))
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.keys() else default
+
+    @classmethod
+    def coerce(cls, value: Any):
+        """``value`` as this record (a dict from the engine or from JSON; unknown keys dropped)."""
+        if isinstance(value, cls):
+            return value
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in dict(value or {}).items() if k in names})
+
+
+@dataclass(frozen=True)
+class CheckpointInfo(_Record):
+    """Which model was explained: its source (a Hub ID or a folder's name), revision, type."""
+
+    source: str = ""
+    revision: Optional[str] = None
+    model_type: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class BaselineInfo(_Record):
+    """The reference the path starts from: every non-special token replaced by ``token``."""
+
+    kind: str = "auto"
+    token: Optional[str] = None
+    token_id: Optional[int] = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +240,24 @@ class BaselineComparison:
 
 
 @dataclass(frozen=True)
+class WordsHidden:
+    """What the model says with some words hidden (each of their tokens given the
+    explanation's baseline token, as on the attribution path): the check a reader can make
+    of the colours. ``claimed``/``measured``: the explained label's shown value (probability,
+    share, score or value, as in the caption) that the word scores predict (the text's value
+    minus the hidden words' scores) and that the model gives; ``before``: the text's."""
+
+    words: tuple[WordScore, ...]
+    probabilities: dict[str, float]
+    predicted: str
+    target: str
+    before: Optional[float]
+    claimed: Optional[float]
+    measured: Optional[float]
+    unit: str
+
+
+@dataclass(frozen=True)
 class TrustCheck:
     """One plain-language verdict: completeness, faithfulness or baselines."""
 
@@ -225,23 +288,23 @@ class Explanation:
     """Everything one explanation says; ``to_dict()`` is plain JSON."""
 
     text: str
-    checkpoint: dict
+    checkpoint: CheckpointInfo
     head: HeadKind
-    labels: tuple
-    probabilities: dict  # label -> probability (softmax/sigmoid) or value (regression)
+    labels: tuple[str, ...]
+    probabilities: dict[str, float]  # label -> probability (softmax/sigmoid) or value (regression)
     predicted: str
     target: str
     contrast: Optional[str]
     explained: str  # the quantity the scores add up to, in words
-    baseline: dict
+    baseline: BaselineInfo
     steps: int
     tolerance: float
     converged: bool
     completeness_error: float  # relative, path-matched, of the explained quantity
-    tokens: tuple
-    words: tuple
-    windows: tuple
-    timings: dict
+    tokens: tuple[TokenScore, ...]
+    words: tuple[WordScore, ...]
+    windows: tuple[Window, ...]
+    timings: dict[str, float]  # seconds per phase ("total_s", "attribution_s", ...)
     device: str
     dtype: str = "float32"  # the precision the model ran in
     f_input: Optional[float] = None  # the explained quantity at the text ...
@@ -251,8 +314,21 @@ class Explanation:
     word_error: Optional[float] = None  # estimated relative L2 error of the token scores (adaptive rule)
     word_tolerance: Optional[float] = None  # the bound it was refined to (None: not estimated)
     zero_shot: Optional[ZeroShot] = None  # set for a zero-shot explanation
+    # What ``f_input``/``f_baseline`` and the scores are in: "log-odds" (p = sigmoid(f)), "log-ratio"
+    # (a contrast's log(p_t / p_c): its share p_t / (p_t + p_c) = sigmoid(f)), "log-score" (zero-shot:
+    # the score = exp(f)), "logit" (raw), "probability", "probability difference" or "value" (regression).
+    quantity: str = "logit"
+    cache: Literal["miss", "hit"] = "miss"  # "hit": served from the result cache, nothing computed
     schema_version: str = SCHEMA_VERSION
     extras: Extras = field(default_factory=Extras)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checkpoint", CheckpointInfo.coerce(self.checkpoint))
+        object.__setattr__(self, "baseline", BaselineInfo.coerce(self.baseline))
+        timings = dict(self.timings or {})
+        if "cache" in timings:  # before 1.4 the cache state was a string among the seconds
+            object.__setattr__(self, "cache", "hit" if timings.pop("cache") == "hit" else "miss")
+        object.__setattr__(self, "timings", timings)
 
     @property
     def sum_attributions(self) -> float:
@@ -288,7 +364,7 @@ class Explanation:
         data["extras"] = Extras.from_dict(data.get("extras"))
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def top_words(self, k: int = 5) -> list:
+    def top_words(self, k: int = 5) -> list[WordScore]:
         """The k words with the largest absolute score, largest first."""
         return sorted(self.words, key=lambda w: -abs(w.score))[:k]
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from paths import ROOT
@@ -66,17 +67,43 @@ def test_ruff_is_clean():
     assert out.returncode == 0, out.stdout[-3000:]
 
 
-def test_app_is_wiring_only():
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+def _imports(path: Path) -> set:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module)
+    return imported
+
+
+def test_app_is_wiring_only():
+    """app.py is constants, layout, events and launch: no class, a few functions that build
+    the page, no model libraries; the page's logic lives in space/, the rest in explain/."""
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    assert len(source.splitlines()) <= 300
+    assert not [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert functions <= {"build_demo", "_examples", "launch_options", "visitor_cap"}, functions
+    imported = _imports(ROOT / "app.py")
     ours = {m for m in imported if m.split(".")[0] == "explain"}
     assert not {m.split(".")[0] for m in imported} & {"torch", "transformers", "captum", "huggingface_hub"}
-    assert all(m.split(".")[1] in ("serving", "render", "errors") for m in ours), ours
+    assert all(m.split(".")[1] in ("serving", "render", "errors", "options") for m in ours), ours
+
+
+def test_space_knows_gradio_and_serving_only():
+    """space/ (the page's Gradio glue) imports no model library, and only the serving,
+    render, result and errors parts of the package; Gradio's internals only in one module."""
+    for path in sorted((ROOT / "space").glob("*.py")):
+        imported = _imports(path)
+        assert not {m.split(".")[0] for m in imported} & {"torch", "transformers", "captum", "huggingface_hub"}, path
+        ours = {m for m in imported if m.split(".")[0] == "explain"}
+        assert all(m.split(".")[1] in ("serving", "render", "errors", "result", "options", "logbook")
+                   for m in ours if "." in m), (path, ours)
+        private = {m for m in imported if m.startswith("gradio.")}
+        assert path.name == "internals.py" or not private, (path, private)
 
 
 def test_importing_the_package_has_no_side_effects():

@@ -1,8 +1,10 @@
 """Checkpoints: a Hub ID or a folder -> a checked, loaded Classifier. The security
 boundary for visitor-chosen models: ``rules`` (what is refused, pure functions),
 ``hub`` (metadata checks and an allow-listed download in a child process, never a
-load), ``hubcache`` (the byte-capped download cache), ``folder`` (safe loading) and
-``load`` (dispatch and the cache of loaded models)."""
+load), ``hubcache`` (the byte-capped download cache), ``sizing`` (parameter counts: stored,
+and implied by a config - in a child process under a time and memory limit for
+visitor-chosen checkpoints), ``folder`` (safe loading) and ``load`` (dispatch and the
+cache of loaded models)."""
 
 from .folder import load_folder
 from .hub import HubPolicy, fetch_checkpoint

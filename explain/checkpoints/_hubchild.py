@@ -51,6 +51,34 @@ def _fail_kind(exc: BaseException) -> str:
     return "error"
 
 
+def _status(exc: BaseException):
+    """The HTTP status of an error the Hub answered with, if any."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _reason(exc: BaseException):
+    """Why a connection failed, in one word the parent turns into a sentence (never the
+    library's or the OS's own text, which names URLs and error numbers)."""
+    import socket
+    import ssl
+
+    import httpx2
+
+    seen = 0
+    while exc is not None and seen < 12:
+        if isinstance(exc, socket.gaierror):
+            return "dns"
+        if isinstance(exc, ConnectionRefusedError):
+            return "refused"
+        if isinstance(exc, ssl.SSLError):
+            return "tls"
+        if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError, ConnectionResetError, BrokenPipeError)):
+            return "disconnected"
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
 def _info(api, repo_id, revision, timeout):
     mi = api.model_info(repo_id, revision=revision, token=False, timeout=timeout)
     total = getattr(getattr(mi, "safetensors", None), "total", None)
@@ -84,7 +112,7 @@ def _config(repo_id, sha, cache_dir, max_bytes, timeout):
         text = f.read()
     try:
         return {"config": json.loads(text)}
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return {"fail": "bad_config", "detail": str(exc)[:200]}
 
 
@@ -151,7 +179,7 @@ class HubChild:
         except OSError:
             line = None
         if line is None:
-            return {"fail": "died", "detail": f"the download helper stopped: {self._stderr_tail()}"}
+            return {"fail": "died", "detail": f"the Hub helper process stopped: {self._stderr_tail()}"}
         return json.loads(line)
 
     def _stderr_tail(self) -> str:
@@ -205,7 +233,8 @@ def main() -> None:
             if kind == "not_found" and op == "info" and (req.get("revision") or "main") != "main" \
                     and _exists(api, repo_id, timeout):
                 kind = "revision_not_found"
-            out = {"fail": kind, "detail": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:400]}
+            out = {"fail": kind, "detail": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:400],
+                   "status": _status(exc), "reason": _reason(exc)}
         except BaseException as exc:  # Rust panics (pyo3 PanicException) are BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

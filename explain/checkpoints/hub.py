@@ -10,17 +10,20 @@ deadline, so a slow or vanishing Hub costs seconds, never a hang."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .. import env
+from .. import env, logbook
 from ..errors import BrokenCheckpoint, CheckpointNotFound, HubUnavailable, UnsafeCheckpoint
 from . import rules
 from ._hubchild import HubChild
 from .hubcache import HubCache
-from .sizing import implied_parameters
+from .sizing import SizingLimits, bounded_implied_parameters
+
+_LOG = logging.getLogger("explain.hub")
 
 
 def _default_cache_dir() -> str:
@@ -42,6 +45,9 @@ class HubPolicy:
     cache_dir: str = field(default_factory=_default_cache_dir)
     cache_max_bytes: int = 10 * 2**30
     endpoint: Optional[str] = None        # None: HF_ENDPOINT, else the public Hub
+    sizing_deadline_s: float = SizingLimits.deadline_s    # counting the parameters a config implies
+    sizing_memory_bytes: int = SizingLimits.memory_bytes  # ... and the memory that may take
+    max_tokenizer_bytes: int = 40 * 2**20  # one tokenizer file (the largest real ones: ~34 MB)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides) -> HubPolicy:
@@ -51,8 +57,18 @@ class HubPolicy:
                    timeout_s=env.number("EXPLAIN_HUB_TIMEOUT_S", d.timeout_s, environ),
                    download_deadline_s=env.number("EXPLAIN_DOWNLOAD_DEADLINE_S", d.download_deadline_s, environ),
                    cache_max_bytes=int(env.number("EXPLAIN_HUB_CACHE_GB", d.cache_max_bytes / 2**30, environ)
-                                       * 2**30))
+                                       * 2**30),
+                   sizing_deadline_s=env.number("EXPLAIN_SIZING_DEADLINE_S", d.sizing_deadline_s, environ),
+                   sizing_memory_bytes=int(env.number("EXPLAIN_SIZING_MEMORY_MB", d.sizing_memory_bytes / 2**20,
+                                                      environ) * 2**20),
+                   max_tokenizer_bytes=int(env.number("EXPLAIN_MAX_TOKENIZER_MB", d.max_tokenizer_bytes / 2**20,
+                                                      environ) * 2**20))
         return replace(base, **overrides)
+
+    @property
+    def sizing(self) -> SizingLimits:
+        """The limits of the sizing child (see ``sizing.bounded_implied_parameters``)."""
+        return SizingLimits(self.sizing_deadline_s, self.sizing_memory_bytes)
 
 
 def fetch_checkpoint(text: str, *, revision: Optional[str] = None, policy: Optional[HubPolicy] = None) -> tuple:
@@ -73,6 +89,8 @@ def fetch_checkpoint(text: str, *, revision: Optional[str] = None, policy: Optio
         plan = child.call("dryrun", policy.metadata_deadline_s, repo_id=repo_id, sha=sha, files=files,
                           cache_dir=str(cache.root))
         _raise_for(plan, repo_id, revision, policy)
+        rules.check_tokenizer_files({f["name"]: f["size"] or 0 for f in plan["files"]}, policy.max_tokenizer_bytes,
+                                    repo_id)
         rules.check_download_size(sum(f["size"] or 0 for f in plan["files"]), policy.max_bytes, repo_id)
         cache.make_room(sum(f["size"] or 0 for f in plan["files"] if f["will_download"]), keep=(repo_id, sha))
         try:
@@ -120,8 +138,10 @@ def _inspect(child: HubChild, repo_id: str, revision: Optional[str], policy: Hub
         _raise_for(got, repo_id, revision, policy)
         n = got["parameters"]
     rules.check_parameters(n, policy.max_parameters, repo_id)
-    # What the config implies (its model built without memory) against what is stored.
-    rules.check_implied_parameters(implied_parameters(config, repo_id), n, policy.max_parameters, repo_id)
+    # What the config implies (its model built without memory, in the sizing child under
+    # its limits) against what is stored.
+    implied = bounded_implied_parameters(config, repo_id, policy.sizing)
+    rules.check_implied_parameters(implied, n, policy.max_parameters, repo_id)
     return sha, files
 
 
@@ -129,13 +149,26 @@ def offline() -> bool:
     return env.flag("HF_HUB_OFFLINE") or env.flag("TRANSFORMERS_OFFLINE")
 
 
+# Why a connection failed (the child's "reason"), in words: never the library's or the
+# OS's own text, which names URLs, response bodies and error numbers.
+REASONS = {
+    "dns": "its address could not be resolved",
+    "refused": "it refused the connection",
+    "tls": "a secure connection to it could not be made",
+    "disconnected": "the connection to it broke off",
+}
+
+
 def _raise_for(answer: dict, repo_id: str, revision: Optional[str], policy: HubPolicy) -> None:
-    """Turn a child's ``{"fail": kind}`` answer into the user-facing error."""
+    """Turn a child's ``{"fail": kind}`` answer into the user-facing error. Messages say
+    what failed in words; the library's own text (URLs, bodies) goes to the server's log."""
     kind = answer.get("fail")
     if not kind:
         return
-    detail = answer.get("detail", "")
+    detail, status, reason = answer.get("detail", ""), answer.get("status"), answer.get("reason")
     later = "Try again in a minute, or run the explainer locally on a downloaded folder."
+    if kind not in ("not_found", "revision_not_found", "gated", "disabled", "timeout", "deadline"):
+        logbook.note(_LOG, f"hub {kind}", "Fetching %s from the Hub failed (%s): %s", repo_id, kind, detail)
     if kind == "not_found":
         raise CheckpointNotFound(f"There is no public model {repo_id!r} on the Hugging Face Hub (or it is private).",
                                  "Check the spelling, e.g. 'distilbert/distilbert-base-uncased-finetuned-sst-2-english'.")
@@ -148,11 +181,24 @@ def _raise_for(answer: dict, repo_id: str, revision: Optional[str], policy: HubP
         raise HubUnavailable(f"The Hugging Face Hub did not answer within {policy.timeout_s:g} s.", later)
     if kind == "deadline":
         raise HubUnavailable(f"{detail}, so it was stopped: the Hugging Face Hub is slow or unreachable.", later)
-    if kind in ("unreachable", "server_error", "busy", "http", "died"):
-        raise HubUnavailable(f"The Hugging Face Hub cannot be reached or answered with an error ({detail}).", later)
+    if kind == "busy":
+        raise HubUnavailable("The Hugging Face Hub is limiting requests right now (429).", later)
+    if kind in ("server_error", "http"):
+        code = f" ({status})" if isinstance(status, int) else ""
+        raise HubUnavailable(f"The Hugging Face Hub answered with an error{code}.", later)
+    if kind == "unreachable":
+        raise HubUnavailable(f"The Hugging Face Hub cannot be reached: {REASONS.get(reason, 'no connection')}.", later)
+    if kind == "died":
+        raise HubUnavailable("The helper process that talks to the Hugging Face Hub stopped.", later)
     if kind == "bad_safetensors":
         raise BrokenCheckpoint(f"{repo_id}'s safetensors weights are corrupt: their header cannot be read.",
                                "Pick another model or revision.")
-    if kind in ("bad_config", "entry_not_found", "size_mismatch"):
-        raise BrokenCheckpoint(f"{repo_id}'s files are incomplete or corrupt ({detail}).", "Pick another model.")
-    raise HubUnavailable(f"Fetching {repo_id} failed ({detail}).", later)
+    if kind == "bad_config":
+        raise BrokenCheckpoint(f"{repo_id}'s config.json is not valid JSON.", "Pick another model.")
+    if kind == "entry_not_found":
+        raise BrokenCheckpoint(f"{repo_id}'s files are incomplete: a file the Hub listed is missing.",
+                               "Pick another model.")
+    if kind == "size_mismatch":
+        raise BrokenCheckpoint(f"{repo_id}'s files are incomplete or corrupt: a downloaded file's size differs from "
+                               "what the Hub announced.", "Pick another model.")
+    raise HubUnavailable(f"Fetching {repo_id} from the Hugging Face Hub failed.", later)

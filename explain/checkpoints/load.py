@@ -33,6 +33,7 @@ from .folder import load_folder
 from .hub import HubPolicy, fetch_checkpoint
 from .hubcache import HubCache, in_use
 from .rules import looks_like_path, parse_repo_id
+from .sizing import warm as warm_sizing
 
 DEFAULT_CACHE_MODELS = 3
 DEFAULT_CACHE_BYTES = 3 * 2**30
@@ -51,6 +52,10 @@ LOAD_SLOTS = 2
 _LOAD_SLOTS = threading.BoundedSemaphore(LOAD_SLOTS)
 # What a checkpoint itself gets wrong (as opposed to a busy Hub or a typo): worth remembering.
 _REMEMBERED = (BrokenCheckpoint, UnsafeCheckpoint, NotAClassifier, CheckpointTooLarge, UnsupportedModel)
+# ... and, for a Hub repo, remembered for every revision of it: too large or too slow is what
+# a hostile repo would otherwise make the server measure again under each branch or tag (the
+# others stay per revision: a repo's refs/pr/N often holds the safetensors its main lacks).
+_REMEMBERED_PER_REPO = (CheckpointTooLarge,)
 
 
 class FailureMemo:
@@ -62,18 +67,20 @@ class FailureMemo:
         self.ttl_s = float(ttl_s)
         self._items: BoundedLRU = BoundedLRU(max_entries, float("inf"), weight=lambda _: 1)
 
-    def check(self, key: Hashable) -> None:
-        """Raise the remembered error for ``key`` (a fresh one, saying so), if any."""
-        found = self._items.get(key) if self.ttl_s > 0 else None
-        if found is None:
-            return
-        when, exc = found
-        age = time.monotonic() - when
-        if age >= self.ttl_s:
-            return
-        note = (f"(This server found that {age:.0f} s ago and tries this checkpoint again "
-                f"{self.ttl_s - age:.0f} s from now.)")
-        raise type(exc)(exc.problem, f"{exc.fix} {note}".strip())
+    def check(self, *keys: Hashable) -> None:
+        """Raise the remembered error for the first of ``keys`` with one (a fresh error,
+        saying so), if any."""
+        for key in keys:
+            found = self._items.get(key) if self.ttl_s > 0 else None
+            if found is None:
+                continue
+            when, exc = found
+            age = time.monotonic() - when
+            if age >= self.ttl_s:
+                continue
+            note = (f"(This server found that {age:.0f} s ago and tries this checkpoint again "
+                    f"{self.ttl_s - age:.0f} s from now.)")
+            raise type(exc)(exc.problem, f"{exc.fix} {note}".strip())
 
     def remember(self, key: Hashable, exc: ExplainError) -> None:
         if self.ttl_s > 0:
@@ -93,8 +100,11 @@ def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Op
     the disk, not even to ask whether such a folder exists. ``max_parameters``: the
     largest local checkpoint (Hub ones: ``hub_policy``). ``load_deadline_s``: a load
     running longer is answered with an error at that moment (it finishes in the
-    background, unused). ``failures`` (a server's): checkpoints that failed for a reason
-    of their own, too slow included, are refused from memory for a while."""
+    background, unused); given one (a server), a folder's implied parameters are counted
+    in the sizing child and its tokenizer files bounded, under ``hub_policy``'s limits as
+    Hub checkpoints always are. ``failures`` (a server's): checkpoints that failed for a
+    reason of their own, too slow included, are refused from memory for a while (a Hub
+    repo too large or too slow: under every revision)."""
     if isinstance(source, Classifier):
         return source
     if isinstance(source, tuple) and len(source) == 2:
@@ -111,23 +121,33 @@ def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Op
         raise InvalidInput(f"{text!r} is a path on the server; this app loads Hub IDs only.",
                            "Type a Hub model ID like 'org/name'.")
     local = Path(text).expanduser()
+    server = load_deadline_s is not None  # a server: visitor-chosen loads, each under its limits
+    repo_key = None
     if allow_local and (path_like or local.is_dir()):
         if not local.exists():
             raise CheckpointNotFound(f"There is no folder {text!r}.", "Check the path, or give a Hub ID like 'org/name'.")
-        load = lambda: load_folder(local, device=device, max_parameters=max_parameters)
+        policy = (hub_policy or HubPolicy.from_env()) if server else None
+        load = lambda: load_folder(local, device=device, max_parameters=max_parameters,
+                                   sizing=policy.sizing if policy else None,
+                                   max_tokenizer_bytes=policy.max_tokenizer_bytes if policy else None)
         what = local.name
+        memo_key = key[:2] + key[3:]
     else:
-        parse_repo_id(text, revision)  # refuse bad IDs before anything else
+        repo_id, rev = parse_repo_id(text, revision)  # refuse bad IDs before anything else
         load = lambda: load_hub_classifier(text, revision=revision, policy=hub_policy, device=device)
         what = text
-    memo_key = key[:2] + key[3:]
+        # The Hub spells IDs case-insensitively: 'Org/Name@main' is 'org/name'.
+        memo_key = ("hub", repo_id.lower(), rev or "main")
+        repo_key = ("hub repo", repo_id.lower())
     if failures is not None:
-        failures.check(memo_key)
+        failures.check(memo_key, *([repo_key] if repo_key else []))
     try:
         clf = _within(load_deadline_s, what, load)
     except _REMEMBERED as exc:
         if failures is not None:
             failures.remember(memo_key, exc)
+            if repo_key is not None and isinstance(exc, _REMEMBERED_PER_REPO):
+                failures.remember(repo_key, exc)
         raise
     CACHE.put(key, clf)
     return clf
@@ -170,6 +190,7 @@ def load_hub_classifier(text: str, *, revision: Optional[str] = None, policy: Op
     loaded is kept from eviction meanwhile."""
     policy = policy or HubPolicy.from_env()
     repo_id, rev = parse_repo_id(text, revision)  # refuse bad IDs before waiting for the lock
+    warm_sizing()  # its imports run while this waits for the lock and asks the Hub
     if not _FETCH_LOCK.acquire(timeout=policy.lock_wait_s):
         raise ServerBusy("Another model is being downloaded right now.", "Try again in a minute.")
     try:
@@ -179,7 +200,8 @@ def load_hub_classifier(text: str, *, revision: Optional[str] = None, policy: Op
     finally:
         _FETCH_LOCK.release()
     with pinned:
-        clf = load_folder(folder, source=repo_id, revision=sha, device=device, max_parameters=policy.max_parameters)
+        clf = load_folder(folder, source=repo_id, revision=sha, device=device, max_parameters=policy.max_parameters,
+                          sizing=policy.sizing, max_tokenizer_bytes=policy.max_tokenizer_bytes)
         cache = HubCache(policy.cache_dir, policy.cache_max_bytes)
         cache.mark_verified(repo_id, sha, {"parameters": clf.n_parameters}, rev)
         return clf

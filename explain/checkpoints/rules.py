@@ -122,6 +122,28 @@ def check_parameters(n: int, limit: int, repo_id: str) -> None:
                                  "explainer yourself with a higher EXPLAIN_MAX_PARAMETERS.")
 
 
+def check_tokenizer_files(sizes: dict, limit: Optional[int], name: str) -> None:
+    """Refuse tokenizer files (``sizes``: {file name: bytes}) larger than ``limit`` (None:
+    no limit): loading one takes ~20 times its size in memory and seconds per 10 MB."""
+    if limit is None:
+        return
+    big = sorted((n for n, b in sizes.items() if n in TOKENIZER_FILES and b > limit), key=lambda n: -sizes[n])
+    if big:
+        raise CheckpointTooLarge(f"{name}'s {big[0]} is {size(sizes[big[0]])}; this server loads tokenizer files of "
+                                 f"up to {size(limit)}.", "Pick a model with a usual tokenizer, or run the explainer "
+                                 "yourself with a higher EXPLAIN_MAX_TOKENIZER_MB.")
+
+
+def check_vocabulary(largest_id: int, rows: int, name: str) -> None:
+    """Refuse a tokenizer whose token ids reach past the model's embedding table: a text
+    with one of those tokens could not be read by the model."""
+    if largest_id >= rows:
+        raise BrokenCheckpoint(f"{name}'s tokenizer has token ids up to {largest_id:,}, but the model's embedding "
+                               f"table has only {rows:,} rows: a text with one of the extra tokens could not be "
+                               "explained.", "Save the tokenizer the model was trained with beside it (or resize "
+                               "the model's embeddings to the tokenizer).")
+
+
 def check_download_size(total: int, limit: int, repo_id: str) -> None:
     if total > limit:
         raise CheckpointTooLarge(f"{repo_id}'s files are {size(total)}; this server downloads at most "
@@ -181,39 +203,70 @@ def check_model_type(model_type: Any, repo_id: str, known: Collection[str]) -> N
 
 # transformers allocates what config.json says before a single weight is read: an id2label
 # dict of num_labels entries, then every layer. These bounds are far above any real
-# sequence classifier and far below what would exhaust a server.
+# sequence classifier and far below what would exhaust a server. A key may hold a list
+# (one value per layer or block): each of its numbers is bounded, and the numbers of a
+# list of layer counts (Funnel's block_sizes, Swin-like depths) are summed.
 SIZE_BOUNDS = {
     "labels": (10_000, ("num_labels",)),
     "layers": (256, ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
-                     "num_decoder_layers", "num_encoder_layers")),
+                     "num_decoder_layers", "num_encoder_layers", "block_sizes", "block_repeats", "depths",
+                     "num_hidden_groups", "inner_group_num", "num_feedforward_networks")),
     "hidden size": (65_536, ("hidden_size", "d_model", "n_embd", "dim", "embedding_size", "true_hidden_size",
-                             "intra_bottleneck_size")),
+                             "intra_bottleneck_size", "hidden_sizes", "d_head", "d_kv", "head_dim")),
     "intermediate size": (262_144, ("intermediate_size", "d_ff", "encoder_ffn_dim", "decoder_ffn_dim", "hidden_dim",
-                                    "d_inner", "n_inner", "ffn_dim")),
+                                    "d_inner", "n_inner", "ffn_dim", "moe_intermediate_size")),
     "attention heads": (1_024, ("num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads",
                                 "decoder_attention_heads", "num_key_value_heads")),
-    "vocabulary": (1_048_576, ("vocab_size",)),
-    "positions": (1_048_576, ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len")),
+    "experts": (65_536, ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts",
+                        "n_shared_experts", "num_experts_per_tok")),
+    "vocabulary": (1_048_576, ("vocab_size", "type_vocab_size")),
+    "positions": (1_048_576, ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len",
+                              "relative_attention_num_buckets")),
 }
+# Lists under any other key are read as sizes too (a list is how a config gives one size
+# per layer or block): each number at most the largest bound, each list at most this long.
+ANY_SIZE = max(limit for limit, _ in SIZE_BOUNDS.values())
+MAX_LIST_ENTRIES = 65_536
 MAX_LABEL_CHARS = 256
 _BOUND_OF = {key: (what, limit) for what, (limit, keys) in SIZE_BOUNDS.items() for key in keys}
+_SUMMED = set(SIZE_BOUNDS["layers"][1])  # a list of these is a number of layers in all
 
 
 def check_config_sizes(config: dict, where: str = "config.json") -> None:
-    """Refuse a config whose sizes (labels, layers, widths, vocabulary, positions, also in
-    nested configs) are absurd, before transformers builds anything from it."""
+    """Refuse a config whose sizes (labels, layers, widths, experts, vocabulary, positions,
+    also in nested configs and in lists, and the numbers of any list-valued key) are
+    absurd, before transformers builds anything from it."""
+    fix = "Pick a checkpoint of a usual size."
     for path, key, value in _sized_values(config):
+        if key not in _BOUND_OF:  # a list under a key these rules do not know: sizes of some kind
+            entries = list(_numbers(value))
+            if len(entries) > MAX_LIST_ENTRIES:
+                raise CheckpointTooLarge(f"The checkpoint's {where} gives {path} a list of {len(entries):,} numbers; "
+                                         f"this server loads at most {MAX_LIST_ENTRIES:,}.", fix)
+            big = next((n for n in entries if n > ANY_SIZE), None)
+            if big is not None:
+                raise CheckpointTooLarge(f"The checkpoint's {where} gives {path} the size {_shown(big)}; this server "
+                                         f"loads at most {ANY_SIZE:,}.", fix)
+            continue
         what, limit = _BOUND_OF[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-            raise BrokenCheckpoint(f"The checkpoint's {where} gives {path} = {_shown(value)}, which is not a size.",
-                                   "Re-save the checkpoint with transformers' save_pretrained().")
-        if value > limit:
-            raise CheckpointTooLarge(f"The checkpoint's {where} asks for {path} = {_shown(value)} ({what}); this "
-                                     f"server loads at most {limit:,}.", "Pick a checkpoint of a usual size.")
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and len(values) > MAX_LIST_ENTRIES:
+            raise CheckpointTooLarge(f"The checkpoint's {where} gives {path} a list of {len(values):,} entries; this "
+                                     f"server loads at most {MAX_LIST_ENTRIES:,}.", fix)
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v < 0:
+                raise BrokenCheckpoint(f"The checkpoint's {where} gives {path} = {_shown(v)}, which is not a size.",
+                                       "Re-save the checkpoint with transformers' save_pretrained().")
+            if v > limit:
+                raise CheckpointTooLarge(f"The checkpoint's {where} asks for {path} = {_shown(v)} ({what}); this "
+                                         f"server loads at most {limit:,}.", fix)
+        if isinstance(value, list) and key in _SUMMED and sum(values) > limit:
+            raise CheckpointTooLarge(f"The checkpoint's {where} asks for {path} = {_listed(values)}, "
+                                     f"{_shown(sum(values))} {what} in all; this server loads at most {limit:,}.", fix)
     for path, labels in _label_maps(config):
         if len(labels) > SIZE_BOUNDS["labels"][0]:
             raise CheckpointTooLarge(f"The checkpoint's {where} lists {len(labels):,} labels in {path}; this server "
-                                     f"loads at most {SIZE_BOUNDS['labels'][0]:,}.", "Pick a checkpoint of a usual size.")
+                                     f"loads at most {SIZE_BOUNDS['labels'][0]:,}.", fix)
         names = labels.values() if path.endswith("id2label") else labels.keys()
         if any(len(str(name)) > MAX_LABEL_CHARS for name in names):
             raise BrokenCheckpoint(f"The checkpoint's {where} has a label name longer than {MAX_LABEL_CHARS} "
@@ -221,13 +274,33 @@ def check_config_sizes(config: dict, where: str = "config.json") -> None:
 
 
 def _sized_values(value: Any, prefix: str = ""):
+    """(path, key, value) of every known size key and every list, in nested configs (and
+    in dicts inside lists) too."""
     if isinstance(value, dict):
         for k, v in value.items():
             key = str(k)
-            if key in _BOUND_OF and v is not None:
+            if (key in _BOUND_OF and v is not None) or isinstance(v, list):
                 yield prefix + key, key, v
             if isinstance(v, dict):
                 yield from _sized_values(v, prefix + key + ".")
+            elif isinstance(v, list):
+                for i, item in enumerate(v[:MAX_LIST_ENTRIES]):
+                    if isinstance(item, dict):
+                        yield from _sized_values(item, f"{prefix}{key}[{i}].")
+
+
+def _numbers(value: Any, depth: int = 0):
+    """The numbers in a (nested) list; strings, None, booleans and dicts are not sizes."""
+    if isinstance(value, list) and depth < 8:
+        for item in value:
+            yield from _numbers(item, depth + 1)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        yield value
+
+
+def _listed(values: list) -> str:
+    shown = ", ".join(_shown(v) for v in values[:4])
+    return f"[{shown}{', …' if len(values) > 4 else ''}]"
 
 
 def _label_maps(value: Any, prefix: str = ""):

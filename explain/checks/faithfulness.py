@@ -24,12 +24,12 @@ from typing import Optional
 import torch
 
 from ..engine.clock import check_deadline
-from ..engine.heads import REGRESSION, probabilities
+from ..engine.heads import REGRESSION, make_quantity, probabilities
 from ..engine.path import PathModel, capture, chunk_rows, site_values
 from ..engine.reference import reference_ids
 from ..engine.windows import Piece, tokenize
-from ..errors import ServerBusy
-from ..result import Curves, Explanation, FaithfulnessReport, RandomReference
+from ..errors import InvalidInput, ServerBusy
+from ..result import Curves, Explanation, FaithfulnessReport, RandomReference, WordsHidden
 
 BINS = (0.01, 0.05, 0.10, 0.20, 0.50)  # ERASER's AOPC bins, as fractions of the words
 CURVE_POINTS = 21  # k = 0, 5, ..., 100 % (every k when the text has fewer words)
@@ -126,6 +126,41 @@ def evaluate_faithfulness(expl: Explanation, clf, *, permutations: int = PERMUTA
                      random_deletion=avg("del"), random_insertion=avg("ins")),
         forward_rows=len(masks) * len(expl.windows),
         seconds=round(time.perf_counter() - t0, 4))
+
+
+def hide_words(expl: Explanation, clf, hidden: Sequence[int]) -> WordsHidden:
+    """The model's answer with the words at ``hidden`` (indices into ``expl.words``) hidden -
+    each of their tokens given the baseline token at the word-embedding layer, the rest of
+    the input as it was: one forward pass per window, no attributions. Beside it, what the
+    word scores claim the explained label's value becomes (the text's value minus their
+    sum, read as the caption reads it)."""
+    from ..render.effect import shown  # stdlib only: how a quantity reads as a probability
+
+    words = expl.words
+    chosen = sorted({int(i) for i in hidden})
+    if not chosen or chosen[0] < 0 or chosen[-1] >= len(words):
+        raise InvalidInput(f"Words to hide must be numbers from 1 to {len(words)} (the words of the text).",
+                           "Click a coloured word, or ask for the top words.")
+    if expl.zero_shot is not None:
+        raise InvalidInput("Hiding words is not made for zero-shot explanations yet (each candidate's pair would "
+                           "change).", "Hide words in an explanation of one text or a pair.")
+    mask = torch.zeros(1, len(words), dtype=torch.bool)
+    mask[0, chosen] = True
+    with clf.lock:
+        logits = _run_windows(clf, expl, words, mask, int(expl.baseline["token_id"]), lambda x: x)
+    probs = probabilities(logits.float(), expl.head)[0]
+    labels = list(expl.labels)
+    got = {name: float(p) for name, p in zip(labels, probs.tolist())}
+    quantity = make_quantity(expl.head, labels, labels.index(expl.target), expl.contrast,
+                             {"logit": "logit", "probability": "probability"}.get(expl.quantity, "auto"))
+    measured_f = float(quantity(logits.float())[0])
+    removed = sum(words[i].score for i in chosen)
+    unit_of = lambda f: shown(expl, f)
+    return WordsHidden(words=tuple(words[i] for i in chosen), probabilities=got, predicted=labels[int(probs.argmax())],
+                       target=expl.target, before=unit_of(expl.f_input),
+                       claimed=unit_of(None if expl.f_input is None else expl.f_input - removed),
+                       measured=unit_of(measured_f),
+                       unit={"log-ratio": "share", "value": "value"}.get(expl.quantity, "probability"))
 
 
 def _measure(expl: Explanation) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:

@@ -22,15 +22,15 @@ from typing import Optional
 
 from ..corpus import batch
 from ..corpus.explainers import explainers, job_options
-from ..engine.run import DEFAULT_TEMPLATE
 from ..errors import ExplainError
+from ..options import DEFAULT_TEMPLATE, Options
 
 EPILOG = """examples:
   {prog} "The film was terrible." --model examples/minilm-rt-sentiment
   {prog} "Not bad at all." --model org/name --target positive --json
   {prog} "..." --model org/name --svg card.svg --html card.html --markdown card.md
   {prog} "A man is playing a guitar." --text-pair "A person plays music." --model org/nli-model
-  {prog} "The match went to penalties." --labels "sports, politics, cooking" --model org/nli-model
+  {prog} "The match went to penalties." --candidate-labels "sports, politics, cooking" --model org/nli-model
   {prog} "Not bad at all." --model org/name --all-labels
   {prog} --input texts.csv --output out.jsonl --model org/name
       (run it again after an interruption: finished rows are skipped)
@@ -55,18 +55,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="label to explain (name or index; default: the predicted one)")
     p.add_argument("--contrast", help="explain target minus this label")
     p.add_argument("--baseline", default="auto", help="auto, mask, pad, unk or a token (default: auto)")
-    p.add_argument("--steps", type=int, default=None, help="fixed number of integration steps (default: adaptive)")
+    p.add_argument("--n-steps", "--steps", type=int, default=None, dest="n_steps",
+                   help="fixed number of integration steps (default: adaptive)")
     p.add_argument("--method", choices=("engine", "captum"), default="engine",
-                   help="engine (default: adaptive, or --steps) or captum (Captum's LayerIntegratedGradients, "
-                        "--steps nodes, default 50)")
+                   help="engine (default: adaptive, or --n-steps) or captum (Captum's LayerIntegratedGradients, "
+                        "--n-steps nodes, default 50)")
     p.add_argument("--text-pair", help="a second text, given to the tokenizer as (TEXT, TEXT_PAIR): an NLI "
                                        "hypothesis, a reranker's passage; both are explained")
-    p.add_argument("--labels", help="zero-shot: comma-separated candidate labels (with an NLI model)")
-    p.add_argument("--template", default=DEFAULT_TEMPLATE,
+    p.add_argument("--candidate-labels", "--labels", dest="candidate_labels",
+                   help="zero-shot: comma-separated candidate labels (with an NLI model)")
+    p.add_argument("--hypothesis-template", "--template", dest="hypothesis_template", default=DEFAULT_TEMPLATE,
                    help=f"zero-shot hypothesis template, '{{}}' is the label (default: {DEFAULT_TEMPLATE!r})")
     p.add_argument("--multi-label", action="store_true", help="zero-shot: score each label on its own")
     p.add_argument("--all-labels", action="store_true", help="one text: explain every label (every candidate "
-                                                            "with --labels), most probable first")
+                                                            "with --candidate-labels), most probable first")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the text (auto: on a terminal, unless NO_COLOR is set)")
@@ -77,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     many = p.add_argument_group("many texts")
     many.add_argument("--input", "-i", type=Path, help="a .txt (one text per line), .jsonl or .csv file")
     many.add_argument("--output", "-o", type=Path, help="JSON lines to write (default: INPUT.explained.jsonl)")
-    many.add_argument("--format", choices=("txt", "jsonl", "csv", "tsv"), help="input format (default: by extension)")
+    many.add_argument("--format", choices=batch.TEXT_FORMATS, help="input format (default: by extension)")
     many.add_argument("--column", default="text", help="field/column holding the text (default: text)")
     many.add_argument("--pair-column", default="text_pair",
                       help="field/column holding an optional second text (default: text_pair)")
@@ -131,8 +133,10 @@ def main(argv: Optional[list] = None) -> int:
         parser().error("--threads must be at least 1")
     if args.input is not None and args.all_labels:
         parser().error("--all-labels explains one text; for a file, give each row its target")
-    if args.labels is not None and args.text_pair is not None:
-        parser().error("a zero-shot query (--labels) pairs the text with its own hypotheses: drop --text-pair")
+    try:
+        options(args).validate(text_pair=args.text_pair is not None)
+    except ExplainError as exc:
+        parser().error(str(exc))
     try:
         from transformers.utils import logging as hf_logging
 
@@ -157,14 +161,16 @@ def main(argv: Optional[list] = None) -> int:
         return 130
 
 
-def _option_kwargs(args) -> dict:
-    return dict(target=args.target, contrast=args.contrast, baseline=args.baseline, steps=args.steps,
-                method=args.method, labels=args.labels, template=args.template, multi_label=args.multi_label)
+def options(args) -> Options:
+    """The command line's options, by the names every surface uses."""
+    return Options(target=args.target, contrast=args.contrast, baseline=args.baseline, n_steps=args.n_steps,
+                   method=args.method, candidate_labels=args.candidate_labels,
+                   hypothesis_template=args.hypothesis_template, multi_label=args.multi_label)
 
 
 def _options(args) -> dict:
     """The job's options, as recorded in every output line (the same for both engines)."""
-    return job_options(args.model, **_option_kwargs(args))
+    return job_options(args.model, options(args))
 
 
 def _one(args, clf) -> int:
@@ -173,9 +179,8 @@ def _one(args, clf) -> int:
 
     text = sys.stdin.read() if args.text == "-" else args.text
     if args.all_labels:
-        every = explain_labels(text, clf, text_pair=args.text_pair, baseline=args.baseline, n_steps=args.steps,
-                               candidate_labels=args.labels, hypothesis_template=args.template,
-                               multi_label=args.multi_label)
+        every = explain_labels(text, clf, options=options(args).but(target=None, contrast=None),
+                               text_pair=args.text_pair)
         if args.json:
             print(json.dumps([e.to_dict() for e in every], ensure_ascii=False, indent=2))
         else:
@@ -219,7 +224,7 @@ def _many_ray(args) -> int:
                                pair_column=args.pair_column, batch_size=args.batch_size,
                                retry_failed=args.retry_failed, progress=_progress(args), address=args.ray_address,
                                workers=args.workers, cpus_per_worker=args.threads or 1,
-                               gpus_per_worker=args.gpus_per_worker, **_option_kwargs(args))
+                               gpus_per_worker=args.gpus_per_worker, options=options(args))
     return _summarise(summary, output)
 
 

@@ -61,9 +61,16 @@ def main(argv: Optional[list] = None, prog: str = "explain") -> int:
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(f"error: {args.results.name} could not be summed up ({type(exc).__name__}).", file=sys.stderr)
+        return 1
     for path in args.output:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(WRITERS[path.suffix.lower()](report) + "\n", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(WRITERS[path.suffix.lower()](report) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"error: {path} cannot be written ({exc.strerror or type(exc).__name__}).", file=sys.stderr)
+            return 1
         print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))

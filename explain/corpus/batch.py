@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Optional
 
 from ..errors import ExplainError, InvalidInput
+from ..options import same_record
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -222,7 +223,7 @@ def read_done(output: Path, rows: Iterable, options: dict, retry_failed: bool = 
             except (ValueError, KeyError, TypeError):
                 dropped += 1  # an interrupted write
                 continue
-            if rec.get("options") != options:
+            if not same_record(rec.get("options"), options):
                 raise OutputMismatch(f"{output} holds results made with other options ({rec.get('options')}).",
                                      "Use a new --output file, or the same options as before.")
             if key not in wanted:

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Optional
 
+from ..options import Options
 from . import batch
 from .explainers import explainers, job_options
 
@@ -33,15 +34,15 @@ class DatasetExplainer:
     ``column``/``pair_column``/``target_column``: where the text, an optional second
     text and an optional per-row target are; ``threads``: torch threads in each process
     (set 1 with ``num_proc`` > 1); ``device``: "cpu", "cuda", ... (default: CUDA when
-    available); ``options``: those of ``job_options`` (target, contrast, baseline, steps,
-    method, labels, template, multi_label)."""
+    available); ``options``/``overrides``: an ``explain.Options`` and/or its fields by
+    name (target, contrast, baseline, n_steps, method, candidate_labels ...), as for ``explain()``."""
 
     def __init__(self, model: str, *, column: str = "text", pair_column: Optional[str] = None,
                  target_column: Optional[str] = None, threads: Optional[int] = None, device: Optional[str] = None,
-                 **options) -> None:
+                 options: Optional[Options] = None, **overrides) -> None:
         self.model, self.column, self.pair_column, self.target_column = str(model), column, pair_column, target_column
         self.threads, self.device = threads, device
-        self.options = job_options(self.model, **options)
+        self.options = job_options(self.model, options, **overrides)
         self._fns = None
 
     def __getstate__(self) -> dict:

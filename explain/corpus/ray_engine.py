@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Optional, Union
 
 from ..errors import ExplainError, InvalidInput
+from ..options import Options
 from . import batch
 from .explainers import explainers, job_options
 
@@ -202,14 +203,16 @@ def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: U
                      fmt: Optional[str] = None, column: str = "text", pair_column: str = "text_pair", batch_size: int = 32,
                      retry_failed: bool = False, progress: Optional[bool] = None, address: Optional[str] = None,
                      workers: Optional[int] = None, cpus_per_worker: float = 1, gpus_per_worker: Optional[float] = None,
-                     num_cpus: Optional[int] = None, ship_package: bool = True, **options) -> batch.Summary:
+                     num_cpus: Optional[int] = None, ship_package: bool = True, options: Optional[Options] = None,
+                     **overrides) -> batch.Summary:
     """Explain every row of ``input`` on Ray Data into ``output`` (JSON lines, resumable,
     or ``.parquet``), with the records the local engine writes (``explain_file``).
 
     ``address``: a running cluster (default: a new local Ray with ``num_cpus``, or the
     Ray this process already started). ``workers``: model replicas (default: as many as
     the cluster's GPUs, or CPUs / ``cpus_per_worker``). ``gpus_per_worker``: default 1
-    when the cluster has GPUs, else 0. ``options``: those of ``job_options``."""
+    when the cluster has GPUs, else 0. ``options``/``overrides``: an ``explain.Options``
+    and/or its fields by name, as for ``explain()``."""
     ray = require_ray()
     source, output = str(input), Path(output)
     fmt = batch.input_format(Path(source), fmt)
@@ -221,7 +224,7 @@ def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: U
     if to_parquet and output.exists():
         raise InvalidInput(f"{output} exists. A Parquet output is written in one go and cannot be resumed.",
                            "Remove it, or write JSON lines (.jsonl), which a rerun resumes.")
-    opts = job_options(str(model), **options)
+    opts = job_options(str(model), options, **overrides)
     worker_model = _worker_model(model)
     data_logger = logging.getLogger("ray.data")
     level = data_logger.level

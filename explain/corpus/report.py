@@ -16,6 +16,7 @@ Per label (the label each row explains: its target, or ``target vs contrast``):
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import unicodedata
 import zlib
@@ -45,38 +46,80 @@ NAMES_HOW = ("a word that starts with a capital letter, has a lower-case letter 
 PUNCTUATION_HOW = ("a word unit made only of Unicode punctuation (categories P*: . , ! ? ' \" - ( ) ...); "
                    "symbols and emoji are not counted.")
 SPECIAL_HOW = "the tokens the tokenizer adds ([CLS], [SEP], <s>, ...), as each row's tokens mark them."
+# One record is one explained text: the library explains at most 100,000 characters
+# (engine.run.MAX_CHARS), so at most that many word units and (with a text pair) about
+# twice that many tokens; a JSON line of a record that size is a few megabytes.
+MAX_RECORD_UNITS = 100_000
+MAX_RECORD_TOKENS = 250_000
+MAX_LINE_BYTES = 32 * 2**20
 SPECIAL_ZERO = (" They score exactly 0 here by construction: the baseline keeps special tokens, so they do not "
                 "move along the integration path - a model leaning on them cannot show up in this check.")
 
 
+class _Record(dict):
+    """A record with where it came from ("Line 3 of out.jsonl"), for messages."""
+
+    where: str = ""
+
+
 def read_records(path: Union[str, Path]) -> Iterator[dict]:
     """The records of a batch output: JSON lines (a half-written last line is skipped),
-    or Parquet (a file or a folder, as the Ray engine writes it; needs pyarrow)."""
+    or Parquet (a file or a folder, as the Ray engine writes it; needs pyarrow). A line
+    that is not UTF-8, not JSON, nested too deeply, longer than MAX_LINE_BYTES or not a
+    record is refused, naming its line."""
     path = Path(path)
     if not path.exists():
         raise InvalidInput(f"There is no file {str(path)!r}.",
                            "Give the output of `explain --input FILE --output OUT.jsonl --model M`.")
     if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
-        pa = need_pyarrow("Reading a Parquet output")
-        table = pa.parquet.read_table(path)
-        for batch in table.to_batches():
-            yield from batch.to_pylist()
+        yield from _parquet_records(path)
         return
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    fix = "Give the JSON lines written by the batch command."
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"{path.name} cannot be read ({exc.strerror or type(exc).__name__}).", fix) from None
+    with f:
+        number = 0
+        while True:
+            raw = f.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            where = f"Line {number} of {path.name}"
+            if len(raw) > MAX_LINE_BYTES:
+                raise InvalidInput(f"{where} is longer than {MAX_LINE_BYTES:,} bytes, more than one explained text "
+                                   "of the batch command takes.", fix)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"{where} is not UTF-8 text (byte {exc.start + 1} cannot be read).", fix) from None
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
+            except RecursionError:
+                raise InvalidInput(f"{where} is nested too deeply to be a record.", fix) from None
             except json.JSONDecodeError:
                 if line.endswith("\n"):
-                    raise InvalidInput(f"Line {number} of {path.name} is not JSON.",
-                                       "Give the JSON lines written by the batch command.") from None
+                    raise InvalidInput(f"{where} is not JSON.", fix) from None
                 continue  # an interrupted write at the very end
             if not isinstance(rec, dict):
-                raise InvalidInput(f"Line {number} of {path.name} is not a record of the batch command.",
-                                   "Give the JSON lines written by the batch command.")
-            yield rec
+                raise InvalidInput(f"{where} is not a record of the batch command.", fix)
+            out = _Record(rec)
+            out.where = where
+            yield out
+
+
+def _parquet_records(path: Path) -> Iterator[dict]:
+    pa = need_pyarrow("Reading a Parquet output")
+    try:
+        table = pa.parquet.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InvalidInput(f"{path.name} is not a readable Parquet file or folder ({type(exc).__name__}).",
+                           "Give the Parquet output of `explain --engine ray ...`.") from None
+    for batch in table.to_batches():
+        yield from batch.to_pylist()
 
 
 def is_punctuation(word: str) -> bool:
@@ -196,7 +239,7 @@ class _Label:
         self.not_converged += not result.get("converged", True)
         if result.get("completeness_error") is not None:
             self.errors.append(float(result["completeness_error"]))
-        for token in result.get("tokens", ()):
+        for token in result.get("tokens") or ():
             self.tokens += 1
             if token.get("special"):
                 self.special.add(str(token.get("token", "")), float(token.get("score") or 0.0))
@@ -235,6 +278,84 @@ class _Label:
             for best, spot, rank in ((stat.high, high, high[0]), (stat.low, low, -low[0]),
                                      (stat.strong, strong, abs(strong[0]))):
                 best.offer(rank, row, lambda spot=spot: context(spot[1], spot[2], spot[3], spot[0], row))
+
+
+_FIX = "Give the output of the batch command (explain --input FILE --output OUT.jsonl), unchanged."
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _object(value, what: str, where: str) -> Optional[dict]:
+    """A record's ``options``, ``error`` or ``result``: an object, its JSON, or None."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except RecursionError:
+            raise InvalidInput(f"{where}: its {what} is nested too deeply.", _FIX) from None
+        except json.JSONDecodeError:
+            raise InvalidInput(f"{where}: its {what} is not JSON.", _FIX) from None
+    if value is not None and not isinstance(value, dict):
+        raise InvalidInput(f"{where}: its {what} is not an object.", _FIX)
+    return value
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _result_problem(result: dict) -> Optional[str]:
+    """What is wrong with an explained row's result, in words (None: nothing). Checks
+    every field the report reads, and the record's size."""
+    text, pair = result.get("text"), result.get("text_pair")
+    if not isinstance(text, str):
+        return "its text is not a string"
+    if pair is not None and not isinstance(pair, str):
+        return "its text_pair is not a string"
+    words, tokens = result.get("words"), result.get("tokens") or []
+    if not isinstance(words, list):
+        return "its words are not a list"
+    if not isinstance(tokens, list):
+        return "its tokens are not a list"
+    if len(words) > MAX_RECORD_UNITS:
+        return (f"it has {len(words):,} word units; one explained text has at most {MAX_RECORD_UNITS:,} (the "
+                "explainer's longest text)")
+    if len(tokens) > MAX_RECORD_TOKENS:
+        return f"it has {len(tokens):,} tokens; one explained text has at most {MAX_RECORD_TOKENS:,}"
+    for i, w in enumerate(words, 1):
+        if not isinstance(w, dict):
+            return f"word {i} is not an object"
+        missing = next((k for k in ("text", "start", "end", "score") if k not in w), None)
+        if missing:
+            return f"word {i} has no {missing!r}"
+        segment = w.get("segment", 0)
+        if segment not in (0, 1) or isinstance(segment, bool):
+            return f"word {i} has the segment {_shown(segment)} (0: the text, 1: the text pair)"
+        source = text if segment == 0 else (pair or "")
+        start, end = w["start"], w["end"]
+        if not (_whole(start) and _whole(end) and 0 <= start <= end <= len(source)):
+            return f"word {i}'s start and end ({_shown(start)}, {_shown(end)}) are not a span of its text"
+        if not isinstance(w["text"], str):
+            return f"word {i}'s text is not a string"
+        if not _number(w["score"]):
+            return f"word {i}'s score {_shown(w['score'])} is not a number"
+    for i, t in enumerate(tokens, 1):
+        if not isinstance(t, dict):
+            return f"token {i} is not an object"
+        if t.get("score") is not None and not _number(t["score"]):
+            return f"token {i}'s score {_shown(t['score'])} is not a number"
+    error = result.get("completeness_error")
+    if error is not None and not _number(error):
+        return f"its completeness_error {_shown(error)} is not a number"
+    if result.get("checkpoint") is not None and not isinstance(result["checkpoint"], dict):
+        return "its checkpoint is not an object"
+    return None
 
 
 def _means(sums, abs_sums, counts) -> tuple:
@@ -287,37 +408,49 @@ def build_report(records: Iterable[dict], *, source: str = "", top_k: int = 10, 
     seen, options_seen, models = set(), [], Counter()
     rows = explained = failed = duplicates = 0
     for position, rec in enumerate(records):
+        where = getattr(rec, "where", "") or f"Record {position}"
+        if not isinstance(rec, dict):
+            raise InvalidInput(f"{where} is not a record of the batch command.", _FIX)
         rec = dict(rec)
-        key = (rec.get("row", position), rec.get("text_sha256"))
+        row = rec.get("row", position)
+        if isinstance(row, bool) or not isinstance(row, int):
+            raise InvalidInput(f"{where} has the row {_shown(row)}, which is not a whole number.", _FIX)
+        where = f"{where} (row {row})" if "row" in rec else where
+        sha = rec.get("text_sha256")
+        if sha is not None and not isinstance(sha, str):
+            raise InvalidInput(f"{where} has a text_sha256 that is not a string.", _FIX)
+        key = (row, sha)
         if key[1] is not None:
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
         rows += 1
-        opts = rec.get("options")
-        if isinstance(opts, str):
-            opts = json.loads(opts)
+        opts = _object(rec.get("options"), "options", where)
         if opts is not None and opts not in options_seen:
             options_seen.append(opts)
         if not rec.get("ok"):
             failed += 1
-            err = rec.get("error")
-            err = json.loads(err) if isinstance(err, str) else (err or {})
+            err = _object(rec.get("error"), "error", where) or {}
             errors[str(err.get("error", "unknown"))] += 1
             continue
-        result = rec.get("result")
-        result = json.loads(result) if isinstance(result, str) else result
+        result = _object(rec.get("result"), "result", where)
         if not isinstance(result, dict) or "words" not in result:
-            raise InvalidInput(f"Record {position} holds no explanation.",
+            raise InvalidInput(f"{where} holds no explanation.",
                                "Give the output of the batch command (or of explain.corpus.hf_datasets).")
+        problem = _result_problem(result)
+        if problem:
+            raise InvalidInput(f"{where}: {problem}.", _FIX)
         explained += 1
         checkpoint = result.get("checkpoint") or {}
         models[str(checkpoint.get("source") or (opts or {}).get("model") or "")] += 1
         label = str(result.get("target"))
         if result.get("contrast") is not None:
             label = f"{label} vs {result['contrast']}"
-        groups.setdefault(label, _Label(label)).add(result, int(rec.get("row", position)))
+        try:
+            groups.setdefault(label, _Label(label)).add(result, row)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+            raise InvalidInput(f"{where} could not be read ({type(exc).__name__}).", _FIX) from None
     wanted = None if labels is None else [str(x) for x in labels]
     if wanted is not None:
         missing = [x for x in wanted if x not in groups]

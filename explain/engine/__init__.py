@@ -6,10 +6,11 @@ quadrature (``quadrature``), long texts (``windows``), word units (``words``), t
 request deadline it polls (``clock``), Captum's LIG as a reference (``captum_lig``),
 and ``run.explain_loaded``, which puts them together."""
 
+from ..options import Options
 from .classifier import Classifier
 from .clock import check_deadline, deadline
 from .reference import BASELINE_KINDS, reference_token
-from .run import Options, check_text, explain_loaded
+from .run import check_text, explain_loaded
 
 __all__ = [
            "BASELINE_KINDS",

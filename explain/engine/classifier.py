@@ -39,6 +39,9 @@ class Classifier:
     max_length: int
     device: torch.device
     n_parameters: int
+    # What its tokenizer takes in memory, estimated by its loader (0: not known): the model
+    # cache weighs a classifier in parameter bytes plus this.
+    tokenizer_bytes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Per-classifier memos (the reference token, the result-cache identity), never compared.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -50,7 +53,8 @@ class Classifier:
 
     @property
     def nbytes(self) -> int:
-        return sum(p.numel() * p.element_size() for p in self.parameters())
+        """Memory it holds: parameter bytes plus its tokenizer's (``tokenizer_bytes``)."""
+        return sum(p.numel() * p.element_size() for p in self.parameters()) + int(self.tokenizer_bytes)
 
     def parameters(self) -> tuple:
         """The model's parameters, listed once (walking the modules costs ~1 ms per call)."""

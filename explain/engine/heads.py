@@ -9,10 +9,10 @@ from typing import Optional, Union, get_args
 import torch
 
 from ..errors import InvalidInput
-from ..result import HeadKind, OutputKind
+from ..options import candidate_list, check_label_text, hidden_character, label_key  # noqa: F401 - re-exported
+from ..result import HeadKind
 
 SOFTMAX, SIGMOID, REGRESSION = get_args(HeadKind)
-OUTPUTS = get_args(OutputKind)
 
 
 def head_kind(config) -> HeadKind:
@@ -45,10 +45,19 @@ def probabilities(logits: torch.Tensor, head: str) -> torch.Tensor:
     return logits.float()
 
 
+# --- label names a person types ---------------------------------------------------------------
+
+# Joiners stay: some scripts (Persian, the Indic ones) and emoji sequences need them
+# inside a word; two labels differing only by one are still the same label.
+
+
 def resolve_label(value: Union[str, int, None], labels: Sequence[str], what: str = "target") -> Optional[int]:
-    """A label given by name (case-insensitive) or index -> its index."""
+    """A label given by name (case-insensitive) or index -> its index. A name with a
+    control, bidi or invisible character is refused as such."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str):
+        check_label_text(value.strip(), what)
     if isinstance(value, bool):
         raise InvalidInput(f"The {what} {value!r} is not a label.", f"Use one of: {', '.join(labels)}.")
     if isinstance(value, int):
@@ -72,12 +81,19 @@ def resolve_label(value: Union[str, int, None], labels: Sequence[str], what: str
 
 @dataclass(frozen=True)
 class Quantity:
-    """What the attributions add up to: a scalar per row computed from logits."""
+    """What the attributions add up to: a scalar per row computed from logits.
+
+    ``output``: "log-odds" - the target's log-odds, log(p / (1 - p)): for a softmax head its
+    logit minus the log-sum-exp of the other labels' (with two labels, exactly the
+    difference of the two logits), for a sigmoid head its logit; it rises exactly when the
+    probability shown rises. "logit" - the raw logit (a softmax logit can rise while its
+    probability falls, when another label's rises more). "probability" - the probability.
+    With a contrast: the target's minus the contrast's (for logits: log(p_t / p_c))."""
 
     head: str
     target: int
     contrast: Optional[int] = None
-    output: str = "logit"  # "logit" or "probability"
+    output: str = "log-odds"
 
     def __call__(self, logits: torch.Tensor) -> torch.Tensor:
         logits = logits.float()
@@ -87,34 +103,52 @@ class Quantity:
             values = logits
         out = values[:, self.target]
         if self.contrast is not None:
-            out = out - values[:, self.contrast]
+            return out - values[:, self.contrast]
+        if self.output == "log-odds" and self.head == SOFTMAX:
+            others = torch.cat([values[:, :self.target], values[:, self.target + 1:]], dim=1)
+            out = out - torch.logsumexp(others, dim=1)
         return out
 
     def values(self, logits: torch.Tensor) -> torch.Tensor:
         """(groups, 1 sequence, labels) -> (groups,)."""
         return self(logits[:, 0, :])
 
+    @property
+    def kind(self) -> str:
+        """The quantity's kind, as the result states it (a reader turns it into what is shown)."""
+        if self.head == REGRESSION:
+            return "value"
+        if self.contrast is not None:
+            return "probability difference" if self.output == "probability" else "log-ratio"
+        if self.output == "probability":
+            return "probability"
+        return "log-odds" if self.output == "log-odds" or self.head == SIGMOID else "logit"
+
     def describe(self, labels: Sequence[str]) -> str:
         name = labels[self.target]
         if self.head == REGRESSION:
-            base = "the regression output"
-        elif self.output == "probability":
-            base = f"the probability of '{name}'"
-        elif self.head == SIGMOID:
-            base = f"the log-odds (logit) of '{name}'"
-        else:
-            base = f"the logit of '{name}'"
+            return "the regression output"
         if self.contrast is not None:
             other = labels[self.contrast]
-            what = "probability" if self.output == "probability" else ("log-odds" if self.head == SIGMOID else "logit")
-            return f"the {what} of '{name}' minus the {what} of '{other}'"
-        return base
+            if self.output == "probability":
+                return f"the probability of '{name}' minus the probability of '{other}'"
+            if self.head == SIGMOID:
+                return f"the log-odds of '{name}' minus the log-odds of '{other}'"
+            return (f"the logit of '{name}' minus the logit of '{other}' (the log of p('{name}') / "
+                    f"p('{other}'))")
+        if self.output == "probability":
+            return f"the probability of '{name}'"
+        if self.head == SIGMOID:
+            return f"the log-odds (logit) of '{name}'"
+        if self.output == "log-odds":
+            return f"the log-odds of '{name}', log(p / (1 - p))"
+        return f"the logit of '{name}'"
 
 
 def make_quantity(head: str, labels: Sequence[str], target_index: int,
                   contrast=None, output: str = "auto") -> Quantity:
-    if output not in OUTPUTS:
-        raise InvalidInput(f"Unknown output {output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
+    """The explained quantity. ``output`` "auto": the log-odds (of the target, or of it
+    against the contrast), the value for regression."""
     contrast_index = resolve_label(contrast, labels, "contrast label")
     if contrast_index is not None and contrast_index == target_index:
         raise InvalidInput("The contrast label is the target label itself.",
@@ -122,7 +156,9 @@ def make_quantity(head: str, labels: Sequence[str], target_index: int,
     if head == REGRESSION and contrast_index is not None:
         raise InvalidInput("A regression model has one output; there is nothing to contrast with.",
                            "Leave the contrast label empty.")
-    return Quantity(head, target_index, contrast_index, "logit" if output == "auto" else output)
+    if output == "auto":
+        output = "log-odds" if head == SOFTMAX and contrast_index is None else "logit"
+    return Quantity(head, target_index, contrast_index, output)
 
 
 @dataclass(frozen=True)
@@ -146,12 +182,15 @@ class ZeroShotQuantity:
             return logits[:, self.target, self.entailment] - logits[:, self.target, self.contradiction]
         return torch.log_softmax(logits[:, :, self.entailment], dim=1)[:, self.target]
 
+    @property
+    def kind(self) -> str:
+        return "log-odds" if self.multi_label or self.candidates == 1 else "log-score"
+
     def describe(self, labels: Sequence[str]) -> str:
         name = labels[self.target]
         if self.multi_label or self.candidates == 1:
-            return f"the entailment-vs-contradiction log-odds of '{name}' (its hypothesis paired with the text)"
-        return (f"the log of the score of '{name}': its entailment logit's log-softmax over the "
-                f"{self.candidates} candidates' hypotheses")
+            return f"the log-odds of the score of '{name}' (its hypothesis: entailed vs contradicted)"
+        return f"the log of the score of '{name}' among the {self.candidates} candidate labels"
 
 
 def zero_shot_scores(logits: torch.Tensor, entailment: int, contradiction: int, multi_label: bool) -> torch.Tensor:
@@ -166,6 +205,18 @@ def zero_shot_scores(logits: torch.Tensor, entailment: int, contradiction: int, 
 def nli_labels(labels: Sequence[str]) -> tuple:
     """(entailment, contradiction) label indices as the zero-shot pipeline picks them: the
     first label starting with "entail" (else the last), contradiction the first label
-    unless entailment is, then the last."""
-    entail = next((i for i, name in enumerate(labels) if name.lower().startswith("entail")), len(labels) - 1)
+    unless entailment is, then the last. Only for an NLI model: its labels must name an
+    entailment and a contradiction (or not-entailment) label, or zero-shot scores would
+    be some other label read as entailment, shown as confidently as real ones."""
+    keys = [" ".join(str(name).lower().replace("_", " ").replace("-", " ").split()) for name in labels]
+    has_entailment = any(k.startswith("entail") for k in keys)
+    has_contradiction = any(k.startswith(("contradict", "not entail", "non entail")) for k in keys)
+    if not (has_entailment and has_contradiction):
+        raise InvalidInput("Zero-shot classification needs an NLI model, one whose labels include entailment and "
+                           "contradiction (or not_entailment); this model's labels are "
+                           f"{', '.join(repr(str(n)) for n in labels[:8])}{', …' if len(labels) > 8 else ''}.",
+                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or "
+                           "cross-encoder/nli-deberta-v3-small, or leave the candidate labels empty to explain this "
+                           "model's own labels.")
+    entail = next((i for i, k in enumerate(keys) if k.startswith("entail")), len(labels) - 1)
     return entail, (len(labels) - 1 if entail == 0 else 0)

@@ -29,13 +29,11 @@ from typing import Optional
 
 import torch
 
+from ..options import DEFAULT_MAX_STEPS, DEFAULT_WORD_TOLERANCE
 from . import quadrature
 from .clock import check_deadline
 from .sites import EmbeddingSites, call_ids
 
-DEFAULT_TOLERANCE = 1e-2
-DEFAULT_WORD_TOLERANCE = 0.1  # the (conservative) estimate of the token scores' relative L2 error; see quadrature
-DEFAULT_MAX_STEPS = 256
 ACTIVATION_BUDGET = 768 * 2**20  # bytes of activations per chunk of gradient rows
 PAD_SPREAD = 1.25  # a padded call holds sequences up to this many times as long as its shortest
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..options import DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE
 from .heads import REGRESSION, make_quantity, probabilities
-from .path import DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE, Item, PathRunner, activation_budget, chunk_rows
+from .path import Item, PathRunner, activation_budget, chunk_rows
 from .quadrature import SCALE_FLOOR, spline_weights, trapezoid_weights
 from .reference import reference_ids, reference_token
 from .windows import tokenize

@@ -28,18 +28,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Optional, Union, get_args
+from typing import Optional
 
 import torch
 
 from ..errors import ExplainError, InvalidInput
-from ..result import Explanation, MethodKind, TokenScore, Window, ZeroShot
+from ..options import DEFAULT_TEMPLATE, Options, whole_number
+from ..result import Explanation, TokenScore, Window, ZeroShot
 from . import prior
 from . import windows as windowing
 from .classifier import Classifier
 from .clock import check_deadline
 from .heads import (
-    OUTPUTS,
     REGRESSION,
     SIGMOID,
     SOFTMAX,
@@ -50,91 +50,12 @@ from .heads import (
     resolve_label,
     zero_shot_scores,
 )
-from .path import DEFAULT_MAX_STEPS, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE, Item, PathRunner, integrate
+from .path import Item, PathRunner, integrate
 from .quadrature import SCALE_FLOOR, relative_error
 from .reference import reference_ids, reference_token
 from .words import word_scores
 
 MAX_CHARS = 100_000  # a library-wide sanity bound; servers set their own, lower one
-METHODS = get_args(MethodKind)
-CAPTUM_DEFAULT_STEPS = 50  # Captum's own default
-FIRST_ROUNDS = ("calibrated", "lobatto")
-DEFAULT_TEMPLATE = "This example is {}."
-
-
-@dataclass(frozen=True)
-class Options:
-    """What to explain and how; validated on construction (hashable: a cache key).
-
-    ``target``/``contrast``: label names or indices (default: the predicted label, no
-    contrast). ``output``: "auto"/"logit" explains the logit (log-odds for sigmoid heads),
-    "probability" the probability. ``method``: "engine" (adaptive until the completeness
-    error is under ``tolerance``, or a fixed Gauss-Legendre rule of ``n_steps``) or
-    "captum" (Captum's own LayerIntegratedGradients, ``n_steps`` nodes, default 50).
-    ``word_tolerance``: the adaptive rule also refines until the estimated relative error
-    of the token scores is under it (None: completeness only). ``first_round``: where the
-    adaptive rule's first points go - "calibrated" (the model's own layout, profiled once,
-    see ``prior``) or "lobatto" (a 10-point Gauss-Lobatto rule). ``max_tokens``: the
-    window length for long texts (default: the model's limit)."""
-
-    target: Union[str, int, None] = None
-    contrast: Union[str, int, None] = None
-    baseline: str = "auto"
-    output: str = "auto"
-    method: str = "engine"
-    n_steps: Optional[int] = None
-    tolerance: float = DEFAULT_TOLERANCE
-    max_steps: int = DEFAULT_MAX_STEPS
-    max_tokens: Optional[int] = None
-    word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE
-    first_round: str = "calibrated"
-
-    def __post_init__(self) -> None:
-        if self.output not in OUTPUTS:
-            raise InvalidInput(f"Unknown output {self.output!r}.", f"Use one of: {', '.join(OUTPUTS)}.")
-        if self.first_round not in FIRST_ROUNDS:
-            raise InvalidInput(f"Unknown first_round {self.first_round!r}.", f"Use one of: {', '.join(FIRST_ROUNDS)}.")
-        if self.method not in METHODS:
-            raise InvalidInput(f"Unknown method {self.method!r}.", f"Use one of: {', '.join(METHODS)}.")
-        if not isinstance(self.baseline, str):
-            raise InvalidInput(f"The baseline must be text, not {type(self.baseline).__name__}.",
-                               "Use auto, mask, pad, unk or a token.")
-        try:
-            ok = not isinstance(self.tolerance, bool) and 0 < float(self.tolerance) < 1
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise InvalidInput(f"tolerance must be between 0 and 1, got {self.tolerance!r}.", "The default is 0.01.")
-        object.__setattr__(self, "tolerance", float(self.tolerance))
-        if self.word_tolerance is not None:
-            try:
-                ok = not isinstance(self.word_tolerance, bool) and 0 < float(self.word_tolerance) < 1
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise InvalidInput(f"word_tolerance must be between 0 and 1 (or None), got {self.word_tolerance!r}.",
-                                   f"The default is {DEFAULT_WORD_TOLERANCE}.")
-            object.__setattr__(self, "word_tolerance", float(self.word_tolerance))
-        if self.n_steps is not None:
-            object.__setattr__(self, "n_steps", _whole(self.n_steps, "n_steps", "Leave it empty for adaptive steps."))
-        object.__setattr__(self, "max_steps", _whole(self.max_steps, "max_steps", "The default is 256."))
-        if self.max_tokens is not None:
-            object.__setattr__(self, "max_tokens", _whole(self.max_tokens, "max_tokens", "Leave it empty."))
-
-    @property
-    def steps(self) -> Optional[int]:
-        """The fixed node count in force (Captum's default for method="captum")."""
-        return self.n_steps if self.n_steps is not None or self.method != "captum" else CAPTUM_DEFAULT_STEPS
-
-
-def _whole(value, name: str, fix: str) -> int:
-    try:
-        whole = not isinstance(value, bool) and float(value).is_integer() and value >= 1
-    except (TypeError, ValueError):
-        whole = False
-    if not whole:
-        raise InvalidInput(f"{name} must be a whole number of at least 1, got {value!r}.", fix)
-    return int(value)
 
 
 def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
@@ -208,19 +129,13 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
     (``every_label``), most probable first."""
     t0 = time.perf_counter()
     check_text(text)
-    candidates = _candidates(candidate_labels)
-    if not isinstance(hypothesis_template, str) or "{}" not in hypothesis_template:
-        raise InvalidInput(f"The hypothesis template {hypothesis_template!r} has no '{{}}' for the label.",
-                           f"Use e.g. {DEFAULT_TEMPLATE!r}.")
+    options = options.but(candidate_labels=candidate_labels, hypothesis_template=hypothesis_template,
+                          multi_label=bool(multi_label)).validate()
+    candidates = list(options.candidate_labels)
     if clf.head == REGRESSION or len(clf.labels) < 2:
         raise InvalidInput("Zero-shot classification needs an NLI model (entailment / contradiction labels); this "
                            f"model's labels are {', '.join(clf.labels)}.",
                            "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or cross-encoder/nli-deberta-v3-small.")
-    if options.contrast not in (None, ""):
-        raise InvalidInput("A zero-shot explanation has no contrast label.", "Leave the contrast empty.")
-    if options.method == "captum":
-        raise InvalidInput("method='captum' explains one text or pair; a zero-shot query moves every candidate's "
-                           "pair along one path.", "Use method='engine' for zero-shot explanations.")
     entail, contra = nli_labels(clf.labels)
     target = resolve_label(options.target, candidates, "candidate label")
     hypotheses = [hypothesis_template.format(c) for c in candidates]
@@ -273,17 +188,6 @@ class _Done:
     t_attr: float
 
 
-def _candidates(candidate_labels) -> list:
-    if isinstance(candidate_labels, str):
-        candidate_labels = [c.strip() for c in candidate_labels.split(",")]
-    labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
-    if not labels:
-        raise InvalidInput("No candidate labels were given.", "Give labels like 'sports, politics, cooking'.")
-    if len(set(labels)) != len(labels):
-        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
-    return labels
-
-
 def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many) -> tuple:
     t0 = time.perf_counter()
     check_text(text)
@@ -308,7 +212,7 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
         chosen = (list(range(len(clf.labels))) if labels in (None, "all") else
                   [resolve_label(label, clf.labels) for label in labels])
         if top_k is not None:
-            top_k = _whole(top_k, "top_k", "Give how many of the most probable labels to explain.")
+            top_k = whole_number(top_k, "top_k", "Give how many of the most probable labels to explain.")
     if opts.method == "captum" and chosen is not None and len(chosen) > 1:
         raise InvalidInput("method='captum' explains one label at a time.", "Use method='engine' for several labels.")
     pieces = windowing.split(clf, text, opts.max_tokens, text_pair)
@@ -494,6 +398,7 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             device=str(clf.device),
             dtype=str(next(clf.model.parameters()).dtype).replace("torch.", ""),
             method=opts.method,
+            quantity=quantity.kind,
             zero_shot=zero_shot,
         ))
     return tuple(out)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..result import Explanation
 from . import escape
+from .effect import effect, floored, near_tie, scale, windows_leaning
 
 PRESENT = 0.5  # a sigmoid head's label is present above this probability (as the pipeline reads it)
 
@@ -20,16 +21,20 @@ PRESENT = 0.5  # a sigmoid head's label is present above this probability (as th
 @dataclass(frozen=True)
 class Caption:
     """``sentence``: ((text, is_label), ...) - what is explained and what the model says;
-    ``toward``/``against``: what an orange/blue word is; ``note``: a second sentence or ""."""
+    ``effect``: where the label stands with every word hidden and where the words take it
+    (and a near-tie), in probabilities; ``toward``/``against``: what an orange/blue word is;
+    ``strength``: what the deepest colour means; ``note``: a further sentence or ""."""
 
     sentence: tuple
     toward: str
     against: str
     note: str = ""
+    effect: str = ""
+    strength: str = ""
 
     def text(self) -> str:
         """One plain line (terminal, SVG, logs)."""
-        return " ".join(p for p in (self.plain_sentence(), self.key(), self.note) if p)
+        return " ".join(p for p in (self.plain_sentence(), self.effect, self.key(), self.strength, self.note) if p)
 
     def plain_sentence(self) -> str:
         """The first sentence alone, plain."""
@@ -40,15 +45,23 @@ class Caption:
 
     def markdown(self) -> str:
         esc = lambda s: escape.markdown(s, inline=True)
-        parts = [self._sentence(esc, lambda s: f"**{esc(s)}**"),
-                 f"**Orange**: {esc(self.toward)}. **Blue**: {esc(self.against)}."]
-        return " ".join(parts + ([esc(self.note)] if self.note else []))
+        parts = [self._sentence(esc, lambda s: f"**{esc(s)}**"), esc(self.effect),
+                 f"**Orange**: {esc(self.toward)}. **Blue**: {esc(self.against)}.", esc(self.strength), esc(self.note)]
+        return " ".join(p for p in parts if p)
 
-    def html(self) -> str:
+    def sentence_html(self) -> str:
+        """The first sentence alone, as HTML (the label names bold)."""
         esc = lambda s: escape.html(s, quote=False)
-        parts = [self._sentence(esc, lambda s: f"<strong>{esc(s)}</strong>"),
-                 f"<strong>Orange</strong>: {esc(self.toward)}. <strong>Blue</strong>: {esc(self.against)}."]
-        return " ".join(parts + ([esc(self.note)] if self.note else []))
+        return self._sentence(esc, lambda s: f"<strong>{esc(s)}</strong>")
+
+    def html(self, key: bool = True) -> str:
+        """The caption as HTML (``key``: with the colour key and what the deepest colour means)."""
+        esc = lambda s: escape.html(s, quote=False)
+        parts = [self._sentence(esc, lambda s: f"<strong>{esc(s)}</strong>"), esc(self.effect)]
+        if key:
+            parts += [f"<strong>Orange</strong>: {esc(self.toward)}. <strong>Blue</strong>: {esc(self.against)}.",
+                      esc(self.strength)]
+        return " ".join(p for p in parts + [esc(self.note)] if p)
 
     def _sentence(self, plain, label) -> str:
         return "".join(label(text) if is_label else plain(text) for text, is_label in self.sentence)
@@ -66,8 +79,87 @@ def present_labels(expl: Explanation) -> list:
 
 
 def caption(expl: Explanation) -> Caption:
-    """What the colours of ``expl`` mean: the label explained, the model's answer, and
-    what orange and blue stand for."""
+    """What the colours of ``expl`` mean: the label explained, the model's answer, how much
+    the words move it and from where, what orange and blue stand for and how deep a colour
+    gets."""
+    base = _caption(expl)
+    notes = [n for n in (base.note, windows_note(expl)) if n]
+    return Caption(base.sentence, base.toward, base.against, " ".join(notes), effect_sentence(expl),
+                   strength_sentence(expl))
+
+
+def amount(value: float, unit: str) -> str:
+    """A shown value in its unit: 95% (probability, score), 60:40 (a share), 0.4213 (value)."""
+    if unit == "value":
+        return f"{value:.4g}"
+    if unit == "share":
+        a = round(100 * value)
+        return f"{a}:{100 - a}"
+    return percent(value)
+
+
+def effect_sentence(expl: Explanation) -> str:
+    """'With every word hidden the model says positive 95%; your words bring it down to 79%.'
+    (in the unit the page shows), a negligible effect said plainly, and a near-tie flagged."""
+    e = effect(expl)
+    out = ""
+    if e.start is not None and e.end is not None:
+        start, end = amount(e.start, e.unit), amount(e.end, e.unit)
+        if e.unit == "share":
+            where = f"{e.label} against {e.contrast} stand at"
+        elif e.unit == "value":
+            where = "the model's value is"
+        elif e.unit == "score":
+            where = f"{e.label} scores"
+        else:
+            where = f"the model says {e.label}"
+        if e.negligible:
+            out = (f"The words barely matter to this model here: with every word hidden {where} {start}, and your "
+                   f"text leaves it at {end}.")
+        else:
+            way = "up to" if e.end > e.start else "down to" if e.end < e.start else "back to"
+            out = f"With every word hidden {where} {start}; your words bring it {way} {end}."
+    elif expl.f_input is not None and expl.f_baseline is not None:
+        out = (f"The word scores add up to how far your words move {expl.explained}: from {expl.f_baseline:+.2f} "
+               f"with every word hidden to {expl.f_input:+.2f}.")
+    tie = near_tie(expl)
+    if tie is not None and expl.contrast is None:
+        a, b, pa, pb = tie
+        out += (f" Near tie: {a} {percent(pa)}, {b} {percent(pb)} - a small change to the text could flip the "
+                "prediction.")
+    return out.strip()
+
+
+def strength_sentence(expl: Explanation) -> str:
+    """What the deepest colour means for this explanation (the scale is never silently relative)."""
+    if not expl.words:
+        return ""
+    if effect(expl).negligible or floored(expl):
+        return ("Colours stay faint: no word moves the answer much (the deepest shade would need a score of "
+                f"{scale(expl):.2g} or more).")
+    strongest = max(expl.words, key=lambda w: abs(w.score))
+    return (f"Deepest colour: at least 70% of the strongest word's score ({strongest.text.strip()!s} "
+            f"{strongest.score:+.3g}); uncoloured: under 10% of it.")
+
+
+def windows_note(expl: Explanation) -> str:
+    """For a long text: each window explained on its own, how the scores combine, and the
+    windows that lean the other way on their own."""
+    n = len(expl.windows)
+    if n < 2:
+        return ""
+    note = (f"The text is longer than the model reads at once, so it was read in {n} overlapping windows, each "
+            "explained on its own; the colours are the windows' scores averaged, each window weighted by the share "
+            "of the text it stands for - not the same as one explanation of the whole text.")
+    leaning = windows_leaning(expl)
+    if leaning:
+        which = ", ".join(map(str, leaning))
+        note += (f" On their own, window{'s' if len(leaning) > 1 else ''} {which} of {n} lean the other way about "
+                 f"{expl.target}.")
+    return note
+
+
+def _caption(expl: Explanation) -> Caption:
     t, c = expl.target, expl.contrast
     p_target = expl.probabilities.get(t)
     zero_shot = " among the candidate labels" if expl.zero_shot is not None else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as _html
 import re
+from pathlib import PurePath
 from urllib.parse import quote
 
 # Characters XML cannot carry (and lone surrogates): shown as U+FFFD (display only).
@@ -46,3 +47,12 @@ def markdown_url(url: str) -> str:
 def terminal(text) -> str:
     """Terminal-safe: control characters shown as '?'."""
     return _CONTROL.sub("?", str(text))
+
+
+def shown_model(source) -> str:
+    """A checkpoint as a reader should see it: a Hub ID as it is, a folder by its last name
+    (a server path says nothing to a reader and leaks the server's layout). Not escaped."""
+    source = str(source or "model")
+    if source.startswith(("/", ".", "~")) or "\\" in source or source.count("/") > 1:
+        source = PurePath(source).name or source
+    return source

@@ -10,11 +10,13 @@ JSON and writes only text (``textContent``) and attributes, never markup."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Optional
 
-from ..result import Explanation
+from ..result import Explanation, WordsHidden
 from . import escape
-from .caption import caption, percent, present_labels
+from .caption import amount, caption, percent, present_labels
+from .effect import scale as colour_scale
 from .scale import (
     AGAINST,
     APP_AGAINST,
@@ -28,12 +30,12 @@ from .scale import (
 )
 
 STRENGTHS = ("weak", "medium", "strong")
+TOP_WORDS = 10  # the jump button goes through this many of the strongest words, strongest first
 
 
-def _rgba(hex_colour: str) -> str:
-    """How Gradio writes a color_map colour into a highlighted word's style (half opacity)."""
-    h = hex_colour.lstrip("#")
-    return "rgba({}, {}, {}, 0.5)".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
+def _asset(name: str) -> str:
+    """A file of the page's (assets/: its CSS and script), shipped as package data."""
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def _style_match(hex_colour: str) -> str:
@@ -63,68 +65,19 @@ def css() -> str:
                              f"color: {light[k][1]} !important; }}")
                 rules.append(f".dark {selector} {{ background-color: {dark[k][0]} !important; "
                              f"color: {dark[k][1]} !important; }}")
-    return "\n".join(rules) + _CSS
+    return "\n".join(rules) + "\n" + _CSS
 
 
-_CSS = """
-.explain-words .token { margin: 0; padding: 0 1px; border-radius: 3px; }
-.explain-words .textfield { line-height: 1.9; }
-#words { max-height: min(28rem, 62vh); overflow-y: auto !important; }
-#words-area { position: relative; }
-#caption { position: sticky; top: 0; z-index: 5; background: var(--background-fill-primary);
-  padding: 4px 2px 6px; }
-.explain-caption-text { margin: 0 0 4px; font-size: var(--text-md); }
-.explain-legend { display: flex; flex-wrap: wrap; align-items: center; gap: 3px; font-size: var(--text-sm); }
-.explain-legend-end { color: var(--body-text-color-subdued); margin: 0 4px; }
-.explain-chip { padding: 0 6px; border-radius: 3px; font-size: var(--text-xs); }
-.explain-jump { margin-left: auto; font-size: var(--text-sm); padding: 2px 10px; border-radius: 6px;
-  border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
-  color: var(--button-secondary-text-color); cursor: pointer; }
-.explain-jump[disabled] { opacity: .5; cursor: default; }
-.explain-hint { margin: 4px 0 0; font-size: var(--text-xs); color: var(--body-text-color-subdued); }
-.explain-words .token.explain-window { box-shadow: inset 3px 0 0 var(--body-text-color); }
-.explain-words .token.explain-window::before { content: "window " attr(data-window) " \\2192 ";
-  font-size: var(--text-xs); color: var(--body-text-color); background: var(--background-fill-secondary);
-  border: 1px solid var(--border-color-primary); border-radius: 3px; margin-right: 3px; padding: 0 3px; }
-.explain-words .token:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
-.explain-words .token.explain-jumped { outline: 2px solid var(--color-accent); outline-offset: 1px; }
-#explain-tip { position: fixed; z-index: 1000; max-width: 24rem; padding: 4px 8px; border-radius: 6px;
-  background: #1f2937; color: #ffffff; font-size: 13px; line-height: 1.4; pointer-events: none;
-  box-shadow: 0 2px 8px rgba(0, 0, 0, .3); }
-.dark #explain-tip { background: #f4f4f5; color: #111111; }
-.explain-error { border: 1px solid #b91c1c; background: #fef2f2; color: #7f1d1d; padding: 10px 12px;
-  border-radius: 8px; }
-.dark .explain-error { background: #3b1212; color: #fee2e2; border-color: #f87171; }
-#results:has(.explain-error) .explain-result { opacity: .45; filter: grayscale(.6); transition: opacity .2s; }
-.explain-target-row { outline: 2px solid var(--color-accent); outline-offset: 2px; border-radius: 4px; }
-.explain-target-row::after { content: "explained"; font-size: var(--text-xxs); margin-left: 6px;
-  padding: 0 4px; border-radius: 3px; background: var(--color-accent); color: #ffffff; }
-.explain-multi [data-testid="label-output-value"] { display: none; }
-.explain-count { font-size: var(--text-sm); color: var(--body-text-color-subdued); text-align: right; }
-.explain-count.over { color: #b91c1c; font-weight: 600; }
-.dark .explain-count.over { color: #fca5a5; }
-.explain-present h4 { margin: 10px 0 2px; }
-.explain-present .explain-text { white-space: pre-wrap; line-height: 1.9; }
-.explain-present .explain-text span[class^="explain-lvl"] { border-radius: 3px; padding: 0 1px; }
-#model-card p { margin: 0; font-size: var(--text-sm); }
-.explain-example { display: block; text-align: left; font-size: var(--text-sm); line-height: 1.35; }
-.explain-mark { font-size: var(--text-xs); color: var(--body-text-color-subdued); }
-.explain-mark.explain-right { color: #15803d; }
-.dark .explain-mark.explain-right { color: #86efac; }
-.explain-mark.explain-wrong { color: #b91c1c; font-weight: 600; }
-.dark .explain-mark.explain-wrong { color: #fca5a5; }
-.explain-lang { color: var(--body-text-color-subdued); }
-@media (max-width: 640px) { #words { max-height: 55vh; } .explain-jump { margin-left: 0; } }
-"""
+_CSS = _asset("page.css")
 
 
 def _data(expl: Explanation) -> str:
     """Each word's place, score, rank and level, the windows' boundaries, and the texts, as
     compact JSON for the page's script (tooltips, window marks, jumps)."""
-    scale = max((abs(w.score) for w in expl.words), default=0.0) or 1.0
+    scale = colour_scale(expl) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment]
+    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1]
              for i, w in enumerate(expl.words)]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
@@ -143,27 +96,66 @@ def against_text(expl: Explanation) -> str:
 
 
 def caption_panel(expl: Explanation) -> str:
-    """The caption above the words: what the colours explain, a key naming the label, the
-    jump button and the data for tooltips."""
+    """The caption above the words: what the colours explain and what the model says, how
+    far the words move it from where it starts (in probabilities), a key naming the label and
+    saying what the deepest colour means, the jump button and the data for tooltips."""
     cap = caption(expl)
     chips_against = "".join(f'<span class="explain-chip {_level_class(-k)}">{STRENGTHS[k - 1]}</span>'
                             for k in (3, 2, 1))
     chips_toward = "".join(f'<span class="explain-chip {_level_class(k)}">{STRENGTHS[k - 1]}</span>'
                            for k in (1, 2, 3))
     against = against_text(expl)
-    strong = sum(1 for piece, score in pieces(expl, 0) + (pieces(expl, 1) if expl.text_pair is not None else [])
-                 if abs(level(score)) == 3)
-    jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-strong="{strong}">'
-            f"Next strong word ↓ ({strong})</button>" if strong else "")
-    note = (f" The text was read in {len(expl.windows)} overlapping windows; each window's start is marked."
-            if len(expl.windows) > 1 else "")
+    top = min(TOP_WORDS, sum(1 for w in expl.words if w.score != 0))
+    jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-top="{top}">'
+            f"Next top word ↓ ({top})</button>" if top else "")
+    effect = f'<p class="explain-effect">{escape.html(cap.effect, quote=False)}</p>' if cap.effect else ""
+    note = f" {cap.note}" if cap.note else ""
     return (f'<div class="explain-caption" data-explain="{escape.html(_data(expl))}">'
-            f'<p class="explain-caption-text">{cap.html()}</p>'
+            f'<p class="explain-caption-text">{cap.sentence_html()}</p>{effect}'
             f'<div class="explain-legend" role="note" aria-label="colour key">'
             f'<span class="explain-legend-end">← {escape.html(against)}</span>{chips_against}{chips_toward}'
             f'<span class="explain-legend-end">{escape.html(cap.toward)} →</span>{jump}</div>'
-            '<p class="explain-hint">Hover over or tap a word for its score and rank; uncoloured words have under '
-            f"10% of the strongest word's score.{escape.html(note)}</p></div>")
+            f'<p class="explain-hint">{escape.html(cap.strength, quote=False)} Hover over or tap a word for its '
+            "score; click it (or press Enter on it) to see the model's answer without it."
+            f"{escape.html(note, quote=False)}</p></div>")
+
+
+def verify_hint() -> str:
+    """The verify panel before any check: what a click on a word does."""
+    return ('<div class="explain-verify" aria-live="polite"><p class="explain-hint">Check the colours yourself: click '
+            "a word (or press Enter on it) to see what the model says without it, or hide the top 3 words.</p></div>")
+
+
+def verify_panel(h: WordsHidden) -> str:
+    """What the model says with some words hidden, beside what the colours predicted."""
+    names = [w.text.strip() for w in h.words]
+    shown = ", ".join(f"“{n}”" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    # One decimal on every number of the check, so that the model's answer and the claim compare.
+    fmt = lambda v: ("n/a" if v is None else f"{v:.4g}" if h.unit == "value" else amount(v, h.unit) if h.unit == "share"
+                     else f"{v:.1%}")
+    if h.measured is not None and h.before is not None:
+        said = (f"the model says {escape.html(h.target, quote=False)} {fmt(h.measured)} "
+                f"(with {'them' if len(names) > 1 else 'it'}: {fmt(h.before)})")
+    else:
+        top = max(h.probabilities, key=h.probabilities.get)
+        said = f"the model says {escape.html(top, quote=False)} {percent(h.probabilities[top])}"
+    claim = (f" The word scores predicted about {fmt(h.claimed)}." if h.claimed is not None and h.measured is not None
+             else "")
+    flip = (f" The prediction becomes <strong>{escape.html(h.predicted, quote=False)}</strong>."
+            if h.predicted != h.target and h.unit != "value" and h.probabilities.get(h.target, 1.0) < 0.5 else "")
+    return (f'<div class="explain-verify" aria-live="polite"><p><strong>Without {escape.html(shown, quote=False)}</strong>'
+            f": {said}.{claim}{flip}</p></div>")
+
+
+def verify_message(message: str) -> str:
+    """The verify panel when the check could not be made: why, in a line."""
+    return f'<div class="explain-verify" aria-live="polite"><p>{escape.html(message, quote=False)}</p></div>'
+
+
+def see_result_link() -> str:
+    """On a phone: a link under the Explain button to the result below the form (shown once
+    there is a result)."""
+    return '<a class="explain-see" href="#results" hidden>See the result ↓</a>'
 
 
 def empty_caption() -> str:
@@ -189,12 +181,13 @@ def words_html(expl: Explanation, segment: int = 0) -> str:
     """The text (or text pair) with each word's level as a class the page's CSS colours for
     its theme, and its score as a tooltip."""
     out = []
+    unit, places = colour_scale(expl), decimals(w.score for w in expl.words)
     for piece, score in pieces(expl, segment):
         lvl = level(score)
         if lvl == 0:
             out.append(escape.html(piece, quote=False))
         else:
-            out.append(f'<span class="{_level_class(lvl)}" title="{score:+.3f} of the strongest">'
+            out.append(f'<span class="{_level_class(lvl)}" title="{score * unit:+.{places}f}">'
                        f"{escape.html(piece, quote=False)}</span>")
     return "".join(out)
 
@@ -257,129 +250,4 @@ def chip_html(chip: dict) -> str:
 # with score and rank, the start of each window, the jump button; it marks the explained
 # label in the probability panel, keeps the character counter live, and on a narrow
 # screen scrolls the results into view when a run starts. Text only: no innerHTML.
-SCRIPT = r"""
-() => {
-  if (window.__explainPage) return;
-  window.__explainPage = true;
-  const tip = document.createElement("div");
-  tip.id = "explain-tip"; tip.hidden = true; tip.setAttribute("role", "tooltip");
-  document.body.appendChild(tip);
-  let jumped = -1, queued = false;
-  const fmt = (s, places) => (s > 0 ? "+" : s < 0 ? "\u2212" : "") + Math.abs(s).toFixed(places || 3);
-  function data() {
-    const el = document.querySelector("#caption [data-explain]");
-    if (!el) return null;
-    try { return JSON.parse(el.getAttribute("data-explain")); } catch (e) { return null; }
-  }
-  function place(root, source) {
-    const out = [];
-    let pos = 0;
-    for (const tok of root ? root.querySelectorAll(".textfield .token") : []) {
-      const t = tok.querySelector(".text");
-      const piece = t ? t.textContent : "";
-      let at = source ? source.indexOf(piece, pos) : pos;
-      if (at < 0) at = pos;
-      out.push([tok, at, at + piece.length]);
-      pos = at + piece.length;
-    }
-    return out;
-  }
-  function annotate() {
-    queued = false;
-    const d = data();
-    const seen = d ? (d.text.length + ":" + d.n + ":" + d.target + ":" + (d.pair || "").length) : "";
-    [["#words", 0], ["#words-pair", 1]].forEach(([sel, seg]) => {
-      const root = document.querySelector(sel);
-      if (!root) return;
-      const source = d ? (seg === 0 ? d.text : d.pair) : null;
-      const words = new Map();
-      if (d) for (const w of d.words) if (w[5] === seg) words.set(w[0], w);
-      const starts = d && d.window_segment === seg ? d.windows.slice(1) : [];
-      for (const [tok, start, end] of place(root, source)) {
-        const w = words.get(start);
-        tok.classList.remove("explain-window", "explain-strong");
-        tok.removeAttribute("data-window");
-        if (w && source && end === w[1]) {
-          const way = w[2] > 0 ? d.toward : w[2] < 0 ? d.against : "neither way";
-          tok.dataset.tip = `${source.slice(w[0], w[1])}: ${fmt(w[2], d.decimals)}, rank ${w[3]} of ${d.n} (${way})`;
-          tok.setAttribute("aria-label", tok.dataset.tip);
-          tok.tabIndex = 0;
-          if (Math.abs(w[4]) === 3) tok.classList.add("explain-strong");
-        } else {
-          delete tok.dataset.tip; tok.removeAttribute("aria-label"); tok.removeAttribute("tabindex");
-        }
-        const mark = starts.find(([s]) => s >= start && s < Math.max(end, start + 1));
-        if (mark) { tok.classList.add("explain-window"); tok.dataset.window = String(mark[1]); }
-      }
-    });
-    if (root_seen !== seen) { root_seen = seen; jumped = -1; }
-    markTarget(d);
-  }
-  let root_seen = "";
-  function markTarget(d) {
-    const panel = document.querySelector("#prediction");
-    if (!panel) return;
-    for (const row of panel.querySelectorAll(".explain-target-row")) row.classList.remove("explain-target-row");
-    if (!d) return;
-    for (const row of panel.querySelectorAll("button, .confidence-set, [data-testid='label-confidence-set']")) {
-      const name = row.querySelector(".text, dt, .label-name, span");
-      if (name && name.textContent.trim() === d.target) { row.classList.add("explain-target-row"); break; }
-    }
-  }
-  function show(tok) {
-    if (!tok || !tok.dataset.tip) { tip.hidden = true; return; }
-    tip.textContent = tok.dataset.tip;
-    tip.hidden = false;
-    const r = tok.getBoundingClientRect();
-    const w = tip.offsetWidth, h = tip.offsetHeight;
-    tip.style.left = Math.max(4, Math.min(window.innerWidth - w - 4, r.left)) + "px";
-    tip.style.top = (r.top - h - 6 > 0 ? r.top - h - 6 : r.bottom + 6) + "px";
-  }
-  const tokenOf = (e) => e.target instanceof Element ? e.target.closest(".explain-words .token") : null;
-  document.addEventListener("mouseover", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("mouseout", (e) => { if (tokenOf(e)) tip.hidden = true; });
-  document.addEventListener("focusin", (e) => { const t = tokenOf(e); if (t) show(t); });
-  document.addEventListener("focusout", (e) => { if (tokenOf(e)) tip.hidden = true; });
-  document.addEventListener("scroll", () => { tip.hidden = true; }, true);
-  document.addEventListener("click", (e) => {
-    if (!(e.target instanceof Element)) return;
-    const t = tokenOf(e);
-    if (t) { show(t); return; }
-    if (e.target.closest("#explain-jump")) {
-      const strong = [...document.querySelectorAll(".explain-words .token.explain-strong")];
-      if (!strong.length) return;
-      for (const s of strong) s.classList.remove("explain-jumped");
-      jumped = (jumped + 1) % strong.length;
-      const next = strong[jumped];
-      next.classList.add("explain-jumped");
-      next.scrollIntoView({block: "center", behavior: "instant"});
-      next.focus({preventScroll: true});
-      const b = e.target.closest("#explain-jump");
-      b.textContent = `Next strong word \u2193 (${jumped + 1} of ${strong.length})`;
-      return;
-    }
-    if (e.target.closest("#explain-btn, #examples, .explain-examples") && window.innerWidth < 900) {
-      setTimeout(() => { const r = document.querySelector("#results"); if (r) r.scrollIntoView({block: "start"}); },
-                 150);
-    }
-  });
-  function count() {
-    const box = document.querySelector("#text textarea");
-    const out = document.querySelector("#char-count .explain-count");
-    if (!box || !out) return;
-    const limit = Number(out.dataset.limit || 0), n = box.value.length;
-    const over = limit && n > limit;
-    out.classList.toggle("over", !!over);
-    out.textContent = `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters` +
-      (over ? ` \u2014 ${(n - limit).toLocaleString("en")} over this server's limit: shorten the text` : "");
-  }
-  document.addEventListener("input", (e) => { if (e.target instanceof Element && e.target.closest("#text")) count(); });
-  const observer = new MutationObserver(() => {
-    if (!queued) { queued = true; requestAnimationFrame(() => { annotate(); count(); }); }
-  });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true,
-                                   attributes: true, attributeFilter: ["data-explain", "value"]});
-  setInterval(count, 1000);
-  annotate(); count();
-}
-"""
+SCRIPT = _asset("page.js")

@@ -5,12 +5,12 @@ contexts, labels, model names) goes through the one escaper."""
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Optional
 
 from ..result import DatasetReport, LabelReport, WordStat
 from .escape import html as esc
 from .escape import markdown as _md
+from .escape import shown_model
 from .scale import AGAINST, TOWARD
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
@@ -20,14 +20,6 @@ ORANGE, BLUE = TOWARD[2][0], AGAINST[2][0]
 def md(text) -> str:
     """One-line Markdown text, escaped (for table cells and list items)."""
     return _md(text, inline=True)
-
-
-def display_model(source: str) -> str:
-    """A Hub ID as it is; a folder by its last name (a server path tells a reader nothing)."""
-    source = str(source or "model")
-    if source.startswith(("/", ".", "~")) or "\\" in source or source.count("/") > 1:
-        source = PurePath(source).name or source
-    return source
 
 
 def signed(x: Optional[float], digits: int = 3) -> str:
@@ -45,7 +37,7 @@ def word_name(w: WordStat) -> str:
 
 def headline(report: DatasetReport) -> str:
     """'What drives each label: <models> on <source>' (plain text, unescaped)."""
-    models = ", ".join(display_model(m) for m in report.models) or "no model"
+    models = ", ".join(shown_model(m) for m in report.models) or "no model"
     return f"What drives each label: {models}" + (f" on {report.source}" if report.source else "")
 
 

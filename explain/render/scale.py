@@ -3,7 +3,9 @@
 Diverging orange (pushes toward the explained label) / blue (pushes away): a pair that
 stays distinct under the common colour-vision deficiencies, unlike red/green or
 red/purple. Word scores are divided by the strongest word's magnitude and put in three
-strength levels per sign; weaker than ``LEVELS[0]`` is left uncoloured."""
+strength levels per sign; weaker than ``LEVELS[0]`` is left uncoloured. The divisor is never
+less than a floor per quantity (``effect.FLOORS``): words that barely move the answer stay
+faint rather than being painted as deep as the strongest word of a decisive text."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Optional
 
 from ..result import WordScore
+from .effect import scale as colour_scale
 
 LEVELS = (0.1, 0.35, 0.7)  # lower bounds of |relative score| for weak, medium, strong
 LEVEL_NAMES = ("weakly", "", "strongly")
@@ -68,13 +71,6 @@ def colours(lvl: int, theme: str = "light") -> Optional[tuple]:
     return (TOWARD if lvl > 0 else AGAINST)[abs(lvl) - 1]
 
 
-def app_colour(lvl: int) -> Optional[str]:
-    """The color_map key Gradio receives for a level (see APP_TOWARD)."""
-    if lvl == 0:
-        return None
-    return (APP_TOWARD if lvl > 0 else APP_AGAINST)[abs(lvl) - 1]
-
-
 def luminance(hex_colour: str) -> float:
     """Relative luminance of an sRGB colour '#rrggbb' (WCAG 2)."""
     h = hex_colour.lstrip("#")
@@ -101,10 +97,10 @@ def decimals(scores: Iterable[float], least: int = 3) -> int:
 
 def pieces(expl, segment: int = 0) -> list[tuple]:
     """(piece, relative score or None) covering the text (segment 0) or the text pair
-    (segment 1) exactly; both segments share one scale (the strongest word of either)."""
+    (segment 1) exactly; both segments share one scale (the strongest word of either, but
+    never less than the quantity's floor: see ``effect.scale``)."""
     text = expl.text if segment == 0 else (expl.text_pair or "")
-    scale = max((abs(w.score) for w in expl.words), default=0.0)
-    return segments(text, [w for w in expl.words if w.segment == segment], scale)
+    return segments(text, [w for w in expl.words if w.segment == segment], colour_scale(expl))
 
 
 def segments(text: str, words: Sequence[WordScore], scale: Optional[float] = None) -> list[tuple]:

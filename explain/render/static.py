@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import PurePath
 from typing import Optional
 
 from ..result import Explanation
 from .caption import caption, percent
+from .effect import scale as colour_scale
 from .escape import html as esc
 from .escape import markdown as _md
-from .scale import AGAINST, TOWARD, colours, level, pieces
+from .escape import shown_model
+from .scale import AGAINST, TOWARD, colours, decimals, level, pieces
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 
@@ -22,9 +23,7 @@ FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 def model_name(expl: Explanation) -> str:
     """The checkpoint as a reader should see it: a Hub ID, or a folder's last name
     (a server path says nothing to a reader and leaks the server's layout)."""
-    source = str(expl.checkpoint.get("source") or "model")
-    if source.startswith(("/", ".", "~")) or "\\" in source or source.count("/") > 1:
-        source = PurePath(source).name or source
+    source = shown_model(expl.checkpoint.get("source"))
     rev = expl.checkpoint.get("revision")
     return f"{source}@{rev[:10]}" if rev and "/" in source else source
 
@@ -96,6 +95,8 @@ def _key_html(expl: Explanation) -> str:
 def to_html(expl: Explanation, link: Optional[str] = None) -> str:
     """One <div> with inline styles; readable on light and dark pages (own background). A
     long text is an excerpt around its strongest words, with a link to the whole."""
+    unit, places = colour_scale(expl), decimals(w.score for w in expl.words)
+
     def coloured(parts: list) -> list:
         spans = []
         for piece, score in parts:
@@ -104,7 +105,7 @@ def to_html(expl: Explanation, link: Optional[str] = None) -> str:
                 spans.append(esc(piece))
             else:
                 spans.append(f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
-                             f'title="{score:+.3f}">{esc(piece)}</span>')
+                             f'title="{score * unit:+.{places}f}">{esc(piece)}</span>')  # the word's own score
         return spans
 
     parts, short = excerpt(expl, 0)

@@ -8,7 +8,8 @@ from typing import Optional
 
 from ..result import BaselineComparison, Explanation
 from . import escape
-from .caption import caption, percent, present_labels
+from .caption import amount, caption, percent, present_labels
+from .effect import effect
 from .scale import categories, category, decimals, level, pieces
 
 # Faithfulness curves: report field -> the plot's series name.
@@ -83,7 +84,7 @@ def summary_markdown(expl: Explanation) -> str:
         f"(tolerance {expl.tolerance:g}, {bound})",
         f"**Steps:** {expl.steps} gradient evaluations &nbsp; **Time:** {total:.2f} s on {expl.device}",
     ]
-    if expl.timings.get("cache") == "hit":
+    if expl.cache == "hit":
         lines[-1] += f" (served from the cache; computed in {expl.timings.get('computed_total_s') or 0.0:.2f} s)"
     if expl.zero_shot is not None:
         z = expl.zero_shot
@@ -190,12 +191,13 @@ def _faithful_sentence(expl: Explanation) -> Optional[str]:
 
 
 def _complete_sentence(expl: Explanation) -> str:
-    what = escape.markdown(expl.explained, inline=True)
-    if expl.f_input is None or expl.f_baseline is None:
-        return f"The word scores add up to the change in {what} to within {expl.completeness_error:.2%}."
-    return (f"The word scores add up to how far your words move {what}: from {expl.f_baseline:+.2f} with every "
-            f"word hidden to {expl.f_input:+.2f} for your text, to within {expl.completeness_error:.2%}. This "
-            "checks the arithmetic, not whether the model relies on these words.")
+    e = effect(expl)
+    if e.start is not None and e.end is not None:
+        moved = f" ({amount(e.start, e.unit)} with every word hidden, {amount(e.end, e.unit)} for your text)"
+    else:
+        moved = ""
+    return (f"The word scores add up to the change the words make{moved} to within {expl.completeness_error:.2%}. "
+            "This checks the arithmetic, not whether the model relies on these words.")
 
 
 def comparison_markdown(comparison: Optional[BaselineComparison]) -> str:
@@ -233,12 +235,12 @@ def curve_rows(expl: Explanation) -> list[dict]:
     return rows
 
 
-def word_rows(expl: Explanation, limit: int = 50, context: int = 4) -> tuple:
-    """(headers, rows) of the ``limit`` strongest words for a sortable table: rank, the
-    word, its score, which way it pushes, its place (word number, text or text pair) and
-    the words around it, so that repeated words are told apart."""
+def word_rows(expl: Explanation, limit: Optional[int] = None, context: int = 4) -> tuple:
+    """(headers, rows) of every word (or the ``limit`` strongest), strongest first, for a
+    sortable table: rank, the word, its signed score, which way it pushes, its place (word
+    number, text or text pair) and the words around it, so that repeated words are told apart."""
     words = list(expl.words)
-    order = sorted(range(len(words)), key=lambda i: -abs(words[i].score))[:limit]
+    order = sorted(range(len(words)), key=lambda i: -abs(words[i].score))[:limit]  # None: every word
     by_segment: dict = {}
     for i, w in enumerate(words):
         by_segment.setdefault(w.segment, []).append(i)
@@ -261,7 +263,7 @@ def word_rows(expl: Explanation, limit: int = 50, context: int = 4) -> tuple:
         way = cap.toward if w.score > 0 else cap.against if w.score < 0 else "neither way"
         if way == "evidence against it":
             way = f"evidence against {expl.target}"
-        row = [rank, w.text, round(w.score, places), way, n + 1] + (["text pair" if w.segment else "text"] if pair else [])
+        row = [rank, w.text, f"{w.score:+.{places}f}", way, n + 1] + (["text pair" if w.segment else "text"] if pair else [])
         rows.append(row + [" ".join(shown.split())])
     return headers, rows
 

@@ -6,13 +6,14 @@ as ASGI middleware (``bodylimit``), a fair share of the server per visitor
 (``fairness``), what the page says about models and examples (``catalog``), and the
 ZeroGPU wrapper (``gpu``)."""
 
+from ..checkpoints.sizing import warm
 from ..engine.device import configure_threads
 from ..engine.reference import BASELINE_KINDS
 from .bodylimit import BodyLimit
 from .fairness import client_key, over_cap
 from .folders import FolderPolicy
 from .gpu import on_gpu
-from .limits import ServeLimits, check_request, check_tokens
+from .limits import ServeLimits, check_tokens
 from .pipeline import Answer, Request, Service, Shared
 
 __all__ = [
@@ -24,10 +25,10 @@ __all__ = [
            "ServeLimits",
            "Service",
            "Shared",
-           "check_request",
            "check_tokens",
            "client_key",
            "configure_threads",
            "on_gpu",
            "over_cap",
+           "warm",
 ]

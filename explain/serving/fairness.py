@@ -6,32 +6,73 @@ Plain functions and numbers; the app applies the cap to Gradio's queue."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from ..errors import ServerBusy
+from ..options import CAPTUM_DEFAULT_STEPS
 
 # --- who is asking ---------------------------------------------------------------------------
 
+IPV6_PREFIX = 64  # an IPv6 visitor is their /64: one connection gets a whole /64 to pick addresses from
+MAX_KEY_CHARS = 64
 
-def client_key(headers: Mapping[str, str], peer: Optional[str], proxy_hops: int = 0) -> str:
+
+def client_key(headers: Any, peer: Optional[str], proxy_hops: int = 0) -> str:
     """The visitor's address: the connection's peer, or behind ``proxy_hops`` trusted
-    proxies the address the outermost of them saw (X-Forwarded-For, counted from the
-    right: entries further left are whatever the visitor chose to send)."""
+    proxies the address the outermost of them saw - X-Forwarded-For counted from the
+    right, with every X-Forwarded-For line joined first (in order, as HTTP says repeated
+    lines mean), since entries further left, and any extra line, are whatever the
+    visitor chose to send. IPv6 addresses are keyed by their /64.
+
+    ``headers``: the request's headers with every line kept - (name, value) pairs (str
+    or bytes: Starlette's ``request.headers.raw``, an ASGI scope's ``"headers"``), or an
+    object with ``getlist(name)`` (Starlette's ``request.headers``). A plain mapping
+    holds one line per name, so it is read as that one line."""
     if proxy_hops > 0:
-        forwarded = [h.strip() for h in (_header(headers, "x-forwarded-for") or "").split(",") if h.strip()]
+        forwarded = [h.strip() for line in forwarded_for(headers) for h in line.split(",") if h.strip()]
         if len(forwarded) >= proxy_hops:
-            return forwarded[-proxy_hops]
-    return peer or "unknown"
+            return address_key(forwarded[-proxy_hops])
+    return address_key(peer) if peer else "unknown"
 
 
-def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
+def forwarded_for(headers: Any, name: str = "x-forwarded-for") -> list:
+    """Every value of header ``name`` (any case), in order, from ``headers`` (see ``client_key``)."""
+    if headers is None:
+        return []
+    getlist = getattr(headers, "getlist", None)
+    if callable(getlist):
+        return [_text(v) for v in getlist(name)]
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [_text(v) for k, v in pairs if _text(k).lower() == name]
+
+
+def address_key(address: str) -> str:
+    """One visitor's key from an address: IPv4 as it is; IPv6 as its /64 (an IPv4-mapped
+    one as its IPv4); a port or brackets around it dropped; anything else as given
+    (cut to MAX_KEY_CHARS)."""
+    text = address.strip()
+    host = text
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        host = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        host = text.split(":", 1)[0]
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return text[:MAX_KEY_CHARS]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False))
+    return str(ip)
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def over_cap(key: str, pending: Iterable[str], cap: int) -> Optional[str]:
@@ -49,7 +90,7 @@ def over_cap(key: str, pending: Iterable[str], cap: int) -> Optional[str]:
 # --- what a request costs ----------------------------------------------------------------------
 
 ADAPTIVE_ROWS = 30        # gradient rows per window an adaptive explanation typically takes
-CAPTUM_DEFAULT_STEPS = 50
+
 FAITHFULNESS_ROWS = 300   # perturbed copies the curves need at most (6 rankings x ~25 points x 2)
 FORWARD_FRACTION = 0.4    # a forward-only row costs about this much of a gradient row
 WINDOW_OVERLAP = 1.25     # long texts: windows overlap, so more tokens go through the model

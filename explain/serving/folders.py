@@ -24,17 +24,29 @@ class FolderPolicy:
 
     def allowed(self) -> dict:
         """{resolved folder: name as configured} for the folders that exist."""
+        return {str(Path(p).resolve()): p for p in self._configured()}
+
+    def _configured(self) -> list:
+        """The default and the operator's folders, as configured, that exist (in order)."""
         listed = env.text("EXPLAIN_LOCAL_MODELS", "", self.environ)
         folders = [self.default] + [p for p in listed.split(os.pathsep) if p]
-        return {str(Path(p).resolve()): p for p in folders if Path(p).is_dir()}
+        return [p for p in folders if Path(p).is_dir()]
 
     def resolve(self, name: str) -> tuple:
-        """Visitor input -> (source, allow_local). Server paths only if the operator allowed
-        them, by their configured name, resolved path or last name."""
-        name = (name or "").strip() or self.default
-        for resolved, given in self.allowed().items():
-            if name in (given, resolved) or name == Path(given).name:
-                return resolved, True
+        """Visitor input -> (source, allow_local). An operator's folder is named by its
+        configured name only - the last name of the path it was configured with, as the
+        page shows it (empty: the default); its path on the server, as configured or
+        resolved, is refused like any other path, so a visitor cannot confirm where this
+        server is installed."""
+        name = (name or "").strip()
+        configured = self._configured()
+        if not name:
+            if configured and configured[0] == self.default:
+                return str(Path(self.default).resolve()), True
+            return self.default, False
+        for given in configured:
+            if name == Path(given).name:
+                return str(Path(given).resolve()), True
         return name, False
 
     def is_default(self, name: str) -> bool:

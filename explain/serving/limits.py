@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from .. import env
 from ..errors import InvalidInput
+from ..options import candidate_list, hidden_character
 
 PUBLIC_MAX_STEPS = 128  # the largest fixed step count on a public Space unless the operator says otherwise
 _READABLE = ("L", "N", "P", "S")  # Unicode categories of letters, digits, punctuation and symbols
@@ -34,7 +35,7 @@ class ServeLimits:
     deadline_s: float = 60.0
     max_steps: int = 512
     max_field_chars: int = 256        # checkpoint ID, label names, baseline token
-    queue_size: int = 16
+    queue_size: int = 100           # all visitors' waiting events (each visitor may hold a few: client_queue)
     concurrency: int = 1
     sessions: int = 32                # browser tabs / API calls whose last values Gradio keeps
     client_queue: int = 2             # events one visitor may have waiting or running (0: no cap)
@@ -70,14 +71,6 @@ class ServeLimits:
         """The largest request body: the longest text written entirely as JSON \\u escapes
         of surrogate pairs (12 bytes for one character), plus 64 KiB for the other fields."""
         return 12 * self.max_chars + 64 * 1024
-
-
-def check_request(limits: ServeLimits, text, *fields, n_steps=0) -> None:
-    """Refuse an oversized or mistyped request before any model work (cheap checks only)."""
-    check_text(limits, text)
-    for value in fields:
-        check_field(limits, value)
-    check_steps(limits, n_steps)
 
 
 def check_text(limits: ServeLimits, text: Any) -> None:
@@ -123,29 +116,26 @@ def check_candidates(limits: ServeLimits, value: Any) -> Optional[list]:
         raise InvalidInput(f"The candidate labels must be one string of comma-separated labels, not {_kind(value)}.",
                            "Send them like 'sports, politics, cooking'.")
     _check_unicode(value, "The candidate labels")
-    labels = [c.strip() for c in value.split(",") if c.strip()]
-    if not labels:
+    given = [c for c in value.split(",") if c.strip()]
+    if not given:
         raise InvalidInput("The candidate labels are empty.", "Give labels like 'sports, politics, cooking'.")
-    if len(labels) > limits.max_candidates:
-        raise InvalidInput(f"{len(labels)} candidate labels were given; this server explains at most "
+    if len(given) > limits.max_candidates:
+        raise InvalidInput(f"{len(given)} candidate labels were given; this server explains at most "
                            f"{limits.max_candidates} at once.", "Give fewer labels.")
+    labels = candidate_list(given)  # no hidden characters, no repeats once normalised
     long = next((c for c in labels if len(c) > limits.max_field_chars), None)
     if long is not None:
         raise InvalidInput(f"The candidate label {_shown(long)} is too long (at most {limits.max_field_chars} "
                            "characters).", "Give short label names.")
-    if len({c.lower() for c in labels}) != len(labels):
-        raise InvalidInput("The candidate labels repeat.", "Give each label once.")
     return labels
 
 
 def check_template(limits: ServeLimits, value: Any, default: str) -> str:
-    """A zero-shot hypothesis template with one '{}' for the label (None or "": ``default``)."""
+    """A zero-shot hypothesis template (None or "": ``default``) within the field limits;
+    its form (one '{}', no other braces) is ``Options``'s rule."""
     if value is None or value == "":
         return default
     check_field(limits, value, "hypothesis template")
-    if value.count("{}") != 1 or any(ch in value.replace("{}", "") for ch in "{}"):
-        raise InvalidInput(f"The hypothesis template {_shown(value)} must contain '{{}}' exactly once, where the "
-                           "label goes, and no other braces.", f"Use e.g. {default!r}.")
     return value
 
 
@@ -160,6 +150,10 @@ def check_field(limits: ServeLimits, value: Any, what: str = "option") -> None:
         raise InvalidInput(f"The {what} {_shown(value)} is too long (at most {limits.max_field_chars} characters).",
                            "Give a model ID or label name.")
     _check_unicode(value, f"The {what} {_shown(value)}")
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise InvalidInput(f"The {what} {_shown(value)} contains an invisible or control character ({hidden}).",
+                           "Type it as plain visible text.")
 
 
 def check_steps(limits: ServeLimits, n_steps: Any) -> int:

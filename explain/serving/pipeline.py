@@ -21,13 +21,13 @@ from .. import api, env
 from ..checkpoints import CACHE, HubPolicy, load_classifier
 from ..checkpoints.load import FailureMemo
 from ..checks.baselines import compare_baselines
-from ..checks.faithfulness import evaluate_faithfulness
+from ..checks.faithfulness import evaluate_faithfulness, hide_words
 from ..checks.trust import with_trust
-from ..engine import Options, deadline
-from ..engine.run import DEFAULT_TEMPLATE
+from ..engine import deadline
 from ..errors import ExplainError, InvalidInput, ServerBusy
 from ..lru import BoundedLRU
-from ..result import Explanation, TrustCheck
+from ..options import DEFAULT_TEMPLATE, Options
+from ..result import Explanation, TrustCheck, WordsHidden
 from . import catalog, fairness
 from .folders import FolderPolicy
 from .limits import (
@@ -88,6 +88,42 @@ class Answer:
 
     explanation: Explanation
     labels: tuple
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A request after ``Service.check``: every field typed and within this server's limits,
+    the options by their one name (``Options``) and valid together."""
+
+    text: str
+    checkpoint: str          # "" : the server's default model
+    text_pair: Optional[str]
+    options: Options
+    faithfulness: bool
+    compare: bool
+    every_label: bool        # also the other labels on the same path (for the page's switch)
+
+    def link(self) -> tuple:
+        """The deep link's parameters beyond model, text and target."""
+        o = self.options
+        zero = o.zero_shot
+        return tuple((k, v) for k, v in (
+            ("text_pair", self.text_pair), ("labels", ", ".join(o.candidate_labels or ())),
+            ("template", o.hypothesis_template if zero and o.hypothesis_template != DEFAULT_TEMPLATE else ""),
+            ("multi_label", "1" if o.multi_label and zero else "")) if v)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked request on its loaded model: the labels it explains on one path, its
+    estimated cost, and the checks that will not run (with why)."""
+
+    clf: Any
+    local: bool              # an operator's folder (shown by its name only)
+    n_labels: int
+    base: fairness.Cost
+    skipped: dict
+    n_windows: int
 
 
 def recent_results(limits: ServeLimits) -> BoundedLRU:
@@ -160,6 +196,16 @@ class Service:
             raise
 
     def _answer(self, r: Request, progress: Progress, session: Optional[str], every_label: bool) -> Answer:
+        req = self.check(r, every_label)
+        progress(0.0, "Loading the model (downloading it the first time)")
+        clf, local = self.load(req.checkpoint, progress)
+        plan = self.plan(req, clf, local)
+        explained, comparison, skipped = self.run(req, plan, progress)
+        return self.finish(req, plan, explained, comparison, skipped, session)
+
+    def check(self, r: Request, every_label: bool = False) -> Checked:
+        """Stage 1: every field of a raw request checked against this server's limits and
+        typed; the options' combination rules are ``Options.validate``'s."""
         limits = self.limits
         check_text(limits, r.text)
         pair = check_pair(limits, r.text_pair, r.text)
@@ -168,102 +214,108 @@ class Service:
         for name in ("checkpoint", "target", "baseline", "contrast", "method"):
             check_field(limits, getattr(r, name), name)
         steps = check_steps(limits, r.n_steps)
-        faithfulness, compare = check_flag(r.faithfulness, "faithfulness"), check_flag(r.compare, "compare")
-        multi = check_flag(r.multi_label, "multi-label")
-        method = r.method or "engine"
-        if pair is not None and candidates is not None:
-            raise InvalidInput("A text pair and zero-shot candidate labels cannot go together: zero-shot pairs the "
-                               "text with one hypothesis per label.", "Clear the text pair or the candidate labels.")
-        if candidates is not None and r.contrast:
-            raise InvalidInput("A zero-shot explanation has no contrast label.", "Leave the contrast empty.")
-        if candidates is not None and method == "captum":
-            raise InvalidInput("Captum's method explains one text or pair, not a zero-shot query.",
-                               "Choose this explainer's engine for zero-shot labels.")
-        progress(0.0, "Loading the checkpoint (downloading it the first time)")
-        clf, local = self.load(r.checkpoint, progress)
-        n_tokens = check_tokens(clf.tokenizer, r.text, limits.max_tokens)
-        if pair is not None:
-            n_tokens += _pair_tokens(clf.tokenizer, pair, n_tokens, limits.max_tokens)
+        options = Options(target=r.target or None, contrast=r.contrast or None, baseline=r.baseline or "auto",
+                          method=r.method or "engine", n_steps=steps or None, candidate_labels=candidates,
+                          hypothesis_template=template, multi_label=check_flag(r.multi_label, "multi-label"))
+        return Checked(text=r.text, checkpoint=str(r.checkpoint or "").strip(), text_pair=pair,
+                       options=options.validate(text_pair=pair is not None),
+                       faithfulness=check_flag(r.faithfulness, "faithfulness"),
+                       compare=check_flag(r.compare, "compare"), every_label=bool(every_label))
+
+    def plan(self, req: Checked, clf, local: bool) -> Plan:
+        """Stage 2: what the request costs on this model (refused when it cannot fit the
+        deadline), how many labels it explains on one path, and which checks will not run."""
+        limits, o = self.limits, req.options
+        n_tokens = check_tokens(clf.tokenizer, req.text, limits.max_tokens)
+        if req.text_pair is not None:
+            n_tokens += _pair_tokens(clf.tokenizer, req.text_pair, n_tokens, limits.max_tokens)
         rows = n_tokens
-        if candidates is not None:
-            rows = len(candidates) * (n_tokens + HYPOTHESIS_TOKENS)
-            n_labels = len(candidates) if every_label else 1
-        elif not every_label or r.contrast or method == "captum" or clf.head == "regression":
+        if o.zero_shot:
+            rows = len(o.candidate_labels) * (n_tokens + HYPOTHESIS_TOKENS)
+            n_labels = len(o.candidate_labels) if req.every_label else 1
+        elif not req.every_label or o.contrast or o.method == "captum" or clf.head == "regression":
             n_labels = 1
         else:
             n_labels = min(len(clf.labels), limits.max_labels)
+        steps = o.n_steps or 0
         rate = fairness.rate(clf.memo, clf.n_parameters)
-        base = fairness.estimate(rows, clf.max_length, steps, method, False, False, rate, labels=n_labels)
+        base = fairness.estimate(rows, clf.max_length, steps, o.method, False, False, rate, labels=n_labels)
         fairness.check_cost(base, limits.deadline_s, n_tokens, steps, False, False)
-        skipped = self._plan_checks(rows, clf.max_length, steps, method, rate, base, faithfulness, compare,
-                                    pair is not None, candidates is not None)
-        n_windows = max(1, -(-n_tokens // max(clf.max_length - 2, 1)))
-        what = (f"Explaining {n_labels} labels on one path" if n_labels > 1 else "Explaining")
-        what += f", {n_windows} windows together" if n_windows > 1 else ""
-        checks = (faithfulness and "faithfulness" not in skipped) or (compare and "baselines" not in skipped)
-        # One deadline for the whole request after loading: the explanation, its
-        # faithfulness curves and the baseline comparison (more explanations) share it.
-        with deadline(limits.deadline_s):
-            with ticking(progress, 0.1, 0.6 if checks else 0.95, what, base.seconds):
-                explained = self._explain_labels(clf, r, pair, candidates, template, multi, steps, method,
-                                                 n_labels, every_label)
+        return Plan(clf=clf, local=local, n_labels=n_labels, base=base,
+                    skipped=self._plan_checks(req, rows, clf.max_length, rate, base),
+                    n_windows=max(1, -(-n_tokens // max(clf.max_length - 2, 1))))
+
+    def run(self, req: Checked, plan: Plan, progress: Progress) -> tuple:
+        """Stage 3, under one deadline: the explanation(s), then the checks that fit.
+        Returns (explanations, target first; the baseline comparison or None; skipped checks)."""
+        skipped = dict(plan.skipped)
+        checks = (req.faithfulness and "faithfulness" not in skipped) or (req.compare and "baselines" not in skipped)
+        with deadline(self.limits.deadline_s):
+            with ticking(progress, 0.1, 0.6 if checks else 0.95, "Explaining", plan.base.seconds):
+                explained = self._explain_labels(plan.clf, req, plan.n_labels)
             target = explained[0]
-            if faithfulness:
-                target = target.with_extras(faithfulness=self._faithfulness(clf, target, r, skipped.get(
+            if req.faithfulness:
+                target = target.with_extras(faithfulness=self._faithfulness(plan.clf, target, skipped.get(
                     "faithfulness"), progress))
             comparison = None
-            if compare and "baselines" not in skipped:
+            if req.compare and "baselines" not in skipped:
                 try:
                     with ticking(progress, 0.8, 0.95, "Comparing baselines: two more explanations",
-                                 2 * base.seconds / n_labels):
-                        comparison = compare_baselines(clf, r.text, reference=target,
-                                                       options=Options(n_steps=steps or None, method=method))
+                                 2 * plan.base.seconds / plan.n_labels):
+                        comparison = compare_baselines(plan.clf, req.text, reference=target, options=Options(
+                            n_steps=req.options.n_steps, method=req.options.method))
                 except ServerBusy:
                     skipped["baselines"] = ("The baseline comparison was stopped: it ran past this server's time "
                                             "limit for one request. Run it locally or on a shorter text.")
-        if target.timings.get("cache") != "hit" and target.windows:
+        return (target,) + tuple(explained[1:]), comparison, skipped
+
+    def finish(self, req: Checked, plan: Plan, explained: tuple, comparison, skipped: dict,
+               session: Optional[str]) -> Answer:
+        """Stage 4: the model's measured speed learnt, the trust checks, server paths
+        hidden, the labels ranked, and the result remembered for the session's share panel."""
+        target = explained[0]
+        if target.cache != "hit" and target.windows:
             window_tokens = sum(w.n_tokens for w in target.windows) / len(target.windows)
             share = 1 + fairness.EXTRA_LABEL * (len(explained) - 1)
-            fairness.learn(clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps, window_tokens)
+            fairness.learn(plan.clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps,
+                           window_tokens)
         target = with_trust(target, comparison)
-        if compare and "baselines" in skipped:
+        if req.compare and "baselines" in skipped:
             target = target.with_extras(trust=tuple(
                 TrustCheck("baselines", "not run", skipped["baselines"]) if t.check == "baselines" else t
                 for t in target.extras.trust))
         labels = tuple(target if k == 0 else with_trust(e) for k, e in enumerate(explained))
-        if local:  # an operator's folder: show its name, never the server path
+        if plan.local:  # an operator's folder: show its name, never the server path
             labels = tuple(e.replace(checkpoint={**e.checkpoint, "source": Path(e.checkpoint["source"]).name})
                            for e in labels)
         ranked = tuple(sorted(labels, key=lambda e: -e.probabilities.get(e.target, 0.0))) \
             if labels[0].head != "regression" else labels
         answer = Answer(labels[0], ranked)
         if session:
-            model = None if self.folders.is_default(r.checkpoint or "") else str(r.checkpoint).strip()
-            link = tuple((k, v) for k, v in (("text_pair", pair), ("labels", ", ".join(candidates or [])),
-                                            ("template", template if candidates and template != DEFAULT_TEMPLATE else ""),
-                                            ("multi_label", "1" if multi and candidates else "")) if v)
-            self.recent.put(session, Shared(answer.explanation, model, r.target or None, ranked, link))
+            model = None if self.folders.is_default(req.checkpoint) else req.checkpoint
+            self.recent.put(session, Shared(answer.explanation, model, req.options.target or None, ranked,
+                                            req.link()))
         return answer
 
-    def _plan_checks(self, rows: int, max_length: int, steps: int, method: str, rate: float, base, faithfulness: bool,
-                     compare: bool, pair: bool, zero_shot: bool) -> dict:
+    def _plan_checks(self, req: Checked, rows: int, max_length: int, rate: float, base) -> dict:
         """The checks that will not run, each with its reason: estimated past the deadline
         (after the explanation itself), or not made for this kind of input."""
         skipped = {}
+        steps, method = req.options.n_steps or 0, req.options.method
         left = self.limits.deadline_s - base.seconds
         single = fairness.estimate(rows, max_length, steps, method, False, False, rate)
         costs = {"faithfulness": fairness.estimate(rows, max_length, steps, method, True, False, rate).fixed,
                  "baselines": fairness.estimate(rows, max_length, steps, method, False, True, rate).seconds
                  - single.seconds}
         names = {"faithfulness": "faithfulness check", "baselines": "baseline comparison"}
-        for key, wanted in (("faithfulness", faithfulness), ("baselines", compare)):
+        for key, wanted in (("faithfulness", req.faithfulness), ("baselines", req.compare)):
             if not wanted:
                 continue
-            if key == "baselines" and (pair or zero_shot):
-                kind = "text pairs" if pair else "zero-shot explanations"
+            if key == "baselines" and (req.text_pair is not None or req.options.zero_shot):
+                kind = "text pairs" if req.text_pair is not None else "zero-shot explanations"
                 skipped[key] = f"The baseline comparison was skipped: it is not available for {kind} yet."
                 continue
-            if key == "faithfulness" and zero_shot:
+            if key == "faithfulness" and req.options.zero_shot:
                 continue  # the check itself says why it does not run
             if costs[key] > left:
                 skipped[key] = (f"The {names[key]} was skipped: it would take about {costs[key]:,.0f} s more on this "
@@ -274,26 +326,23 @@ class Service:
                 left -= costs[key]
         return skipped
 
-    def _explain_labels(self, clf, r: Request, pair, candidates, template: str, multi: bool, steps: int, method: str,
-                        n_labels: int, every_label: bool) -> tuple:
+    def _explain_labels(self, clf, req: Checked, n_labels: int) -> tuple:
         """The target's explanation first, then the other labels explained with it."""
-        options = dict(baseline=r.baseline or "auto", n_steps=steps or None)
-        wanted = r.target or None
-        if candidates is not None:
-            if not every_label:
-                return (api.explain_zero_shot(r.text, clf, candidates, hypothesis_template=template,
-                                              multi_label=multi, target=wanted, **options),)
-            got = api.explain_labels(r.text, clf, candidate_labels=candidates, hypothesis_template=template,
-                                     multi_label=multi, **options)
-            return _target_first(got, wanted, lambda: _unknown_candidate(wanted, candidates))
+        o, pair = req.options, req.text_pair
+        wanted = o.target
+        if o.zero_shot:
+            if not req.every_label:
+                return (api.explain(req.text, clf, o),)
+            got = api.explain_labels(req.text, clf, options=o.but(target=None))
+            return _target_first(got, wanted, lambda: _unknown_candidate(wanted, list(o.candidate_labels)))
         if n_labels == 1:
-            return (api.explain(r.text, clf, text_pair=pair, target=wanted, contrast=r.contrast or None,
-                                method=method, **options),)
-        got = api.explain_labels(r.text, clf, labels="all", top_k=n_labels, text_pair=pair, **options)
-        return _target_first(got, wanted, lambda: (api.explain(r.text, clf, text_pair=pair, target=wanted,
-                                                               **options),) + got[:n_labels - 1])
+            return (api.explain(req.text, clf, o, text_pair=pair),)
+        got = api.explain_labels(req.text, clf, "all", o.but(target=None, contrast=None), top_k=n_labels,
+                                 text_pair=pair)
+        return _target_first(got, wanted, lambda: (api.explain(req.text, clf, o, text_pair=pair),)
+                             + got[:n_labels - 1])
 
-    def _faithfulness(self, clf, expl: Explanation, r: Request, skip: Optional[str], progress: Progress):
+    def _faithfulness(self, clf, expl: Explanation, skip: Optional[str], progress: Progress):
         """The target's faithfulness report (from the recent ones when the same explanation
         was checked before), or a skipped one saying why."""
         if skip:
@@ -307,6 +356,26 @@ class Service:
             if not report.skipped:
                 self.checked.put(key, report)
         return report
+
+    def hide(self, explanation: Explanation, checkpoint: Any, words: Any = "", top: Any = 0) -> WordsHidden:
+        """What the model says with some words of ``explanation`` hidden: ``words`` - word
+        numbers as the page and the table show them (1 = the first word; a list, or text like
+        "3, 7"), or ``top`` - the k words that speak most for the explained label. One forward
+        pass per window, on the model that made the explanation (``checkpoint`` as the visitor
+        named it)."""
+        wanted = hidden_words(explanation, words, top)
+        clf, _ = self.load(checkpoint)
+        try:
+            with deadline(self.limits.deadline_s):
+                return hide_words(explanation, clf, wanted)
+        except ExplainError as exc:
+            raise self.public(exc) from None
+
+    def verify(self, request: Request, words: Any = "", top: Any = 0, session: Optional[str] = None) -> WordsHidden:
+        """The API's check of an explanation: the request explained (from the result cache when
+        it was explained before), then ``hide`` on it."""
+        explanation = self.explain(request, session=session)
+        return self.hide(explanation, request.checkpoint, words, top)
 
     def shared(self, session: Optional[str]) -> Optional[Shared]:
         """The last explanation this server made for ``session`` (None: none kept)."""
@@ -390,6 +459,39 @@ class Service:
         for where in sorted((k for k in known if k and k not in ("/", ".")), key=len, reverse=True):
             text = text.replace(where, known[where])
         return _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+MAX_HIDDEN = 64  # words one check may hide (a click hides one; "the top k" a few)
+
+
+def hidden_words(expl: Explanation, words: Any = "", top: Any = 0) -> list:
+    """Indices into ``expl.words`` from what a visitor sends: word numbers (1-based, as shown)
+    as a list or as text "3, 7", or ``top`` k (the words most in favour of the label)."""
+    n = len(expl.words)
+    if top not in (None, "", 0):
+        if isinstance(top, bool) or not isinstance(top, (int, float)) or top != int(top) or not 1 <= top <= MAX_HIDDEN:
+            raise InvalidInput(f"top must be a whole number from 1 to {MAX_HIDDEN}, not {top!r}.",
+                               "Ask for e.g. the top 3 words.")
+        order = sorted(range(n), key=lambda i: (-expl.words[i].score, i))
+        return order[:int(top)]
+    if isinstance(words, str):
+        parts = [p.strip() for p in words.replace(";", ",").split(",") if p.strip()]
+        if len(parts) > MAX_HIDDEN or not all(p.isdigit() and len(p) <= 7 for p in parts):
+            raise InvalidInput(f"Words to hide are word numbers separated by commas (at most {MAX_HIDDEN}), "
+                               f"not {words[:40]!r}.", "Send e.g. '3, 7' (1 is the first word).")
+        numbers = [int(p) for p in parts]
+    elif isinstance(words, (list, tuple)) and len(words) <= MAX_HIDDEN and all(
+            isinstance(w, int) and not isinstance(w, bool) for w in words):
+        numbers = list(words)
+    else:
+        raise InvalidInput("Words to hide must be word numbers (a list, or text like '3, 7').",
+                           "Send e.g. '3, 7' (1 is the first word).")
+    if not numbers:
+        raise InvalidInput("No words to hide were given.", "Send word numbers like '3, 7', or top=3.")
+    bad = [k for k in numbers if not 1 <= k <= n]
+    if bad:
+        raise InvalidInput(f"The text has {n} words; there is no word {bad[0]}.", f"Use numbers from 1 to {n}.")
+    return [k - 1 for k in numbers]
 
 
 def _pair_tokens(tokenizer, pair: str, n_text: int, max_tokens: Optional[int]) -> int:

@@ -40,7 +40,7 @@ def ticking(progress: Optional[Progress], start: float, end: float, what: str, e
         spent = time.monotonic() - t0
         left = max(estimate_s - spent, 0.0)
         note = f"about {left:.0f} s left" if left >= 1 else "finishing"
-        return start + (end - start) * min(spent / estimate_s, 0.95), f"{what} ({note})"
+        return start + (end - start) * min(spent / estimate_s, 0.95), f"{what}... {note}"
 
     with _every(progress, tick, every_s, "explain-progress"):
         yield

@@ -8,15 +8,20 @@ from explain import SCHEMA_VERSION
 
 def test_event_function(app_module, tiny_path):
     text = "Brilliant performances, but far too long."
-    words, labels, details, result, *_ = app_module.run_explain(text, str(tiny_path("bert")), "", "auto", 0)
+    words, labels, details, result, *_ = app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0)
     assert "".join(piece for piece, _ in words) == text
-    # Words carry strength categories (the colour scale); the strongest word is "strongly ...".
+    # Words carry strength categories (the colour scale): the strongest word's is its level against
+    # the scale (the strongest word, or the floor when the words barely move the answer).
+    from explain import Explanation
     from explain.render import categories
+    from explain.render.effect import scale
+    from explain.render.scale import category, level
 
     assert all(cat is None or cat in categories() for _, cat in words)
     strongest = max(result["words"], key=lambda w: abs(w["score"]))
     starts = [sum(len(p) for p, _ in words[:i]) for i in range(len(words))]
-    assert dict(zip(starts, (c for _, c in words)))[strongest["start"]].startswith("strongly")
+    expected = category(level(strongest["score"] / scale(Explanation.from_dict(result))))
+    assert dict(zip(starts, (c for _, c in words)))[strongest["start"]] == expected
     assert set(labels) == {"negative", "neutral", "positive"}
     assert "Completeness error" in details and "estimated word error" in details
     assert result["schema_version"] == SCHEMA_VERSION and result["text"] == text
@@ -27,7 +32,7 @@ def test_event_function(app_module, tiny_path):
 def test_bad_input_is_a_clear_error_and_app_keeps_serving(app_module, tiny_path):
     import gradio as gr
 
-    bert = str(tiny_path("bert"))
+    bert = tiny_path("bert").name
     with pytest.raises(gr.Error, match="empty"):
         app_module.run_explain("   ", bert)
     with pytest.raises(gr.Error, match="no label"):
@@ -48,7 +53,7 @@ def test_gradio_client_round_trip(app_module, tiny_path):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = "Boring, predictable and far too long."
-        words, labels, details, result, *_ = client.predict(text, str(tiny_path("bert")), "positive", "auto", 0,
+        words, labels, details, result, *_ = client.predict(text, tiny_path("bert").name, "positive", "auto", 0,
                                                         api_name="/explain")
         assert result["target"] == "positive"
         assert result["text"] == text
@@ -59,7 +64,7 @@ def test_gradio_client_round_trip(app_module, tiny_path):
 
 
 def test_captum_method_under_advanced(app_module, tiny_path):
-    bert = str(tiny_path("bert"))
+    bert = tiny_path("bert").name
     text = "Boring, predictable and far too long."
     engine = app_module.run_explain(text, bert, "positive", "auto", 12)[3]
     captum = app_module.run_explain(text, bert, "positive", "auto", 12, "", False, False, "captum")[3]
@@ -70,3 +75,44 @@ def test_captum_method_under_advanced(app_module, tiny_path):
 
     with pytest.raises(gr.Error, match="Unknown method"):
         app_module.run_explain(text, bert, "", "auto", 0, "", False, False, "lime")
+
+
+def test_every_explain_output_is_named_and_labels_are_text(app_module):
+    """view_api() describes /explain by name (no value_43), with target, contrast and
+    baseline typed as text (not the enum of the choices the page had when it was built)."""
+    from space.panels import Panels
+
+    info = app_module.demo.get_api_info()["named_endpoints"]
+    returns = [r["label"] for r in info["/explain"]["returns"]]
+    assert len(returns) == len(Panels._fields) and not [r for r in returns if r.startswith("value_")], returns
+    params = {p["parameter_name"]: p["python_type"]["type"] for p in info["/explain"]["parameters"]}
+    assert params["target"] == params["contrast"] == params["baseline"] == "str", params
+    assert {"/explain", "/explain_json", "/hide_words", "/labels"} <= set(info)
+
+
+def test_progress_is_drawn_once(app_module):
+    """Every run shows its progress on one panel (the words), not one overlay per output."""
+    demo = app_module.build_demo()
+    words = next(c._id for c in demo.blocks.values() if getattr(c, "elem_id", None) == "words")
+    runs = [d for d in demo.config["dependencies"] if d.get("api_name") in ("explain", "run_on_load", "run_example")]
+    assert len(runs) == 3
+    assert all(d["show_progress_on"] == [words] for d in runs), [d["show_progress_on"] for d in runs]
+
+
+def test_hide_words_over_the_client_api(app_module, tiny_path):
+    from gradio_client import Client
+
+    demo = app_module.build_demo()
+    port = free_port()
+    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        text = "Brilliant performances, but far too long."
+        got = client.predict(text, tiny_path("bert").name, "positive", "", "1, 2", api_name="/hide_words")
+        assert [w["text"] for w in got["words"]] == ["Brilliant", "performances"]
+        assert got["target"] == "positive" and abs(sum(got["probabilities"].values()) - 1) < 1e-5
+        assert got["measured"] == pytest.approx(got["probabilities"]["positive"], abs=1e-6)
+        top = client.predict(text, tiny_path("bert").name, "", "", "", 2, api_name="/hide_words")
+        assert len(top["words"]) == 2
+    finally:
+        demo.close()

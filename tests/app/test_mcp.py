@@ -45,7 +45,7 @@ def test_explain_json_is_an_mcp_tool(monkeypatch, tiny_path):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = (await session.list_tools()).tools
-                answer = await session.call_tool("explain_json", {"text": TEXT, "model": str(tiny_path("bert")),
+                answer = await session.call_tool("explain_json", {"text": TEXT, "model": tiny_path("bert").name,
                                                                   "target": "positive"})
                 return tools, answer
 

@@ -16,7 +16,7 @@ def test_the_app_wraps_its_model_functions_when_spaces_is_present(app_module, tm
     wrapped (here by a fake decorator that marks it); without one none is."""
     import inspect
 
-    for name in ("run_explain", "run_example", "run_on_load", "labels_for", "model_changed", "labels_and_target"):
+    for name in ("run_explain", "explain_json", "labels_for", "model_changed", "labels_and_target"):
         fn = getattr(app_module, name)
         assert inspect.unwrap(fn) is fn and not hasattr(fn, "on_gpu"), name
     (tmp_path / "spaces.py").write_text(
@@ -30,14 +30,14 @@ def test_the_app_wraps_its_model_functions_when_spaces_is_present(app_module, tm
         "        return gpu\n"
         "    return wrap(fn) if fn is not None else wrap\n")
     probe = ("import app, json\n"
-             "names = ['run_explain', 'run_example', 'run_on_load', 'labels_for', 'model_changed', "
-             "'labels_and_target']\n"
-             "api = [f.fn for f in app.demo.fns.values() if getattr(f, 'api_name', '') == 'explain_json']\n"
-             "print(json.dumps({n: getattr(getattr(app, n), 'on_gpu', None) for n in names} | "
-             "{'explain_json': getattr(api[0], 'on_gpu', None) if api else None}))\n")
+             "names = ['run_explain', 'explain_json', 'labels_for', 'model_changed', 'labels_and_target']\n"
+             "events = {f'event {k}': getattr(f.fn, 'on_gpu', None) for k, f in app.demo.fns.items()\n"
+             "          if f.concurrency_id == app.MODEL_GROUP}\n"
+             "print(json.dumps({n: getattr(getattr(app, n), 'on_gpu', None) for n in names} | events))\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     marks = json.loads(out.stdout.strip().splitlines()[-1])
+    assert sum(k.startswith("event") for k in marks) >= 6, marks  # explain, on load, examples, labels...
     assert all(isinstance(v, int) and v >= 60 for v in marks.values()), marks

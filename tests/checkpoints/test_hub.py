@@ -85,6 +85,11 @@ def hub(tiny_path, tmp_path_factory):
                         ("layers-10000", {"num_hidden_layers": 10_000}), ("layers-200", {"num_hidden_layers": 200})]:
         cfg = {k: v for k, v in json.loads(_config_with(bert, **extra)).items() if v is not None}
         hs.git_repo(mirrors, f"org/{name}", {**_files(bert), "config.json": json.dumps(cfg).encode()})
+    # Funnel's list-valued block_sizes (issue 22, H2): 873 bytes that took 25.9 s and +450 MB to refuse.
+    funnel = tiny_path("funnel")
+    cfg = json.loads((funnel / "config.json").read_text())
+    cfg.update(block_sizes=[3000, 3000, 3000], block_repeats=[1, 1, 1])
+    hs.git_repo(mirrors, "org/funnel-blocks", {**_files(funnel), "config.json": json.dumps(cfg).encode()})
     for name, vocab in [("unk-tokenizer", {"[UNK]": 0}), ("junk-tokenizer", {"[UNK]": 0, **{f"zq{i}x": i + 5
                                                                                           for i in range(200)}})]:
         tok = json.loads((bert / "tokenizer.json").read_text())
@@ -173,7 +178,7 @@ def test_sharded_safetensors_load(policy):
     ("org/corrupt-header", errors.BrokenCheckpoint, ["safetensors weights are corrupt"]),
     ("org/truncated", errors.BrokenCheckpoint, ["weights could not be loaded", "incomplete"]),
     ("org/bad-tokenizer", errors.BrokenCheckpoint, ["tokenizer files could not be loaded"]),
-    ("org/tokenizer-mismatch", errors.BrokenCheckpoint, ["fails on a probe sentence", "index out of range"]),
+    ("org/tokenizer-mismatch", errors.BrokenCheckpoint, ["tokenizer has token ids up to", "embedding table has only"]),
     ("org/labels-1e9", errors.CheckpointTooLarge, ["num_labels = 1,000,000,000"]),
     ("org/layers-10000", errors.CheckpointTooLarge, ["num_hidden_layers = 10,000"]),
     ("org/layers-200", errors.BrokenCheckpoint, ["describes a model of 1.4M parameters", "hold only 28,557"]),
@@ -213,7 +218,7 @@ def test_slow_hub_fails_fast(policy):
 
 @pytest.mark.slow
 def test_hub_vanishing_or_stalling_mid_download(policy):
-    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached", "Server disconnected")
+    _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached: the connection to it broke off")
     _fails(policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s",
            "slow or unreachable")
     assert not list(Path(policy.cache_dir).rglob("*.incomplete"))
@@ -304,3 +309,76 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
         assert expect in str(info.value.message) and "&lt;" not in str(info.value.message)
     words, *_ = app.run_explain(text, "org/good")
     assert "".join(w for w, _ in words) == text
+
+
+# --- issue 22: list-valued sizes (H2), what failed in words (L1) ------------------------------
+
+def _refused(policy, repo, kind, *words) -> str:
+    """As ``_fails``, without timing anything: the refusal, its words, no server path."""
+    with pytest.raises(kind) as info:
+        load_hub_classifier(repo, policy=policy)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    for where in (policy.cache_dir, str(Path(policy.cache_dir).resolve()), "/tmp/", str(Path.home())):
+        assert where not in message, message
+    print(f"\n{repo}: [{info.value.code}] {message}")
+    return message
+
+
+def test_list_valued_sizes_are_refused_before_any_download(policy):
+    _refused(policy, "org/funnel-blocks", errors.CheckpointTooLarge,
+             "block_sizes = 3,000 (layers); this server loads at most 256")
+    assert not list(Path(policy.cache_dir).rglob("model.safetensors")), "weights were downloaded"
+
+
+UPSTREAM_BODY = (b'{"error": "Internal failure at http://mirror.internal:8090/api/models/org/good '
+                 b'(token=hf_upstreamsecret0123456789)"}')
+
+
+def _in_words(message: str) -> None:
+    """Nothing upstream repeated: no URL, no response body, no token, no OS error text."""
+    for leak in ("http://", "https://", "127.0.0.1", "mirror.internal", "hf_", "token", "Errno", "Internal failure",
+                 "HfHubHTTPError", "ConnectError", "for url", "Name or service", "Connection refused",
+                 "Server disconnected", "no-such-host"):
+        assert leak not in message, (leak, message)
+
+
+@pytest.mark.parametrize("status,words", [
+    (500, "The Hugging Face Hub answered with an error (500)."),
+    (502, "The Hugging Face Hub answered with an error (502)."),
+    (418, "The Hugging Face Hub answered with an error (418)."),
+    (429, "The Hugging Face Hub is limiting requests right now (429)."),
+])
+def test_hub_errors_are_said_in_words(hub, policy, status, words):
+    from dataclasses import replace
+
+    hub.proxy.rules.insert(0, hs.repo_rule("org/good", {"status": status, "body": UPSTREAM_BODY,
+                                                         "headers": {"Content-Type": "application/json"}}))
+    _in_words(_refused(replace(policy, metadata_deadline_s=30), "org/good", errors.HubUnavailable, words))
+
+
+def test_unreachable_hubs_are_said_in_words(policy):
+    from dataclasses import replace
+
+    _in_words(_refused(replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"), "org/good", errors.HubUnavailable,
+                       "cannot be reached: it refused the connection"))
+    _in_words(_refused(replace(policy, endpoint="http://no-such-host.invalid"), "org/good", errors.HubUnavailable,
+                       "cannot be reached: its address could not be resolved"))
+
+
+def test_a_slow_count_holds_no_download_lock(policy, monkeypatch):
+    """Past the size rules (switched off here), the Funnel config's parameter count runs
+    into the sizing child's deadline while the download lock is held: refused for that,
+    nothing downloaded, and the lock free for the next visitor as the answer comes."""
+    from dataclasses import replace
+
+    from explain.checkpoints import hub as hub_mod
+    from explain.checkpoints import load as loading
+
+    monkeypatch.setattr(hub_mod.rules, "check_config_sizes", lambda *a, **k: None)
+    _refused(replace(policy, sizing_deadline_s=1), "org/funnel-blocks", errors.CheckpointTooLarge,
+             "counting its parameters took longer than this server's limit of 1 s")
+    assert loading._FETCH_LOCK.acquire(blocking=False)
+    loading._FETCH_LOCK.release()
+    assert not list(Path(policy.cache_dir).rglob("model.safetensors"))

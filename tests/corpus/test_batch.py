@@ -15,7 +15,7 @@ from paths import ROOT
 from explain.cli.main import main
 from explain.corpus import batch, explain_file
 from explain.corpus.ray_engine import _parse_files, _rows_of
-from explain.errors import InvalidInput
+from explain.errors import ExplainError, InvalidInput
 
 CONTENT = {
     "txt": "\ufeffFirst line.\r\n\r\nSecond, after a blank line.\rThird (old Mac line end).\n",
@@ -104,14 +104,32 @@ def test_python_entry_point_writes_what_the_command_writes(tmp_path, tiny_path):
     path = tmp_path / "in.txt"
     path.write_text("Great film.\nDull one.\n", encoding="utf-8")
     bert = str(tiny_path("bert"))
-    explain_file(path, tmp_path / "api.jsonl", bert, target="positive", steps=8, progress=False)
+    explain_file(path, tmp_path / "api.jsonl", bert, target="positive", n_steps=8, progress=False)
     assert main(["--input", str(path), "--output", str(tmp_path / "cli.jsonl"), "--model", bert, "--target",
-                 "positive", "--steps", "8", "--progress", "never"]) == 0
+                 "positive", "--n-steps", "8", "--progress", "never"]) == 0
     api, cli = ([json.loads(x) for x in (tmp_path / n).read_text().splitlines()] for n in ("api.jsonl", "cli.jsonl"))
     assert [r["options"] for r in api] == [r["options"] for r in cli] == [
-        {"model": bert, "target": "positive", "contrast": None, "baseline": "auto", "steps": 8}] * 2
+        {"model": bert, "target": "positive", "n_steps": 8}] * 2
     for a, c in zip(api, cli):
         assert a["result"]["words"] == c["result"]["words"]
+
+
+def test_an_output_from_before_one_vocabulary_resumes(tmp_path, tiny_path):
+    """Job records once said "steps"/"labels"/"template": an output written so, rerun with
+    the same options under their new names (or the old flag), is resumed, not refused."""
+    path = tmp_path / "in.txt"
+    path.write_text("Great film.\nDull one.\n", encoding="utf-8")
+    bert = str(tiny_path("bert"))
+    out = tmp_path / "out.jsonl"
+    explain_file(path, out, bert, target="positive", n_steps=8, progress=False)
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    for rec in lines:
+        rec["options"] = {"model": bert, "target": "positive", "contrast": None, "baseline": "auto", "steps": 8}
+    out.write_text("".join(json.dumps(r) + "\n" for r in lines[:1]))
+    again = explain_file(path, out, bert, target="positive", steps=8, progress=False)
+    assert (again.done_before, again.ok) == (1, 1)
+    with pytest.raises(ExplainError, match="other options"):
+        explain_file(path, out, bert, target="positive", n_steps=9, progress=False)
 
 
 def test_ray_engine_without_ray_says_how_to_install_it(tmp_path, tiny_path, capsys, monkeypatch):

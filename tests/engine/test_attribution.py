@@ -140,7 +140,7 @@ def test_attributions_accumulate_in_float64(tiny_path):
     piece = tokenize(clf, TEXT, 0, len(TEXT))
     item = Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special,
                                                    clf.tokenizer.mask_token_id),
-                       quantity=make_quantity(clf.head, clf.labels, 0))
+                       quantity=make_quantity(clf.head, clf.labels, 0, output="logit"))
     runner = PathRunner(clf.model, clf.sites, [item])
     with runner.hooks():
         out = runner.evaluate([[1.0, 0.5, 0.0]], grad=True, chunk=2)[0]
@@ -156,16 +156,16 @@ def test_result_cache_hit_is_visible_and_bounded(tiny_path):
     clf = load_classifier(tiny_path("roberta"))
     first = explain(TEXT, clf)
     again = explain(TEXT, clf)
-    assert first.timings["cache"] == "miss" and again.timings["cache"] == "hit"
+    assert first.cache == "miss" and again.cache == "hit"
     assert again.words is first.words and again.tokens is first.tokens  # the same immutable result
     assert again.timings["computed_total_s"] == first.timings["total_s"]
     assert set(first.timings) <= set(again.timings) and again.timings["attribution_s"] == 0.0
-    assert explain(TEXT, clf, target="negative").timings["cache"] == "miss"  # options are in the key
-    assert explain(TEXT, clf, cache=False).timings["cache"] == "miss"
+    assert explain(TEXT, clf, target="negative").cache == "miss"  # options are in the key
+    assert explain(TEXT, clf, cache=False).cache == "miss"
     # Weights changed in place (an optimizer step): never a stale hit.
     with torch.no_grad():
         clf.model.get_input_embeddings().weight.mul_(1.0)
-    assert explain(TEXT, clf).timings["cache"] == "miss"
+    assert explain(TEXT, clf).cache == "miss"
     small = BoundedLRU(2, 2_000_000, weight=lambda e: len(e.text))
     for k in "abc":
         small.put(k, first)

@@ -64,8 +64,8 @@ def test_app_default_path_offline():
     assert result["predicted"] == "negative"
     assert "".join(piece for piece, _ in words) == "The film was terrible."
     assert labels["negative"] > 0.8
-    # An example text goes through the cached-example function the same way.
-    assert app.explain_example("What a boring movie.", app.Path(app.DEFAULT_MODEL).name)[3]["predicted"] == "negative"
+    # By the default model's folder name, the same model.
+    assert app.run_explain("What a boring movie.", app.Path(app.DEFAULT_MODEL).name)[3]["predicted"] == "negative"
 
 
 def test_precision_is_stated_and_a_plain_load_matches(model, default_model_path):

@@ -68,7 +68,7 @@ def test_matches_captum_layer_integrated_gradients(tiny_path):
 
     clf = load_classifier(tiny_path("bert"))
     text = TEXTS[0]
-    result = explain(text, clf, n_steps=16, target="positive")
+    result = explain(text, clf, n_steps=16, target="positive", output="logit")
     enc = clf.tokenizer(text, return_tensors="pt", return_special_tokens_mask=True)
     special = enc.pop("special_tokens_mask").bool()
     ids = enc["input_ids"]
@@ -90,8 +90,8 @@ def test_matches_captum_layer_integrated_gradients(tiny_path):
 def test_target_contrast_and_probability_output(tiny_path):
     clf = load_classifier(tiny_path("roberta"))
     text = TEXTS[0]
-    a = explain(text, clf, target="negative")
-    b = explain(text, clf, target=2)
+    a = explain(text, clf, target="negative", output="logit")
+    b = explain(text, clf, target=2, output="logit")
     assert a.target == "negative" and b.target == "positive"
     c = explain(text, clf, target="positive", contrast="negative")
     assert c.contrast == "negative" and "minus" in c.explained
@@ -100,6 +100,25 @@ def test_target_contrast_and_probability_output(tiny_path):
         assert abs(tc.score - (tb.score - ta.score)) < 5e-3 * (1 + abs(tc.score))
     p = explain(text, clf, output="probability")
     assert "probability" in p.explained and p.completeness_error <= 1e-2
+
+
+def test_softmax_heads_explain_log_odds_that_move_with_the_probability(tiny_path):
+    """By default a softmax head's target is explained as its log-odds, log(p / (1 - p)):
+    sigmoid(f) is the probability shown, at the text and with every word hidden, so the
+    words' sum has the sign of the probability's change (a raw logit need not)."""
+    import math
+
+    clf = load_classifier(tiny_path("roberta"))
+    for text in TEXTS:
+        for target in ("negative", "neutral", "positive"):
+            e = explain(text, clf, target=target, n_steps=16)
+            assert e.quantity == "log-odds" and "log-odds" in e.explained
+            p = e.probabilities[target]
+            assert abs(1 / (1 + math.exp(-e.f_input)) - p) < 1e-5
+            raw = explain(text, clf, target=target, n_steps=16, output="logit")
+            assert raw.quantity == "logit" and raw.f_input != e.f_input
+    two = load_classifier(tiny_path("reranker"))  # one output: sigmoid, log-odds already
+    assert explain(TEXTS[0], two).quantity == "log-odds"
 
 
 def test_sigmoid_and_regression_heads(tiny_path):
@@ -127,7 +146,7 @@ def test_fixed_steps_and_json(tiny_path):
     result = explain(TEXTS[1], load_classifier(tiny_path("distilbert")), n_steps=4)
     assert result.steps == 4
     data = json.loads(result.to_json())
-    assert data["schema_version"] == SCHEMA_VERSION == "1.3"
+    assert data["schema_version"] == SCHEMA_VERSION == "1.4"
     assert data["words"][0]["text"] == result.words[0].text
     assert set(data["probabilities"]) == set(result.labels)
 

@@ -64,4 +64,4 @@ def test_packed_pairs_targets_windows_and_errors(tiny_path):
         explain_many(texts, clf, cache=False)
     # The result cache is shared with explain(): a packed result serves a later single call.
     packed = explain_many(["Cached once."], clf)[0]
-    assert explain("Cached once.", clf).timings["cache"] == "hit" and packed.timings.get("cache") == "miss"
+    assert explain("Cached once.", clf).cache == "hit" and packed.cache == "miss"

@@ -136,9 +136,9 @@ def test_zero_shot_label_order_string_labels_and_refusals(nli):
     for label, score in zip(want["labels"], want["scores"]):
         assert abs(got.probabilities[label] - score) < 1e-5
     assert got.target == "sports" and got.zero_shot.contradiction == "contradiction"
-    with pytest.raises(InvalidInput, match="no '\\{\\}'"):
+    with pytest.raises(InvalidInput, match="must contain '\\{\\}' exactly once"):
         explain_zero_shot(PREMISE, clf, CANDIDATES, hypothesis_template="No slot.")
-    with pytest.raises(InvalidInput, match="No candidate labels"):
+    with pytest.raises(InvalidInput, match="candidate labels are empty"):
         explain_zero_shot(PREMISE, clf, " , ")
     with pytest.raises(InvalidInput, match="tokens"):
         explain_zero_shot(" ".join([PREMISE] * 20), clf, CANDIDATES)

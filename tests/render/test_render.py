@@ -363,7 +363,9 @@ def test_word_table_tells_repeated_words_apart():
     assert len(nevers) == 3 and len({r[4] for r in nevers}) == 3 and len({r[5] for r in nevers}) == 3
     assert all("[never]" in r[5] for r in nevers)
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    assert all(abs(a[2]) >= abs(b[2]) for a, b in zip(rows, rows[1:]))
+    assert all(abs(float(a[2])) >= abs(float(b[2])) for a, b in zip(rows, rows[1:]))
+    assert len(rows) == len(expl.words)  # every word, not the top 50
+    assert all(r[2][0] in "+-" for r in rows if float(r[2]) != 0)  # signed
 
 
 def test_trust_headline_says_one_concrete_thing_first():
@@ -443,6 +445,6 @@ def test_small_scores_keep_their_digits():
     data = json_lib.loads(_data(small))
     assert data["decimals"] == places and any(abs(w[2]) == pytest.approx(abs(strongest.score)) for w in data["words"])
     _, rows = word_rows(small)
-    assert rows[0][2] == pytest.approx(strongest.score, rel=1e-2) and rows[0][2] != 0
+    assert float(rows[0][2]) == pytest.approx(strongest.score, rel=1e-2) and float(rows[0][2]) != 0
     shown = f"{strongest.score:+.{places}f}"
     assert shown in summary_markdown(small) and shown.strip("+-0.") != ""
