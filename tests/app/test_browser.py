@@ -76,11 +76,17 @@ def read_words(page, which: str = "#words") -> tuple:
 
 
 def wait_for_result(page, text: str, which: str = "#words") -> None:
-    """Until the words spell ``text`` (and the caption is there) - or the inline error says why not."""
-    page.wait_for_function("([t, which, error]) => { const w = [...document.querySelectorAll(which + ' .textfield "
-                           ".token .text')].map(e => e.textContent).join(''); return (w === t && "
-                           "document.querySelector('#caption [data-explain]')) || !!document.querySelector(error); }",
-                           arg=[text, which, ERROR], timeout=WAIT_MS)
+    """Until the words spell ``text`` (and the caption is there) - or the inline error says why not.
+    A timeout says what the page showed instead (its toasts: a refused queue join lands there)."""
+    try:
+        page.wait_for_function("([t, which, error]) => { const w = [...document.querySelectorAll(which + ' .textfield "
+                               ".token .text')].map(e => e.textContent).join(''); return (w === t && "
+                               "document.querySelector('#caption [data-explain]')) || !!document.querySelector(error); }",
+                               arg=[text, which, ERROR], timeout=WAIT_MS)
+    except Exception as exc:
+        toasts = page.locator("[data-testid='toast-body']").all_text_contents()
+        caption = page.locator("#caption").text_content() if page.locator("#caption").count() else ""
+        raise AssertionError(f"no result for {text[:60]!r}: toasts {toasts}, caption {caption[:200]!r}") from exc
     assert page.locator(ERROR).count() == 0, page.locator(ERROR).first.text_content()
     page.locator("[data-testid='label-output-value']").wait_for(state="attached", timeout=WAIT_MS)
 
