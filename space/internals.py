@@ -153,8 +153,8 @@ class VisitorCap:
     fetches stays in memory; it is dropped after UNREAD_S) - a page's only once they have
     waited GRACE_S, since a live page reads its results as they come. What never counts:
     events of a page that is gone (Gradio marks them dead when the tab's stream closes) and a
-    page's earlier model event that a newer one from the same tab supersedes (the older,
-    still waiting, is dropped). Waiting events are served in turn
+    page's earlier model event that a newer one of the same kind from the same tab
+    supersedes (the older, still waiting, is dropped). Waiting events are served in turn
     per visitor: one visitor's second event waits behind everyone else's first."""
 
     UNREAD_S = 300.0
@@ -210,8 +210,8 @@ class VisitorCap:
         model = fn is None or getattr(fn, "concurrency_id", None) == self.group
         session = getattr(body, "session_hash", None)
         page = from_page(request)
-        if page and model and session:
-            self._supersede(session)
+        if page and model and session and fn is not None:
+            self._supersede(session, fn)
         live = [e for e in list(self.queue.event_ids_to_events.values()) if getattr(e, "alive", True)]
         mine = [e for e in live if self.visitor(e.request) == key]
         mine_model = [e for e in mine if e.fn.concurrency_id == self.group]
@@ -246,10 +246,12 @@ class VisitorCap:
         return (f"Your earlier {what} still running (in this or another tab); {when}. Then try again - the result "
                 "of this one is not lost: press Explain again.")
 
-    def _supersede(self, session: str) -> None:
-        """Drop a page tab's model events still waiting: its new one replaces them."""
+    def _supersede(self, session: str, fn) -> None:
+        """Drop a page tab's events of the same kind (``fn``) still waiting: its new one
+        replaces them (a second Explain before the first started). Other kinds stay - a word
+        clicked while an explanation waits must not drop the explanation."""
         for eq in list(self.queue.event_queue_per_concurrency_id.values()):
-            stale = [e for e in eq.queue if e.session_hash == session and e.fn.concurrency_id == self.group]
+            stale = [e for e in eq.queue if e.session_hash == session and e.fn is fn]
             for e in stale:
                 eq.queue.remove(e)
                 self.queue.event_ids_to_events.pop(e._id, None)

@@ -87,6 +87,12 @@ def test_a_tab_that_is_gone_or_superseded_does_not_count():
     c = cap(q)
     assert c.admit(request("2.2.2.2", page=True), body(session="tab")) is None
     assert old not in q.event_queue_per_concurrency_id[MODEL].queue and old._id not in q.event_ids_to_events
+    # A different kind of model event from the tab (a word clicked) leaves a waiting explanation alone.
+    q2 = Queue()
+    waiting = q2.add("2.2.2.2", session="tab", page=True)
+    q2.blocks.fns[2] = Fn(concurrency_id=MODEL)
+    assert cap(q2).admit(request("2.2.2.2", page=True), SimpleNamespace(fn_index=2, session_hash="tab")) is None
+    assert waiting in q2.event_queue_per_concurrency_id[MODEL].queue
 
 
 def test_unread_results_count_for_api_clients_and_for_a_page_after_a_grace():
