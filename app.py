@@ -246,7 +246,7 @@ def launch_options() -> dict:
     body = Middleware(BodyLimit, max_bytes=limits.max_body_bytes,
                       explain=f"texts of up to {limits.max_chars:,} characters")
     options = {"css": page.css(), "js": page.SCRIPT, "theme": THEME, "state_session_capacity": limits.sessions,
-               "app_kwargs": {"middleware": [body]}}
+               "app_kwargs": {"middleware": [body]}, "max_file_size": limits.report_max_bytes}
     if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes", "on"):
         return options
     try:

@@ -18,6 +18,7 @@ import gradio as gr
 
 from explain.render import dataset as card
 from explain.render import escape, page
+from explain.render.report import report_html
 from explain.serving.dataset import LABEL_COLUMN, TEXT_COLUMN, Finished, ReportService, limits_line
 
 from .events import PRIVATE, Events
@@ -42,6 +43,7 @@ class ManyPanels(NamedTuple):
     error: Any      # the inline error (HTML)
     summary: Any    # the card's facts, accuracy and confusion, the per-label report (HTML)
     examples: Any   # a few explained rows per label (Dataset of HTML; a click opens one)
+    full: Any       # the full per-label report, as ``explain report`` writes it (HTML)
     markdown: Any   # the model-card section to copy (Code)
     files: Any      # the downloads (File, several)
     result: Any     # the report as JSON (hidden; the API's answer)
@@ -136,7 +138,8 @@ class ManyPage:
         samples = [[card.example_html(x)] for x in done.examples]
         return tuple(ManyPanels(
             status=_hint(ended), error="", summary=card.page_html(done.facts, done.report, done.evaluation),
-            examples=gr.Dataset(samples=samples or [[""]], visible=bool(samples)), markdown=done.markdown,
+            examples=gr.Dataset(samples=samples or [[""]], visible=bool(samples)),
+            full=report_html(done.report), markdown=done.markdown,
             files=[str(p) for p in done.files.values()], result=done.to_dict()))
 
     def report(self, file=None, texts: str = "", model: str = "", text_column: str = TEXT_COLUMN,
@@ -186,18 +189,18 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
                 "the words behind the wrong answers. The result is a section for a model card (Markdown), with HTML, "
                 "an SVG chart, a CSV and the explained rows (JSON lines).", elem_id="many-intro")
     gr.HTML(_hint(limits_line(limits)), elem_id="many-limits")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=320, elem_id="many-form"):
+    with gr.Row(equal_height=False, elem_id="many-form"):
+        with gr.Column(scale=3, min_width=320):
             checkpoint = gr.Textbox(label="Model (a Hub ID)", value=default_model, elem_id="many-checkpoint",
                                     info="the same models as on the One text tab")
             file = gr.File(label="A file of texts: CSV or TSV (a 'text' column), JSON lines or TXT (one per line)",
-                           file_types=FILE_TYPES, type="filepath", elem_id="many-file")
-            texts = gr.Textbox("", label="... or paste texts, one per line", lines=3, max_lines=10,
+                           file_types=FILE_TYPES, type="filepath", elem_id="many-file", height=120)
+            texts = gr.Textbox("", label="... or paste texts, one per line", lines=2, max_lines=10,
                                elem_id="many-texts")
-            with gr.Row():
-                text_column = gr.Textbox(TEXT_COLUMN, label="Text column", elem_id="many-text-column")
-                label_column = gr.Textbox(LABEL_COLUMN, label="Label column (each row's true label; empty: none)",
-                                          elem_id="many-label-column")
+        with gr.Column(scale=2, min_width=280):
+            text_column = gr.Textbox(TEXT_COLUMN, label="Text column", elem_id="many-text-column")
+            label_column = gr.Textbox(LABEL_COLUMN, label="Label column (each row's true label; empty: none)",
+                                      elem_id="many-label-column")
             with gr.Accordion("Options", open=False, elem_id="many-options"):
                 n_steps = gr.Number(value=0, precision=0, minimum=0, maximum=limits.max_steps,
                                     label="Integration steps (0 = adaptive)")
@@ -205,28 +208,30 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
                                       label="Rank only words found in at least this many texts of a label")
             status = gr.HTML("", elem_id="many-status")
             with gr.Row(elem_id="many-actions"):
-                run = gr.Button("Explain every text", variant="primary", elem_id="many-run", scale=0, min_width=180)
-                stop = gr.Button("Stop (keep what is done)", variant="stop", elem_id="many-stop", scale=0,
-                                 min_width=180)
-        with gr.Column(scale=4, min_width=320, elem_id="many-results"):
-            error = gr.HTML("", elem_id="many-error")
-            summary = gr.HTML("", elem_id="many-report")
-            examples = gr.Dataset(components=["html"], samples=[[""]], type="index", visible=False,
-                                  label="Example rows per label (a click opens one in the One text tab)",
-                                  samples_per_page=12, elem_id="many-examples")
-            markdown = gr.Code("", language="markdown", label="Model-card section (Markdown: paste it into a README)",
-                               lines=6, max_lines=16, elem_id="many-markdown")
-            files = gr.File(label="Downloads: Markdown, HTML, SVG chart, CSV and JSON lines", file_count="multiple",
-                            interactive=False, elem_id="many-files")
-            result = gr.JSON(visible=False, label="Report (JSON)")
-            api_report = gr.JSON(visible=False, label="report")
-            api_files = gr.File(visible=False, file_count="multiple", label="files")
-            api_trigger = gr.Button(visible=False)
+                run = gr.Button("Explain every text", variant="primary", elem_id="many-run", min_width=160)
+                stop = gr.Button("Stop (keep what is done)", variant="stop", elem_id="many-stop", min_width=160)
+    with gr.Column(elem_id="many-results"):
+        error = gr.HTML("", elem_id="many-error")
+        summary = gr.HTML("", elem_id="many-report")
+        examples = gr.Dataset(components=["html"], samples=[[""]], type="index", visible=False,
+                              label="Example rows per label (a click opens one in the One text tab)",
+                              samples_per_page=12, elem_id="many-examples")
+        with gr.Accordion("The full report: every table, the chart, how the numbers are made", open=False,
+                          elem_id="many-full"):
+            full = gr.HTML("", elem_id="many-full-report")
+        markdown = gr.Code("", language="markdown", label="Model-card section (Markdown: paste it into a README)",
+                           lines=6, max_lines=16, elem_id="many-markdown")
+        files = gr.File(label="Downloads: Markdown, HTML, SVG chart, CSV and JSON lines", file_count="multiple",
+                        interactive=False, elem_id="many-files")
+        result = gr.JSON(visible=False, label="Report (JSON)")
+        api_report = gr.JSON(visible=False, label="report")
+        api_files = gr.File(visible=False, file_count="multiple", label="files")
+        api_trigger = gr.Button(visible=False)
     inputs = [file, texts, checkpoint, text_column, label_column, n_steps, min_texts]
     model = {"concurrency_limit": events.concurrency, "concurrency_id": events.group}
     gr.on([file.change, texts.blur, checkpoint.blur, text_column.blur, label_column.blur, n_steps.blur],
           many.estimate, inputs[:6], [status, error], show_progress="minimal", **PRIVATE, **model)
-    panels = ManyPanels(status, error, summary, examples, markdown, files, result)
+    panels = ManyPanels(status, error, summary, examples, full, markdown, files, result)
     run.click(many.starting, None, [status, error], queue=False, **PRIVATE).then(
         many.run, inputs, list(panels), show_progress_on=[summary], concurrency_id=REPORT_GROUP,
         concurrency_limit=1, **PRIVATE)

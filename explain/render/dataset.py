@@ -22,7 +22,7 @@ from .caption import percent
 from .escape import cell
 from .escape import html as esc
 from .page import words_html
-from .report import FONT, report_html, report_markdown
+from .report import FONT, cell_word, label_line, report_html, report_markdown, signed
 
 
 @dataclass(frozen=True)
@@ -201,10 +201,35 @@ def card_html(facts: CardFacts, report: DatasetReport, evaluation: Optional[Eval
     return head + report_html(report)
 
 
+def _words_table(title: str, words: tuple, confidence: float) -> str:
+    if not words:
+        return f'<div><strong>{esc(title)}</strong><p style="margin:4px 0">none among the ranked words</p></div>'
+    rows = [[f"<b>{esc(cell_word(w))}</b>", f"{signed(w.mean)} ({signed(w.mean_low)} to {signed(w.mean_high)})",
+             f"{w.texts} ({w.share:.0%})", str(w.count)] for w in words]
+    return "<div>" + _table(["word", f"mean score ({confidence:.0%} CI)", "texts", "count"], rows, esc(title)) + "</div>"
+
+
+def labels_html(report: DatasetReport) -> str:
+    """Per label, its top words toward and against it side by side (the summary the tab
+    shows; every table is in the full report)."""
+    if not report.labels:
+        return "<p>No explained rows.</p>"
+    out = []
+    for lab in report.labels:
+        out.append(f'<h4 style="margin:12px 0 2px">{esc(lab.label)}</h4>'
+                   f'<div style="font-size:13px">{esc(label_line(lab))}</div>'
+                   '<div style="display:flex;flex-wrap:wrap;gap:0 24px">'
+                   + _words_table(f"Pushes toward {lab.label}", lab.toward, report.confidence)
+                   + _words_table(f"Pushes against {lab.label}", lab.against, report.confidence) + "</div>")
+    return "".join(out)
+
+
 def page_html(facts: CardFacts, report: DatasetReport, evaluation: Optional[Evaluation] = None) -> str:
-    """What the tab shows: the facts, the evaluation, then the per-label report (its own white panel)."""
-    return ('<div class="explain-report">' + facts_html(facts)
-            + (evaluation_html(evaluation) if evaluation is not None else "") + report_html(report) + "</div>")
+    """What the tab shows first: the facts, the evaluation, and per label its top words
+    either way (the full report is ``report_html``)."""
+    head = f"<h3 style=\"margin:4px 0\">{esc(f'What drives each label: {facts.model} on {facts.data}')}</h3>"
+    return ('<div class="explain-report">' + head + facts_html(facts)
+            + (evaluation_html(evaluation) if evaluation is not None else "") + labels_html(report) + "</div>")
 
 
 def example_html(ex: ExampleRow) -> str:
