@@ -493,6 +493,7 @@ class ReportService:
         i = 0
         say(0.0, f"Explaining {len(order):,} texts... about {math.ceil(p.total):,} s")
         while i < len(order):
+            self._give_way(give_way, stop, say, done_est / total_est)
             if stop is not None and stop.is_set():
                 stopped = f"stopped by the visitor after {i:,} of {len(order):,} texts"
                 break
@@ -500,7 +501,6 @@ class ReportService:
                 stopped = (f"stopped at this server's time limit for a report ({limits.report_deadline_s:g} s) after "
                            f"{i:,} of {len(order):,} texts")
                 break
-            self._give_way(give_way, stop, say, done_est / total_est)
             chunk = _chunk(order, i, p.seconds)
             rows = [upload.rows[k] for k in chunk]
             pairs = [r.text_pair for r in rows]
