@@ -78,7 +78,9 @@ def error(page) -> str:
 def wait_status(page, *parts: str) -> str:
     """Until the status says one of ``parts`` - or the inline error says why not."""
     page.wait_for_function("([parts]) => { const s = document.querySelector('#many-status').textContent; "
-                           "return parts.some(p => s.includes(p)) || !!document.querySelector('#many-error .explain-error'); }", arg=[list(parts)], timeout=WAIT_MS)
+                           "return parts.some(p => s.includes(p)) || "
+                           "!!document.querySelector('#many-error .explain-error'); }", arg=[list(parts)],
+                           timeout=WAIT_MS)
     assert not error(page), error(page)
     return status(page)
 
