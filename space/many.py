@@ -230,7 +230,7 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
     inputs = [file, texts, checkpoint, text_column, label_column, n_steps, min_texts]
     model = {"concurrency_limit": events.concurrency, "concurrency_id": events.group}
     gr.on([file.change, texts.blur, checkpoint.blur, text_column.blur, label_column.blur, n_steps.blur],
-          many.estimate, inputs[:6], [status, error], show_progress="minimal", **PRIVATE, **model)
+          events.gpu(many.estimate), inputs[:6], [status, error], show_progress="minimal", **PRIVATE, **model)
     panels = ManyPanels(status, error, summary, examples, full, markdown, files, result)
     run.click(many.starting, None, [status, error], queue=False, **PRIVATE).then(
         many.run, inputs, list(panels), show_progress_on=[summary], concurrency_id=REPORT_GROUP,
