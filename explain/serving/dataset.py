@@ -491,6 +491,7 @@ class ReportService:
         done_est = spent = 0.0
         stopped = ""
         i = 0
+        pace = 1.0  # measured over estimated seconds of the last chunk
         say(0.0, f"Explaining {len(order):,} texts... about {math.ceil(p.total):,} s")
         while i < len(order):
             self._give_way(give_way, stop, say, done_est / total_est)
@@ -501,7 +502,7 @@ class ReportService:
                 stopped = (f"stopped at this server's time limit for a report ({limits.report_deadline_s:g} s) after "
                            f"{i:,} of {len(order):,} texts")
                 break
-            chunk = _chunk(order, i, p.seconds)
+            chunk = _chunk(order, i, p.seconds, pace)
             rows = [upload.rows[k] for k in chunk]
             pairs = [r.text_pair for r in rows]
             t0 = self.clock()
@@ -514,11 +515,13 @@ class ReportService:
                 got = [exc] * len(rows)
             seconds = self.clock() - t0
             spent += seconds
-            _learn(clf, got, seconds, sum(p.seconds[k] for k in chunk))
+            estimated = sum(p.seconds[k] for k in chunk)
+            pace = seconds / estimated if estimated > 0 and seconds > 0 else pace  # a busy machine: smaller chunks
+            _learn(clf, got, seconds, estimated)
             for k, g in zip(chunk, got):
                 results[k] = g
             i += len(chunk)
-            done_est += sum(p.seconds[k] for k in chunk)
+            done_est += estimated
             left = spent * (total_est - done_est) / done_est if done_est else p.total
             say(done_est / total_est, f"Explained {i:,} of {len(order):,} texts... about {math.ceil(left):,} s left"
                 if i < len(order) else f"Explained {i:,} texts; summing them up")
@@ -579,14 +582,15 @@ def _whole(value: Any, what: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _chunk(order: list, i: int, seconds: tuple) -> list:
-    """Rows from ``order[i]`` on, about CHUNK_S of estimated model time (at least one row)."""
+def _chunk(order: list, i: int, seconds: tuple, pace: float = 1.0) -> list:
+    """Rows from ``order[i]`` on, about CHUNK_S of model time (at least one row): their
+    estimated seconds times ``pace``, how much longer than estimated the last chunk took."""
     chunk, spent = [], 0.0
     for k in order[i:i + MAX_CHUNK]:
-        if chunk and spent + seconds[k] > CHUNK_S:
+        if chunk and spent + seconds[k] * pace > CHUNK_S:
             break
         chunk.append(k)
-        spent += seconds[k]
+        spent += seconds[k] * pace
     return chunk
 
 
