@@ -44,7 +44,7 @@ class ManyPanels(NamedTuple):
     summary: Any    # the card's facts, accuracy and confusion, the per-label report (HTML)
     examples: Any   # a few explained rows per label (Dataset of HTML; a click opens one)
     full: Any       # the full per-label report, as ``explain report`` writes it (HTML)
-    markdown: Any   # the model-card section to copy (Code)
+    markdown: Any   # the model-card section to copy (Textbox with a copy button)
     files: Any      # the downloads (File, several)
     result: Any     # the report as JSON (hidden; the API's answer)
 
@@ -209,7 +209,7 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
             status = gr.HTML("", elem_id="many-status")
             with gr.Row(elem_id="many-actions"):
                 run = gr.Button("Explain every text", variant="primary", elem_id="many-run", min_width=160)
-                stop = gr.Button("Stop (keep what is done)", variant="stop", elem_id="many-stop", min_width=160)
+                stop = gr.Button("Stop (keep what is done)", variant="secondary", elem_id="many-stop", min_width=160)
     with gr.Column(elem_id="many-results"):
         error = gr.HTML("", elem_id="many-error")
         summary = gr.HTML("", elem_id="many-report")
@@ -219,8 +219,8 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
         with gr.Accordion("The full report: every table, the chart, how the numbers are made", open=False,
                           elem_id="many-full"):
             full = gr.HTML("", elem_id="many-full-report")
-        markdown = gr.Code("", language="markdown", label="Model-card section (Markdown: paste it into a README)",
-                           lines=6, max_lines=16, elem_id="many-markdown")
+        markdown = gr.Textbox("", label="Model-card section (Markdown: copy it into a README)", lines=6,
+                              max_lines=16, buttons=["copy"], interactive=False, elem_id="many-markdown")
         files = gr.File(label="Downloads: Markdown, HTML, SVG chart, CSV and JSON lines", file_count="multiple",
                         interactive=False, elem_id="many-files")
         result = gr.JSON(visible=False, label="Report (JSON)")
