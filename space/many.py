@@ -173,11 +173,10 @@ class ManyPage:
 
     def open_example(self, index, request: gr.Request = None):
         """An example row clicked: its text in the One text tab, on the report's model, that tab shown."""
-        done = self.reports.sessions.last(session_of(request))
-        if done is None or isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(done.examples):
+        shown = self.reports.sessions.last(session_of(request))
+        if shown is None or isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(shown.texts):
             return tuple(gr.skip() for _ in OneText._fields[:6])
-        text = done.examples[index].explanation.text
-        return gr.Tabs(selected="one"), text, done.model, "", "", "one"
+        return gr.Tabs(selected="one"), shown.texts[index], shown.model, "", "", "one"
 
 
 def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneText) -> ManyPanels:
@@ -233,8 +232,8 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
           events.gpu(many.estimate), inputs[:6], [status, error], show_progress="minimal", **PRIVATE, **model)
     panels = ManyPanels(status, error, summary, examples, full, markdown, files, result)
     run.click(many.starting, None, [status, error], queue=False, **PRIVATE).then(
-        many.run, inputs, list(panels), show_progress_on=[summary], concurrency_id=REPORT_GROUP,
-        concurrency_limit=1, **PRIVATE)
+        many.run, inputs, list(panels), api_name="run_report", show_progress_on=[summary],
+        concurrency_id=REPORT_GROUP, concurrency_limit=1, **PRIVATE)
     stop.click(many.stop, None, [status], queue=False, **PRIVATE)
     api_trigger.click(many.report, inputs, [api_report, api_files], api_name="report", concurrency_id=REPORT_GROUP,
                       concurrency_limit=1)

@@ -349,7 +349,7 @@ class Finished:
     examples: tuple       # ExampleRow, ... grouped by label, in the model's label order
     records: tuple        # the JSON-line records, in row order
     files: dict           # kind ("md", "html", "svg", "csv", "jsonl") -> Path
-    model: str            # the model as the visitor named it ("" : the default)
+    model: str            # the model as a reader names it (the model box takes it back)
     markdown: str
 
     def to_dict(self) -> dict:
@@ -388,19 +388,28 @@ class Folders:
             return folder
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the page keeps of a session's last report: the model as the visitor named it and
+    its example rows' texts (a click opens one), never its rows."""
+
+    model: str
+    texts: tuple
+
+
 @dataclass
 class Sessions:
-    """Per visitor session: the stop flag of its running report and its last finished one."""
+    """Per visitor session: the stop flag of its running report and what its last one showed."""
 
     limits: ServeLimits
     stops: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    finished: BoundedLRU = None
+    finished: Optional[BoundedLRU] = None
 
     def __post_init__(self) -> None:
         if self.finished is None:
-            self.finished = BoundedLRU(self.limits.sessions, self.limits.sessions * self.limits.report_max_rows,
-                                       weight=lambda f: max(1, len(f.records)))
+            self.finished = BoundedLRU(self.limits.sessions, self.limits.sessions * EXAMPLES * 64,
+                                       weight=lambda shown: max(1, len(shown.texts)))
 
     def start(self, session: Optional[str]) -> threading.Event:
         """A new run's stop flag (a session's earlier flag is replaced)."""
@@ -433,9 +442,9 @@ class Sessions:
             if session and self.stops.get(session) is flag:
                 self.stops.pop(session)
         if session and result is not None:
-            self.finished.put(session, result)
+            self.finished.put(session, Shown(result.model, tuple(x.explanation.text for x in result.examples)))
 
-    def last(self, session: Optional[str]) -> Optional[Finished]:
+    def last(self, session: Optional[str]) -> Optional[Shown]:
         return self.finished.get(session) if session else None
 
 
