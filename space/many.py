@@ -4,8 +4,10 @@ model-card section (``explain.serving.dataset`` does the work; this is its Gradi
 Its layout (``build_many_tab``), its named outputs (``ManyPanels``, ``ReportAnswer``) and
 its event functions (``ManyPage``, bound to one ``ReportService``). A report runs in its
 own concurrency group (one at a time on the server) and gives way, between its chunks, to
-the model group's events (single-text visitors); the stop button runs outside the queue
-and ends the run after its current chunk, keeping what finished. The public API endpoint
+the model group's events (single-text visitors); its estimate has a group of its own too,
+so that it never counts as, or replaces, the page's own explanations in the per-visitor
+cap; the stop button runs outside the queue and ends the run after its current chunk,
+keeping what finished. The public API endpoint
 is /report (a file and options -> the report's JSON and its files)."""
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .internals import from_page, group_busy
 
 log = logging.getLogger("explain.app")
 REPORT_GROUP = "report"  # reports run one at a time, beside the model group
+ESTIMATE_GROUP = "report_estimate"  # what a file will cost, said before it runs
 FILE_TYPES = [".csv", ".tsv", ".jsonl", ".txt"]
 
 
@@ -227,9 +230,11 @@ def build_many_tab(many: ManyPage, default_model: str, events: Events, one: OneT
         api_files = gr.File(visible=False, file_count="multiple", label="files")
         api_trigger = gr.Button(visible=False)
     inputs = [file, texts, checkpoint, text_column, label_column, n_steps, min_texts]
-    model = {"concurrency_limit": events.concurrency, "concurrency_id": events.group}
+    # The estimate reads the file and counts tokens (loading the model if it is not): in a group of its own, so
+    # that it neither waits behind a report nor counts as, or replaces, the page's own explanations.
     gr.on([file.change, texts.blur, checkpoint.blur, text_column.blur, label_column.blur, n_steps.blur],
-          events.gpu(many.estimate), inputs[:6], [status, error], show_progress="minimal", **PRIVATE, **model)
+          many.estimate, inputs[:6], [status, error], show_progress="minimal", concurrency_id=ESTIMATE_GROUP,
+          concurrency_limit=1, **PRIVATE)
     panels = ManyPanels(status, error, summary, examples, full, markdown, files, result)
     run.click(many.starting, None, [status, error], queue=False, **PRIVATE).then(
         many.run, inputs, list(panels), api_name="run_report", show_progress_on=[summary],

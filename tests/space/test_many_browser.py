@@ -75,13 +75,25 @@ def error(page) -> str:
     return " ".join(found.first.text_content().split()) if found.count() else ""
 
 
+def toasts(page) -> str:
+    return " | ".join(" ".join(t.split()) for t in page.locator(".toast-body").all_text_contents())
+
+
+def wait_error(page) -> str:
+    """Until the inline error shows (or a toast says why it cannot); returns the error."""
+    page.wait_for_function("() => !!document.querySelector('#many-error .explain-error') || "
+                           "!!document.querySelector('.toast-body')", timeout=WAIT_MS)
+    assert error(page), toasts(page)
+    return error(page)
+
+
 def wait_status(page, *parts: str) -> str:
     """Until the status says one of ``parts`` - or the inline error says why not."""
     page.wait_for_function("([parts]) => { const s = document.querySelector('#many-status').textContent; "
                            "return parts.some(p => s.includes(p)) || "
-                           "!!document.querySelector('#many-error .explain-error'); }", arg=[list(parts)],
-                           timeout=WAIT_MS)
-    assert not error(page), error(page)
+                           "!!document.querySelector('#many-error .explain-error') || "
+                           "!!document.querySelector('.toast-body'); }", arg=[list(parts)], timeout=WAIT_MS)
+    assert not error(page) and not toasts(page), error(page) or toasts(page)
     return status(page)
 
 
@@ -183,8 +195,7 @@ def test_files_over_the_limits_and_hostile_files(browser, served, monkeypatch, t
     monkeypatch.setattr(app.SERVICE, "limits", replace(app.SERVICE.limits, report_max_rows=10))
     page = open_tab(browser, url)
     upload(page, SNIPPETS)
-    page.locator("#many-error .explain-error").wait_for(timeout=WAIT_MS)
-    assert error(page).startswith("This file cannot be explained here. snippets.csv has more than 10 rows; this "
+    assert wait_error(page).startswith("This file cannot be explained here. snippets.csv has more than 10 rows; this "
                                   "server explains at most 10 per report. Upload its first 10 rows"), error(page)
     page.close()
     monkeypatch.undo()
