@@ -255,6 +255,7 @@ class Plan:
     tokens: int
     total: float
     problems: dict        # row index in the upload -> why it is not explained
+    rate: float = 0.0     # the packed rate the seconds were estimated with
 
     @property
     def ready(self) -> int:
@@ -306,7 +307,7 @@ def plan(limits: ServeLimits, clf, upload: Upload, n_steps: int = 0) -> Plan:
         raise ServerBusy(f"This report would take about {total:,.0f} s on this server ({ready:,} texts, {tokens:,} "
                          f"tokens); a report may run for {limits.report_deadline_s:g} s.",
                          f"Upload its first {fit:,} rows or shorter texts, {COMMAND_LINE}.")
-    return Plan(seconds=tuple(seconds), tokens=tokens, total=total, problems=problems)
+    return Plan(seconds=tuple(seconds), tokens=tokens, total=total, problems=problems, rate=rate)
 
 
 def _tokens(clf, text: str, limits: ServeLimits) -> int:
@@ -526,7 +527,7 @@ class ReportService:
             spent += seconds
             estimated = sum(p.seconds[k] for k in chunk)
             pace = seconds / estimated if estimated > 0 and seconds > 0 else pace  # a busy machine: smaller chunks
-            _learn(clf, got, seconds, estimated)
+            _learn(clf, got, seconds, estimated, p.rate)
             for k, g in zip(chunk, got):
                 results[k] = g
             i += len(chunk)
@@ -603,19 +604,19 @@ def _chunk(order: list, i: int, seconds: tuple, pace: float = 1.0) -> list:
     return chunk
 
 
-def _learn(clf, got: list, seconds: float, estimated: float) -> None:
-    """Fold a chunk's time into the model's packed rate: the rate its estimate used, times
-    the chunk's measured over estimated seconds. Only chunks explained afresh count, from
+def _learn(clf, got: list, seconds: float, estimated: float, rate_used: float) -> None:
+    """Fold a chunk's time into the model's packed rate: the rate its estimate used
+    (``rate_used``), times the chunk's measured over estimated seconds. Only chunks explained afresh count, from
     the second on (the first pays for warming up); the fastest seen counts, as in
     ``fairness.learn``, so a busy moment never gets a report refused that would fit."""
-    fresh = [g for g in got if isinstance(g, Explanation) and g.cache != "hit"]
+    fresh = [g for g in got if not isinstance(g, BaseException) and getattr(g, "cache", None) != "hit"]
     if len(fresh) != len(got) or not fresh or seconds <= 0 or estimated <= 0:
         return
     seen = clf.memo.get(RATE_KEY + "_chunks", 0) + 1
     clf.memo[RATE_KEY + "_chunks"] = seen
     if seen == 1:
         return
-    rate = packed_rate(clf) * seconds / estimated
+    rate = rate_used * seconds / estimated
     old = clf.memo.get(RATE_KEY)
     clf.memo[RATE_KEY] = rate if not old else min(old, rate)
 

@@ -282,3 +282,18 @@ def test_report_folders_are_random_private_and_bounded(tmp_path):
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in made[1:])
     assert stat.S_IMODE(folders.root.stat().st_mode) == 0o700 and folders.root.parent == tmp_path
     assert sorted(os.listdir(folders.root)) == sorted(p.name for p in made[1:])
+
+
+def test_the_packed_rate_is_learnt_from_chunks_without_compounding():
+    """Each chunk's measured over estimated time scales the rate its estimate used; the first
+    chunk (warm-up) and chunks served from the cache are not used; the fastest counts."""
+    from types import SimpleNamespace
+
+    fresh = SimpleNamespace(cache="miss")  # what the learning reads of an Explanation
+    clf = SimpleNamespace(memo={})
+    for seconds in (9.0, 3.0, 2.0, 4.0):  # chunks estimated at 1 s each with a rate of 0.01
+        ds._learn(clf, [fresh], seconds, 1.0, 0.01)
+    assert clf.memo[ds.RATE_KEY] == pytest.approx(0.02)  # 0.01 x 2 s / 1 s: the fastest, the first one skipped
+    ds._learn(clf, [SimpleNamespace(cache="hit")], 0.001, 1.0, 0.01)
+    ds._learn(clf, [fresh, InvalidInput("no", "fix")], 0.001, 1.0, 0.01)  # a failed row: not a clean timing
+    assert clf.memo[ds.RATE_KEY] == pytest.approx(0.02)
