@@ -149,7 +149,10 @@ def card_markdown(facts: CardFacts, report: DatasetReport, evaluation: Optional[
     out.append("")
     if evaluation is not None:
         out += [evaluation_markdown(evaluation)]
-    out += ["### What drives each label", rest.lstrip("\n")]
+    # The per-label sections one level down, under this section's own heading (a heading line
+    # is the only line that starts with '#': escaped text never does).
+    sections = "\n".join("#" + line if line.startswith("### ") else line for line in rest.lstrip("\n").split("\n"))
+    out += ["### What drives each label", "", sections]
     return "\n".join(out).rstrip() + "\n"
 
 
