@@ -19,7 +19,8 @@ from explain.options import DEFAULT_TEMPLATE
 from explain.render import page
 from explain.render.views import CURVES, categories
 from explain.serving import BASELINE_KINDS, BodyLimit, Request, Service, catalog, on_gpu
-from space import internals
+from explain.serving.dataset import ReportService
+from space import internals, many
 from space.components import typed_as_text
 from space.events import PRIVATE, Events
 from space.handlers import TASKS, Page
@@ -43,6 +44,7 @@ SERVICE = Service.from_env(DEFAULT_MODEL)
 PAGE = Page(SERVICE, DEFAULT_MODEL, HERE / "examples" / "hub_models.json", HERE / "examples" / "texts.json", DOWNLOADS)
 # Every event that loads or runs a model shares one concurrency group (EXPLAIN_CONCURRENCY at once).
 MODEL_GROUP = "model"
+MANY = many.ManyPage(ReportService(SERVICE), MODEL_GROUP)  # the "Many texts" tab: reports give way to the group
 # /explain takes the form's nine inputs, then these optional ones (older callers send nine).
 OPTIONAL_INPUTS = {"run_explain": 4, "explain_json": 3}
 # ZeroGPU: a GPU for each call that runs a model, for about as long as a request may run.
@@ -68,7 +70,8 @@ def build_demo() -> gr.Blocks:
         gr.Markdown("# Why did the classifier say that?\nEach word is coloured by how much it pushed the model's "
                     "answer, and which way.", elem_id="intro")
         loaded = gr.State(None)
-        with gr.Row(equal_height=False):
+        with gr.Tabs(elem_id="tabs") as tabs, gr.Tab("One text", id="one", elem_id="tab-one") as one_tab, \
+                gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320, elem_id="form"):
                 text = gr.Textbox(label="Text", value=DEFAULT_TEXT, lines=3, max_lines=12, elem_id="text")
                 task = gr.Radio(TASKS, value="one", label="What the model reads", visible=False, elem_id="task")
@@ -197,8 +200,11 @@ def build_demo() -> gr.Blocks:
                              show_progress="hidden", **PRIVATE, **model)
         events.shared(linked.then(run_explain, form, list(results), api_name="run_on_load",
                                   show_progress_on=[words], **PRIVATE, **model))
-        with gr.Column(elem_id="examples", elem_classes=["explain-examples"]):
+        with tabs, one_tab, gr.Column(elem_id="examples", elem_classes=["explain-examples"]):
             _examples(events, text, checkpoint, target, contrast, task, loaded)
+        with tabs, gr.Tab("Many texts", id="many", elem_id="tab-many"):
+            many.build_many_tab(MANY, SERVICE.folders.default_name(), events,
+                                many.OneText(tabs, text, checkpoint, target, contrast, task, loaded))
         gr.api(explain_json, api_name="explain_json", concurrency_limit=SERVICE.limits.concurrency,
                concurrency_id=MODEL_GROUP)
         gr.api(hide_words, api_name="hide_words", concurrency_limit=SERVICE.limits.concurrency,
@@ -240,7 +246,7 @@ def launch_options() -> dict:
     body = Middleware(BodyLimit, max_bytes=limits.max_body_bytes,
                       explain=f"texts of up to {limits.max_chars:,} characters")
     options = {"css": page.css(), "js": page.SCRIPT, "theme": THEME, "state_session_capacity": limits.sessions,
-               "app_kwargs": {"middleware": [body]}}
+               "app_kwargs": {"middleware": [body]}, "max_file_size": limits.report_max_bytes}
     if os.environ.get("EXPLAIN_MCP", "").strip().lower() not in ("1", "true", "yes", "on"):
         return options
     try:

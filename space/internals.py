@@ -4,9 +4,11 @@ Gradio 6.31 has no public hook for what a public server needs here: a per-visito
 on queued events (``Queue.push``, ``Queue.event_ids_to_events``,
 ``Queue.event_queue_per_concurrency_id``, ``Queue.pending_messages_per_session``,
 ``Queue.pending_event_ids_session``), optional trailing inputs for older API callers
-(``Blocks.validate_inputs``) and dropping a refused request's session data
-(``App.state_holder``). ``check()`` lists what is missing; tests/space/test_internals.py
-fails when a Gradio upgrade moves any of it."""
+(``Blocks.validate_inputs``), dropping a refused request's session data
+(``App.state_holder``) and whether a concurrency group is busy (``EventQueue.queue``,
+``EventQueue.current_concurrency``: a dataset report gives way to single-text visitors).
+``check()`` lists what is missing; tests/space/test_internals.py fails when a Gradio
+upgrade moves any of it."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from typing import Any, Optional
 import gradio as gr
 from fastapi import HTTPException
 from gradio.blocks import BlockFunction
-from gradio.queueing import Event, Queue
+from gradio.queueing import Event, EventQueue, Queue
+from gradio.routes import App
 from gradio.state_holder import StateHolder
 
 from explain import logbook
@@ -30,12 +33,14 @@ log = logging.getLogger("explain.app")
 
 # (object, attribute) pairs this module reads or replaces.
 _NEEDED = ((Queue, "push"), (Queue, "__len__"), (gr.Blocks, "validate_inputs"), (gr.Blocks, "queue"),
-           (StateHolder, "__init__"), (BlockFunction, "__init__"))
+           (StateHolder, "__init__"), (BlockFunction, "__init__"), (App, "get_blocks"))
 _QUEUE_STATE = ("event_ids_to_events", "event_queue_per_concurrency_id", "pending_messages_per_session",
                 "pending_event_ids_session", "max_size", "blocks", "process_time_per_fn")
 # Attributes of a queued event (gradio.queueing.Event) this module reads.
 _EVENT_STATE = ("session_hash", "fn", "request", "alive", "enqueue_time", "_id")
 _HOLDER_STATE = ("lock", "session_data", "time_last_used")
+# Attributes of a concurrency group's queue (gradio.queueing.EventQueue) this module reads.
+_GROUP_STATE = ("queue", "current_concurrency")
 
 
 def check(queue: Optional[Any] = None, holder: Optional[Any] = None) -> list[str]:
@@ -46,6 +51,8 @@ def check(queue: Optional[Any] = None, holder: Optional[Any] = None) -> list[str
         missing.append("BlockFunction(concurrency_id=...)")
     made = inspect.getsource(Event.__init__)
     missing += [f"Event.{name}" for name in _EVENT_STATE if f"self.{name}" not in made]
+    grouped = inspect.getsource(EventQueue.__init__)
+    missing += [f"EventQueue.{name}" for name in _GROUP_STATE if f"self.{name}" not in grouped]
     if queue is not None:
         missing += [f"Queue.{name}" for name in _QUEUE_STATE if not hasattr(queue, name)]
         messages = getattr(queue, "pending_messages_per_session", None)
@@ -92,6 +99,24 @@ def forget_session(request) -> None:
             holder.time_last_used.pop(request.session_hash, None)
     except Exception:  # noqa: BLE001 - no session to forget (a direct call, another Gradio)
         pass
+
+
+def group_busy(request, group: str) -> Callable[[], bool]:
+    """A probe for a long job that should give way: true while events of the concurrency
+    ``group`` wait in the queue or run (a dataset report lets single-text explanations go
+    first between its chunks). Always false without a queue (a direct call)."""
+    try:
+        queue = request.request.app.get_blocks()._queue
+        queues = queue.event_queue_per_concurrency_id
+    except Exception:  # noqa: BLE001 - no app behind the request
+        return lambda: False
+
+    def busy() -> bool:
+        eq = queues.get(group)
+        if eq is None:
+            return False
+        return eq.current_concurrency > 0 or any(getattr(e, "alive", True) for e in list(eq.queue))
+    return busy
 
 
 class AppBlocks(gr.Blocks):
@@ -309,4 +334,4 @@ class VisitorCap:
                 self.queue.pending_messages_per_session.pop(session, None)
 
 
-__all__ = ["AppBlocks", "VisitorCap", "check", "fn_name", "forget_session", "from_page", "visitor_of"]
+__all__ = ["AppBlocks", "VisitorCap", "check", "fn_name", "forget_session", "from_page", "group_busy", "visitor_of"]

@@ -34,6 +34,19 @@ def markdown(text, inline: bool = False) -> str:
     return " ".join(out.splitlines()) if inline else out
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
+# carriage return, strips them and reads what follows): "=HYPERLINK(...)", "+cmd|...".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text) -> str:
+    """A table cell a spreadsheet may read (CSV; an HTML or Markdown table pasted into one):
+    text that would start a formula gets a leading apostrophe, which spreadsheets show as
+    text and never run. Only text that starts so is changed."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def code(text) -> str:
     """For inside a Markdown code span: no backticks, HTML escaped."""
     return _html.escape(_NOT_XML.sub("\ufffd", str(text)).replace("`", "'"), quote=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Optional
 
 from ..result import DatasetReport, LabelReport, WordStat
+from .escape import cell, shown_model
 from .escape import html as esc
 from .escape import markdown as _md
-from .escape import shown_model
 from .scale import AGAINST, TOWARD
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
@@ -33,6 +33,16 @@ def plain(x: Optional[float], digits: int = 3) -> str:
 def word_name(w: WordStat) -> str:
     """The word as shown (plain text): a text pair's words are marked."""
     return w.word + (" (pair)" if w.segment == 1 else "")
+
+
+def cell_word(w: WordStat) -> str:
+    """The word as a table cell shows it: formula-safe (``escape.cell``), not yet escaped."""
+    return cell(word_name(w))
+
+
+def _context_start(c) -> tuple:
+    """(before, word) of a context with whichever starts it formula-safe."""
+    return (cell(c.before), c.word) if c.before else ("", cell(c.word))
 
 
 def headline(report: DatasetReport) -> str:
@@ -61,7 +71,8 @@ def label_line(lab: LabelReport) -> str:
 # --- Markdown -------------------------------------------------------------------------------
 
 def _md_contexts(w: WordStat) -> str:
-    return " · ".join(f"{md(c.before)}**{md(c.word)}**{md(c.after)} ({c.score:+.2f})" for c in w.contexts)
+    return " · ".join(f"{md(_context_start(c)[0])}**{md(_context_start(c)[1])}**{md(c.after)} ({c.score:+.2f})"
+                      for c in w.contexts)
 
 
 def _md_words(title: str, words: tuple, report: DatasetReport, by_abs: bool = False) -> list:
@@ -76,7 +87,7 @@ def _md_words(title: str, words: tuple, report: DatasetReport, by_abs: bool = Fa
             first = (f"{plain(w.mean_abs)} ({plain(w.abs_low)} to {plain(w.abs_high)})", signed(w.mean))
         else:
             first = (f"{signed(w.mean)} ({signed(w.mean_low)} to {signed(w.mean_high)})", plain(w.mean_abs))
-        lines.append(f"| {md(word_name(w))} | {first[0]} | {first[1]} | {w.texts} ({w.share:.1%}) | {w.count} | "
+        lines.append(f"| {md(cell_word(w))} | {first[0]} | {first[1]} | {w.texts} ({w.share:.1%}) | {w.count} | "
                      f"{_md_contexts(w)} |")
     return lines + [""]
 
@@ -88,7 +99,7 @@ def _md_flips(lab: LabelReport) -> list:
              "| word | texts toward / against | mean score | mean \\|score\\| | contexts (toward · against) |",
              "|---|---|---|---|---|"]
     for w in lab.flips:
-        lines.append(f"| {md(word_name(w))} | {w.positive} / {w.negative} of {w.texts} | {signed(w.mean)} | "
+        lines.append(f"| {md(cell_word(w))} | {w.positive} / {w.negative} of {w.texts} | {signed(w.mean)} | "
                      f"{plain(w.mean_abs)} | {_md_contexts(w)} |")
     return lines + [""]
 
@@ -98,7 +109,7 @@ def _md_shortcuts(lab: LabelReport) -> list:
              "| kind | occurrences (share of units) | share of \\|attribution\\| | mean score | most frequent |",
              "|---|---|---|---|---|"]
     for s in lab.shortcuts:
-        seen = ", ".join(f"{md(t)} ×{n}" for t, n in s.examples) or "none"
+        seen = md(cell(", ".join(f"{t} ×{n}" for t, n in s.examples))) or "none"
         lines.append(f"| {md(s.kind)} | {s.units} ({s.unit_share:.1%}) | {s.attribution_share:.1%} | "
                      f"{signed(s.mean)} | {seen} |")
     lines.append("")
@@ -187,7 +198,7 @@ _CELL = "border-bottom:1px solid #d0d7de;padding:3px 8px;text-align:left;vertica
 
 
 def _html_contexts(w: WordStat) -> str:
-    return "<br>".join(f'{esc(c.before)}<b>{esc(c.word)}</b>{esc(c.after)} '
+    return "<br>".join(f'{esc(_context_start(c)[0])}<b>{esc(_context_start(c)[1])}</b>{esc(c.after)} '
                        f'<span style="color:#57606a">({c.score:+.2f})</span>' for c in w.contexts)
 
 
@@ -208,7 +219,7 @@ def _html_words(title: str, words: tuple, report: DatasetReport, by_abs: bool = 
     for w in words:
         main = (f"{plain(w.mean_abs)} ({plain(w.abs_low)} to {plain(w.abs_high)})" if by_abs else
                 f"{signed(w.mean)} ({signed(w.mean_low)} to {signed(w.mean_high)})")
-        rows.append([esc(word_name(w)), main, signed(w.mean) if by_abs else plain(w.mean_abs),
+        rows.append([esc(cell_word(w)), main, signed(w.mean) if by_abs else plain(w.mean_abs),
                      f"{w.texts} ({w.share:.1%})", str(w.count), _html_contexts(w)])
     return heading + _html_table([esc(h) for h in head], rows)
 
@@ -217,10 +228,10 @@ def _html_label(lab: LabelReport, report: DatasetReport) -> str:
     el, h = _chart(lab, report, 720, 8, 4)
     chart = (f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{h + 8:.0f}" role="img" '
              f'font-family="{esc(FONT)}"><rect width="100%" height="100%" fill="#ffffff"/>{"".join(el)}</svg>')
-    flips = [[esc(word_name(w)), f"{w.positive} / {w.negative} of {w.texts}", signed(w.mean), plain(w.mean_abs),
+    flips = [[esc(cell_word(w)), f"{w.positive} / {w.negative} of {w.texts}", signed(w.mean), plain(w.mean_abs),
               _html_contexts(w)] for w in lab.flips]
     shortcuts = [[esc(s.kind), f"{s.units} ({s.unit_share:.1%})", f"{s.attribution_share:.1%}", signed(s.mean),
-                  esc(", ".join(f"{t} ×{n}" for t, n in s.examples) or "none"), esc(s.how)] for s in lab.shortcuts]
+                  esc(cell(", ".join(f"{t} ×{n}" for t, n in s.examples)) or "none"), esc(s.how)] for s in lab.shortcuts]
     return (f'<h3 style="margin:16px 0 4px;font-size:17px">{esc(lab.label)}</h3>'
             f'<div style="color:#444444;font-size:13px">{esc(label_line(lab))}</div>{chart}'
             + _html_words(f"Pushes toward {lab.label} (highest mean score)", lab.toward, report)

@@ -45,6 +45,9 @@ class ServeLimits:
     downloads_mb: float = 200.0       # the share panel's download folder
     max_labels: int = 4               # labels explained at once for the page's switch (most probable first)
     max_candidates: int = 10          # zero-shot candidate labels in one request
+    report_max_rows: int = 500        # rows of one file on the "Many texts" tab / the /report endpoint
+    report_max_bytes: int = 256 * 1024  # its size, refused before it is read
+    report_deadline_s: float = 180.0  # one report's model time (estimated before it starts; then it stops)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ServeLimits:
@@ -64,13 +67,17 @@ class ServeLimits:
                    failed_ttl_s=env.number("EXPLAIN_FAILED_TTL_S", d.failed_ttl_s, environ),
                    downloads_mb=env.number("EXPLAIN_DOWNLOADS_MB", d.downloads_mb, environ),
                    max_labels=max(1, env.whole("EXPLAIN_MAX_LABELS", d.max_labels, environ)),
-                   max_candidates=max(1, env.whole("EXPLAIN_MAX_CANDIDATES", d.max_candidates, environ)))
+                   max_candidates=max(1, env.whole("EXPLAIN_MAX_CANDIDATES", d.max_candidates, environ)),
+                   report_max_rows=max(1, env.whole("EXPLAIN_REPORT_MAX_ROWS", d.report_max_rows, environ)),
+                   report_max_bytes=max(1, env.whole("EXPLAIN_REPORT_MAX_BYTES", d.report_max_bytes, environ)),
+                   report_deadline_s=env.number("EXPLAIN_REPORT_DEADLINE_S", d.report_deadline_s, environ))
 
     @property
     def max_body_bytes(self) -> int:
         """The largest request body: the longest text written entirely as JSON \\u escapes
-        of surrogate pairs (12 bytes for one character), plus 64 KiB for the other fields."""
-        return 12 * self.max_chars + 64 * 1024
+        of surrogate pairs (12 bytes for one character), plus 64 KiB for the other fields;
+        at least a report's file (``report_max_bytes``) with the same 64 KiB."""
+        return max(12 * self.max_chars, self.report_max_bytes) + 64 * 1024
 
 
 def check_text(limits: ServeLimits, text: Any) -> None:

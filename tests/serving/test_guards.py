@@ -115,7 +115,9 @@ def test_body_limit_refuses_before_the_app_reads_anything():
 
 
 def test_body_limit_is_sized_from_the_text_limit():
-    assert ServeLimits(max_chars=20_000).max_body_bytes == 12 * 20_000 + 65_536
+    assert ServeLimits(max_chars=20_000, report_max_bytes=1000).max_body_bytes == 12 * 20_000 + 65_536
+    # ... or from a report's file (the "Many texts" tab), whichever is larger.
+    assert ServeLimits(max_chars=20_000, report_max_bytes=2**20).max_body_bytes == 2**20 + 65_536
     text = "\U0001F600" * 20_000  # the worst case: every character a JSON-escaped surrogate pair
     body = json.dumps({"data": [text, "x" * 256, "y" * 256, "auto", 512, "z" * 256, True, True, "engine"],
                        "session_hash": "s" * 64, "fn_index": 3, "trigger_id": 12, "event_data": None})

@@ -39,3 +39,28 @@ def test_optional_inputs_are_filled_and_a_short_call_is_named(app_module, sent):
     assert len(inputs) == 13
     with pytest.raises(gr.Error, match=r"takes 9 inputs \(text, checkpoint, target"):
         demo.validate_inputs(fn, ["text"])
+
+
+def test_a_report_sees_when_single_text_visitors_wait(app_module):
+    """The probe a report asks between its chunks (issue 25): busy while an event of the
+    model group runs or waits alive; never busy for a direct call. Reports run in a group
+    of their own, one at a time."""
+    from types import SimpleNamespace
+
+    demo = app_module.build_demo()
+    for fn in demo.fns.values():
+        demo._queue.create_event_queue_for_fn(fn)
+    request = SimpleNamespace(request=SimpleNamespace(app=SimpleNamespace(get_blocks=lambda: demo)))
+    busy = internals.group_busy(request, app_module.MODEL_GROUP)
+    group = demo._queue.event_queue_per_concurrency_id[app_module.MODEL_GROUP]
+    assert busy() is False
+    group.current_concurrency = 1  # a single-text explanation running
+    assert busy() is True
+    group.current_concurrency = 0
+    group.queue.append(SimpleNamespace(alive=True))  # one waiting
+    assert busy() is True
+    group.queue[0].alive = False  # its page was closed
+    assert busy() is False
+    assert internals.group_busy(SimpleNamespace(), app_module.MODEL_GROUP)() is False
+    reports = [f for f in demo.fns.values() if f.api_name in ("report", "run_report")]
+    assert len(reports) == 2 and {(f.concurrency_id, f.concurrency_limit) for f in reports} == {("report", 1)}
