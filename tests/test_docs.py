@@ -28,7 +28,9 @@ AT_MERGE: dict = {}  # pages another branch adds, linked before it lands (none n
 # Where each kind of Python block runs: here (plain), against the app (gradio_client, in
 # tests/app/test_readme.py), or where the optional `datasets` package is installed.
 PLAIN_PAGES = ("README.md", "python-api.md", "batch-and-ray.md")
-CLIENT_PAGES = ("README.md", "client-api.md")
+# Pages whose gradio_client blocks a test runs against the app: tests/app/test_readme.py
+# (README.md, client-api.md) and tests/space/test_many_api.py (dataset-tab.md).
+CLIENT_PAGES = ("README.md", "client-api.md", "dataset-tab.md")
 
 
 def kind(block: str) -> str:
