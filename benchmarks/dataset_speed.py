@@ -40,8 +40,11 @@ def rows_file(folder: Path, n: int) -> Path:
 
 
 def words(path: Path) -> dict:
-    return {r["row"]: [w["score"] for w in r["result"]["words"]]
-            for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r["ok"]}
+    return {
+        r["row"]: [w["score"] for w in r["result"]["words"]]
+        for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if r["ok"]
+    }
 
 
 def main() -> None:
@@ -67,8 +70,11 @@ def main() -> None:
     rows = batch.read_rows(source)
     clf = load_classifier(args.model)
     one, _ = explainers(clf, job_options(args.model))
-    print(f"{len(rows)} rows, model {Path(args.model).name}, batch size {args.batch_size}, "
-          f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{len(rows)} rows, model {Path(args.model).name}, batch size {args.batch_size}, "
+        f"load average before: {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     explain_file(source, folder / "warm.jsonl", clf, progress=False)  # first-call costs out of the way
     results = {}
 
@@ -86,10 +92,14 @@ def main() -> None:
     packed = None
     for threads in map(int, args.threads.split(",")):
         torch.set_num_threads(threads)
-        timed(f"one by one, {threads} thread{'s' if threads > 1 else ''}",
-              lambda out: batch.run(rows, out, job_options(args.model), one, progress=False) and None)
-        got = timed(f"packed, {threads} thread{'s' if threads > 1 else ''}",
-                    lambda out: explain_file(source, out, clf, batch_size=args.batch_size, progress=False) and None)
+        timed(
+            f"one by one, {threads} thread{'s' if threads > 1 else ''}",
+            lambda out: batch.run(rows, out, job_options(args.model), one, progress=False) and None,
+        )
+        got = timed(
+            f"packed, {threads} thread{'s' if threads > 1 else ''}",
+            lambda out: explain_file(source, out, clf, batch_size=args.batch_size, progress=False) and None,
+        )
         packed = packed or got
     if args.no_ray:
         return
@@ -115,17 +125,22 @@ def main() -> None:
                         first["t"] = time.perf_counter()
                         return
                     time.sleep(0.01)
+
             watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
             t0 = time.perf_counter()
             try:
-                explain_file_ray(source, out, args.model, workers=2, cpus_per_worker=1, batch_size=args.batch_size,
-                                 progress=False)
+                explain_file_ray(
+                    source, out, args.model, workers=2, cpus_per_worker=1, batch_size=args.batch_size, progress=False
+                )
             finally:
                 done.set()
                 watcher.join()
-            return (f"first rows written after {first['t'] - t0:.1f} s: input read, 2 actors started, the model "
-                    f"loaded in each; Ray itself started in {started:.1f} s before the call")
+            return (
+                f"first rows written after {first['t'] - t0:.1f} s: input read, 2 actors started, the model "
+                f"loaded in each; Ray itself started in {started:.1f} s before the call"
+            )
+
         out = timed("Ray, 2 workers", ray_run)
     a, b = words(packed), words(out)
     worst = max(abs(x - y) for k in a for x, y in zip(a[k], b[k]))

@@ -33,9 +33,11 @@ def main(argv=None) -> None:
     print("|---|---|---|---|---|")
     for n in (5, 6, 8, 10, 12, 14, 16, 20, 24):
         nodes = prior.nodes_from(density, n)
-        print(f"| {n} | {prof.accepted(nodes, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE)} "
-              f"| {prof.accepted(nodes, DEFAULT_TOLERANCE, None)} | {prof.accepted(nodes, 1e9, DEFAULT_WORD_TOLERANCE)} "
-              f"| {prof.accepted(nodes, 0.02, DEFAULT_WORD_TOLERANCE)} |")
+        print(
+            f"| {n} | {prof.accepted(nodes, DEFAULT_TOLERANCE, DEFAULT_WORD_TOLERANCE)} "
+            f"| {prof.accepted(nodes, DEFAULT_TOLERANCE, None)} | {prof.accepted(nodes, 1e9, DEFAULT_WORD_TOLERANCE)} "
+            f"| {prof.accepted(nodes, 0.02, DEFAULT_WORD_TOLERANCE)} |"
+        )
 
 
 if __name__ == "__main__":

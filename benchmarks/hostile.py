@@ -145,16 +145,25 @@ def big_record(root: Path, words: int = 300_000, name: str = "report-300k") -> P
         units.append({"text": word, "start": pos, "end": pos + len(word), "score": score, "segment": 0})
         tokens.append({"token": word, "start": pos, "end": pos + len(word), "score": score, "special": False})
         pos += len(word) + 1
-    result = {"text": text, "target": "positive", "predicted": "positive", "explained": "logit", "words": units,
-              "tokens": tokens, "completeness_error": 0.001, "converged": True}
+    result = {
+        "text": text,
+        "target": "positive",
+        "predicted": "positive",
+        "explained": "logit",
+        "words": units,
+        "tokens": tokens,
+        "completeness_error": 0.001,
+        "converged": True,
+    }
     path = root / f"{name}.jsonl"
     path.write_text(json.dumps({"row": 0, "ok": True, "result": result}) + "\n")
     return path
 
 
 def run(code: Path, warm: Path, case: Path, kind: str, env: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(code), str(warm), str(case), kind],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(code), str(warm), str(case), kind], capture_output=True, text=True, env=env
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -176,12 +185,14 @@ def main() -> None:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        cases = {"funnel-3000": lambda: (funnel_variant(args.tiny, root, 3000), "load"),
-                 "funnel-3000-child": lambda: (root / "funnel-3000", "child"),
-                 "giant-tokenizer": lambda: (giant_tokenizer(args.tiny, root), "load"),
-                 "giant-tokenizer-server": lambda: (root / "giant-tokenizer", "server"),
-                 "report-300k": lambda: (big_record(root), "report"),
-                 "report-150k": lambda: (big_record(root, 150_000, "report-150k"), "report")}
+        cases = {
+            "funnel-3000": lambda: (funnel_variant(args.tiny, root, 3000), "load"),
+            "funnel-3000-child": lambda: (root / "funnel-3000", "child"),
+            "giant-tokenizer": lambda: (giant_tokenizer(args.tiny, root), "load"),
+            "giant-tokenizer-server": lambda: (root / "giant-tokenizer", "server"),
+            "report-300k": lambda: (big_record(root), "report"),
+            "report-150k": lambda: (big_record(root, 150_000, "report-150k"), "report"),
+        }
         if args.big:
             cases["funnel-20000"] = lambda: (funnel_variant(args.tiny, root, 20000), "load")
         print(f"code: {args.code}")
@@ -194,12 +205,14 @@ def main() -> None:
                 giant_tokenizer(args.tiny, root)
             case, kind = make()
             got = run(args.code, args.tiny / "bert", case, kind, env)
-            print(f"{name:18} {got.get('seconds', '-'):>7} s wall {got.get('cpu_seconds', '-'):>7} s cpu "
-                  f"+{got.get('peak_mb_above_start', '-')} MB peak (child {got.get('child_peak_mb', '-')} MB): "
-                  f"{got['outcome']}" + (f" | explain: {got['explained']}" if "explained" in got else "")
-                  + (f" [sizing child start-up before: {got['sizer_startup_s']} s]" if "sizer_startup_s" in got
-                     else ""),
-                  flush=True)
+            print(
+                f"{name:18} {got.get('seconds', '-'):>7} s wall {got.get('cpu_seconds', '-'):>7} s cpu "
+                f"+{got.get('peak_mb_above_start', '-')} MB peak (child {got.get('child_peak_mb', '-')} MB): "
+                f"{got['outcome']}"
+                + (f" | explain: {got['explained']}" if "explained" in got else "")
+                + (f" [sizing child start-up before: {got['sizer_startup_s']} s]" if "sizer_startup_s" in got else ""),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

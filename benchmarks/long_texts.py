@@ -57,17 +57,30 @@ def combinations(result, text: str) -> dict:
     owned = [w.owned_end - w.owned_start for w in result.windows]
 
     def words(weight):  # the windows' own attributions (score / the engine's weight), reweighted
-        tokens = [TokenScore(t.index, t.token, t.token_id, t.start, t.end,
-                             t.score / result.windows[t.window].weight * weight(t), t.special, t.window)
-                  for t in result.tokens]
+        tokens = [
+            TokenScore(
+                t.index,
+                t.token,
+                t.token_id,
+                t.start,
+                t.end,
+                t.score / result.windows[t.window].weight * weight(t),
+                t.special,
+                t.window,
+            )
+            for t in result.tokens
+        ]
         return {(w.start, w.end): w.score for w in word_scores(text, tokens)}
 
     def owner(t):
         w = result.windows[t.window]
         return 1.0 if t.start is not None and w.owned_start <= t.start < w.owned_end else 0.0
 
-    return {"mean": words(lambda t: 1.0 / n), "stitched": words(owner),
-            "weighted": words(lambda t: owned[t.window] / sum(owned))}
+    return {
+        "mean": words(lambda t: 1.0 / n),
+        "stitched": words(owner),
+        "weighted": words(lambda t: owned[t.window] / sum(owned)),
+    }
 
 
 def compare(ref: dict, got: dict) -> tuple:
@@ -96,13 +109,20 @@ def main(argv=None) -> None:
     result = explain(text, clf, cache=False)
     changes = [w.f_input - w.f_baseline for w in result.windows]
     shown = sum(w.score for w in result.words)
-    print(f"1. {n_tok}-token text, {len(result.windows)} windows; window changes F(x)-F(x'): "
-          + ", ".join(f"{c:+.3f}" for c in changes))
+    print(
+        f"1. {n_tok}-token text, {len(result.windows)} windows; window changes F(x)-F(x'): "
+        + ", ".join(f"{c:+.3f}" for c in changes)
+    )
     stated = (result.f_input - result.f_baseline) if hasattr(result, "f_input") else None
-    print(f"   sum of word scores {shown:+.4f}; " + (
-        f"stated quantity: {result.explained}, change {stated:+.4f} "
-        f"(gap {abs(shown - stated) / abs(stated):.2%})" if stated is not None else
-        f"no single stated quantity (sum of window changes {sum(changes):+.4f}, mean {sum(changes) / len(changes):+.4f})"))
+    print(
+        f"   sum of word scores {shown:+.4f}; "
+        + (
+            f"stated quantity: {result.explained}, change {stated:+.4f} (gap {abs(shown - stated) / abs(stated):.2%})"
+            if stated is not None
+            else f"no single stated quantity (sum of window changes {sum(changes):+.4f}, "
+            f"mean {sum(changes) / len(changes):+.4f})"
+        )
+    )
     trust = trust_summary(result)[0]
     print("   trust panel:", trust["text"] if isinstance(trust, dict) else trust.text)
 
@@ -121,8 +141,7 @@ def main(argv=None) -> None:
             counts.append(len(result.windows))
             logits = window_logits(clf, text, result)
             owned = [w.owned_end - w.owned_start for w in result.windows]
-            weights = {"mean": [1 / len(owned)] * len(owned), "stitched": None,
-                       "weighted": [o / sum(owned) for o in owned]}
+            weights = {"mean": [1 / len(owned)] * len(owned), "stitched": None, "weighted": [o / sum(owned) for o in owned]}
             for name, words in combinations(result, text).items():
                 cos, kept = compare(ref, words)
                 gap = None
@@ -133,16 +152,23 @@ def main(argv=None) -> None:
         for name, vals in rows.items():
             gaps = [g for _, _, g in vals if g is not None]
             gap = f"{sum(gaps) / len(gaps):.3f}" if gaps else "- (no single prediction)"
-            print(f"| {min(counts)}-{max(counts)} | {max_tokens} | {name} | {sum(c for c, _, _ in vals) / len(vals):.3f} "
-                  f"| {sum(k for _, k, _ in vals) / len(vals):.1f}/5 | {gap} |")
+            print(
+                f"| {min(counts)}-{max(counts)} | {max_tokens} | {name} | {sum(c for c, _, _ in vals) / len(vals):.3f} "
+                f"| {sum(k for _, k, _ in vals) / len(vals):.1f}/5 | {gap} |"
+            )
 
 
 def window_logits(clf, text: str, result) -> list:
     import torch
 
     with torch.no_grad():
-        return [clf.model(**{k: v.to(clf.device) for k, v in clf.tokenizer(text[w.start:w.end], return_tensors="pt")
-                             .items()}).logits[0].float() for w in result.windows]
+        return [
+            clf.model(**{k: v.to(clf.device) for k, v in clf.tokenizer(text[w.start : w.end], return_tensors="pt").items()})
+            .logits[0]
+            .float()
+            for w in result.windows
+        ]
+
 
 if __name__ == "__main__":
     main()

@@ -56,14 +56,18 @@ def measure(folder: Path) -> dict:
     zero = {}
     for multi in (False, True):
         want = pipe(PREMISE, CANDIDATES, hypothesis_template=TEMPLATE, multi_label=multi)
-        mine = explain_zero_shot(PREMISE, clf, CANDIDATES, hypothesis_template=TEMPLATE, multi_label=multi,
-                                 cache=False)
-        zero[multi] = (max(abs(mine.probabilities[label] - score) for label, score in zip(want["labels"],
-                                                                                         want["scores"])),
-                       mine.completeness_error)
-    return {"p": max(abs(got.probabilities[label] - float(plain[i])) for i, label in enumerate(got.labels)),
-            "error": got.completeness_error, "rows": got.steps,
-            "captum": float((a - b).abs().max() / b.abs().max()), "zero": zero}
+        mine = explain_zero_shot(PREMISE, clf, CANDIDATES, hypothesis_template=TEMPLATE, multi_label=multi, cache=False)
+        zero[multi] = (
+            max(abs(mine.probabilities[label] - score) for label, score in zip(want["labels"], want["scores"])),
+            mine.completeness_error,
+        )
+    return {
+        "p": max(abs(got.probabilities[label] - float(plain[i])) for i, label in enumerate(got.labels)),
+        "error": got.completeness_error,
+        "rows": got.steps,
+        "captum": float((a - b).abs().max() / b.abs().max()),
+        "zero": zero,
+    }
 
 
 def main(argv=None) -> None:
@@ -71,14 +75,18 @@ def main(argv=None) -> None:
     parser.add_argument("tiny", type=Path, help="the folder made by tests/support/tiny.py")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    print("| family | pair: p vs plain forward | completeness error (rows) | fixed-50 vs Captum-50 | "
-          "zero-shot vs pipeline: single (error) | multi-label (error) |\n|---|---|---|---|---|---|")
+    print(
+        "| family | pair: p vs plain forward | completeness error (rows) | fixed-50 vs Captum-50 | "
+        "zero-shot vs pipeline: single (error) | multi-label (error) |\n|---|---|---|---|---|---|"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name in FAMILIES:
             m = measure(as_nli(args.tiny, name, Path(tmp)))
             (s, se), (u, ue) = m["zero"][False], m["zero"][True]
-            print(f"| {name} | {m['p']:.1e} | {m['error']:.1e} ({m['rows']}) | {m['captum']:.1e} | {s:.1e} ({se:.1e}) "
-                  f"| {u:.1e} ({ue:.1e}) |")
+            print(
+                f"| {name} | {m['p']:.1e} | {m['error']:.1e} ({m['rows']}) | {m['captum']:.1e} | {s:.1e} ({se:.1e}) "
+                f"| {u:.1e} ({ue:.1e}) |"
+            )
 
 
 if __name__ == "__main__":

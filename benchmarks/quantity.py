@@ -93,8 +93,10 @@ def rating5(rating: float) -> int:
 TASKS = {
     "rating-3": (RATING3, lambda corpus, rating: rating3(rating)),
     "rating-5": (RATING5, lambda corpus, rating: rating5(rating)),
-    "topic-8": (tuple(f"{c} {s}" for c in CORPORA for s in ("negative", "positive")),
-                lambda corpus, rating: 2 * CORPORA.index(corpus) + int(rating > 0)),
+    "topic-8": (
+        tuple(f"{c} {s}" for c in CORPORA for s in ("negative", "positive")),
+        lambda corpus, rating: 2 * CORPORA.index(corpus) + int(rating > 0),
+    ),
 }
 
 
@@ -119,11 +121,26 @@ def fetch_sdist(data: Optional[str], cache: Path) -> Path:
     path = target / "vaderSentiment-3.3.2.tar.gz"
     if not path.is_file():
         log(f"pip download vaderSentiment==3.3.2 (source) -> {target}")
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                               "vaderSentiment==3.3.2", "-d", str(target)], stdout=sys.stderr)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "vaderSentiment==3.3.2",
+                "-d",
+                str(target),
+            ],
+            stdout=sys.stderr,
+        )
         if done.returncode != 0 or not path.is_file():
-            raise SystemExit("Could not fetch the vaderSentiment 3.3.2 source package with pip. Download "
-                             "vaderSentiment-3.3.2.tar.gz elsewhere and pass --data PATH.")
+            raise SystemExit(
+                "Could not fetch the vaderSentiment 3.3.2 source package with pip. Download "
+                "vaderSentiment-3.3.2.tar.gz elsewhere and pass --data PATH."
+            )
     return path
 
 
@@ -136,6 +153,7 @@ def sha256_file(path: Path) -> str:
 
 
 # --- data ----------------------------------------------------------------------------------
+
 
 def snippets(sdist: Path) -> tuple:
     """(train, held) lists of (corpus, text, rating): the bundled model's split of each
@@ -161,6 +179,7 @@ def snippets(sdist: Path) -> tuple:
 
 # --- the encoder's [CLS] states and the heads ------------------------------------------------
 
+
 def load_model(folder: Path):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -176,7 +195,7 @@ def cls_states(model, tok, texts: list, batch: int = 64) -> torch.Tensor:
     out = torch.zeros(len(texts), model.config.hidden_size)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), batch):
-        ids = order[start:start + batch]
+        ids = order[start : start + batch]
         enc = tok([texts[i] for i in ids], padding=True, truncation=True, return_tensors="pt")
         out[ids] = model.bert(**enc).last_hidden_state[:, 0].float()
     return out
@@ -238,9 +257,12 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> dict:
     pred = logits.argmax(-1)
     k = logits.shape[1]
     recall = [float((pred[y == c] == c).float().mean()) if bool((y == c).any()) else float("nan") for c in range(k)]
-    return {"n": len(y), "accuracy": float((pred == y).float().mean()),
-            "majority": float(torch.bincount(y, minlength=k).max()) / len(y),
-            "macro_recall": sum(r for r in recall if r == r) / sum(1 for r in recall if r == r)}
+    return {
+        "n": len(y),
+        "accuracy": float((pred == y).float().mean()),
+        "majority": float(torch.bincount(y, minlength=k).max()) / len(y),
+        "macro_recall": sum(r for r in recall if r == r) / sum(1 for r in recall if r == r),
+    }
 
 
 def build(cache: Path, sdist: Path) -> dict:
@@ -276,11 +298,16 @@ def build(cache: Path, sdist: Path) -> dict:
     y_movie = torch.tensor([int(held[i][2] > 0) for i in movie])
     with torch.no_grad():
         models["sentiment-2"] = {
-            "folder": str(BUNDLED), "labels": list(encoder.config.id2label[i] for i in range(2)),
+            "folder": str(BUNDLED),
+            "labels": list(encoder.config.id2label[i] for i in range(2)),
             "trained_on": "the bundled checkpoint as it is (fine-tuned and distilled on 80% of the movie snippets)",
-            "held_out": "movie", "train_n": None,
+            "held_out": "movie",
+            "train_n": None,
             "accuracy": accuracy(own(x_held[movie]), y_movie),
-            "rows": movie, "text_logits": own(x_held[movie]).tolist(), "base_logits": own(x_base[movie]).tolist()}
+            "rows": movie,
+            "text_logits": own(x_held[movie]).tolist(),
+            "base_logits": own(x_base[movie]).tolist(),
+        }
     for name, (labels, label_of) in TASKS.items():
         t1 = time.time()
         y_train = torch.tensor([label_of(c, r) for c, _, r in train])
@@ -290,13 +317,18 @@ def build(cache: Path, sdist: Path) -> dict:
         save(encoder, tok, head, labels, folder)
         with torch.no_grad():
             models[name] = {
-                "folder": str(folder), "labels": list(labels), "held_out": "all corpora",
+                "folder": str(folder),
+                "labels": list(labels),
+                "held_out": "all corpora",
                 "trained_on": "pooler + classifier on the frozen encoder's [CLS] states",
-                "train_n": len(train), "epochs": epochs,
+                "train_n": len(train),
+                "epochs": epochs,
                 "train_counts": torch.bincount(y_train, minlength=len(labels)).tolist(),
                 "accuracy": accuracy(head(x_held), y_held),
-                "rows": list(range(len(held))), "text_logits": head(x_held).tolist(),
-                "base_logits": head(x_base).tolist()}
+                "rows": list(range(len(held))),
+                "text_logits": head(x_held).tolist(),
+                "base_logits": head(x_base).tolist(),
+            }
         log(f"{name}: head trained in {time.time() - t1:.0f} s, held-out {models[name]['accuracy']}")
     data = {"key": key, "held": held, "models": models, "build_s": round(time.time() - t0, 1)}
     home.mkdir(parents=True, exist_ok=True)
@@ -332,9 +364,10 @@ def save(encoder, tok, head: Head, labels, folder: Path) -> None:
 
 # --- measuring ---------------------------------------------------------------------------------
 
+
 def log_odds(logits: torch.Tensor, t: int) -> torch.Tensor:
     """log(p_t / (1 - p_t)) of a softmax head, from its logits (last dim = labels)."""
-    others = torch.cat([logits[..., :t], logits[..., t + 1:]], dim=-1)
+    others = torch.cat([logits[..., :t], logits[..., t + 1 :]], dim=-1)
     return logits[..., t] - torch.logsumexp(others, dim=-1)
 
 
@@ -351,8 +384,9 @@ def forward_counts(text_logits: list, base_logits: list) -> dict:
     l1, l0 = torch.tensor(text_logits, dtype=torch.float64), torch.tensor(base_logits, dtype=torch.float64)
     p1, p0 = l1.softmax(-1), l0.softmax(-1)
     predicted = l1.argmax(-1)
-    out = {key: {"pairs": 0, "ties": 0, "raw": 0, "raw_big": 0, "log_odds": 0, "worst": None}
-           for key in ("all", "predicted")}
+    out = {
+        key: {"pairs": 0, "ties": 0, "raw": 0, "raw_big": 0, "log_odds": 0, "worst": None} for key in ("all", "predicted")
+    }
     for t in range(l1.shape[1]):
         raw = (l1[:, t] - l0[:, t]).tolist()
         lo = (log_odds(l1, t) - log_odds(l0, t)).tolist()
@@ -370,8 +404,14 @@ def forward_counts(text_logits: list, base_logits: list) -> dict:
                     c["raw"] += 1
                     c["raw_big"] += abs(dp[i]) >= MOVE
                     if c["worst"] is None or abs(dp[i]) > abs(c["worst"]["dp"]):
-                        c["worst"] = {"row": i, "label": t, "d_logit": raw[i], "dp": dp[i],
-                                      "p_base": float(p0[i, t]), "p_text": float(p1[i, t])}
+                        c["worst"] = {
+                            "row": i,
+                            "label": t,
+                            "d_logit": raw[i],
+                            "dp": dp[i],
+                            "p_base": float(p0[i, t]),
+                            "p_text": float(p1[i, t]),
+                        }
     return out
 
 
@@ -447,21 +487,38 @@ def explain_sample(name: str, info: dict, held: list, n: int) -> dict:
             if spans != [(w.start, w.end) for w in lo.words]:
                 raise SystemExit(f"{name}: the two explanations of {text!r} have different words")
             a, b = [w.score for w in raw.words], [w.score for w in lo.words]
-            pairs.append({
-                "row": row, "text": text, "label": t, "predicted": raw.predicted == label, "dp": dp, "words": len(a),
-                "raw_disagrees": disagrees(raw.f_input - raw.f_baseline, dp),
-                "lo_disagrees": disagrees(lo.f_input - lo.f_baseline, dp),
-                "d_logit": raw.f_input - raw.f_baseline, "d_log_odds": lo.f_input - lo.f_baseline,
-                "spearman": spearman(a, b) if len(a) >= 3 else None,
-                "top3": len(top(a, 3) & top(b, 3)) if len(a) >= 4 else None,
-                "top1_same": (top(a, 1) == top(b, 1)) if len(a) >= 2 else None,
-                "errors": {"logit": (raw.completeness_error, raw.word_error, raw.converged, raw.steps),
-                           "log-odds": (lo.completeness_error, lo.word_error, lo.converged, lo.steps)}})
-    return {"texts": n, "explanations": 2 * len(pairs), "seconds": round(time.time() - t0, 1), "check": check,
-            "pairs": pairs}
+            pairs.append(
+                {
+                    "row": row,
+                    "text": text,
+                    "label": t,
+                    "predicted": raw.predicted == label,
+                    "dp": dp,
+                    "words": len(a),
+                    "raw_disagrees": disagrees(raw.f_input - raw.f_baseline, dp),
+                    "lo_disagrees": disagrees(lo.f_input - lo.f_baseline, dp),
+                    "d_logit": raw.f_input - raw.f_baseline,
+                    "d_log_odds": lo.f_input - lo.f_baseline,
+                    "spearman": spearman(a, b) if len(a) >= 3 else None,
+                    "top3": len(top(a, 3) & top(b, 3)) if len(a) >= 4 else None,
+                    "top1_same": (top(a, 1) == top(b, 1)) if len(a) >= 2 else None,
+                    "errors": {
+                        "logit": (raw.completeness_error, raw.word_error, raw.converged, raw.steps),
+                        "log-odds": (lo.completeness_error, lo.word_error, lo.converged, lo.steps),
+                    },
+                }
+            )
+    return {
+        "texts": n,
+        "explanations": 2 * len(pairs),
+        "seconds": round(time.time() - t0, 1),
+        "check": check,
+        "pairs": pairs,
+    }
 
 
 # --- the summary ---------------------------------------------------------------------------------
+
 
 def pct(k: int, n: int) -> str:
     return f"{k}/{n} ({100 * k / n:.1f}%)" if n else "0/0"
@@ -477,17 +534,22 @@ def quantiles(values: list) -> str:
 
 def summary(data: dict, explained: dict, seconds: float) -> list:
     models = data["models"]
-    lines = ["explained quantity: raw logit vs log-odds (issue 21 point 10), python -m benchmarks.quantity",
-             "models: encoder examples/minilm-rt-sentiment (MiniLM, 3 layers, hidden 192); 2 labels: as bundled; "
-             "3/5/8 labels: new pooler+classifier on its frozen [CLS] states, trained on "
-             f"{max(m['train_n'] or 0 for m in data['models'].values()):,} VADER snippets"]
+    lines = [
+        "explained quantity: raw logit vs log-odds (issue 21 point 10), python -m benchmarks.quantity",
+        "models: encoder examples/minilm-rt-sentiment (MiniLM, 3 layers, hidden 192); 2 labels: as bundled; "
+        "3/5/8 labels: new pooler+classifier on its frozen [CLS] states, trained on "
+        f"{max(m['train_n'] or 0 for m in data['models'].values()):,} VADER snippets",
+    ]
     for name, m in models.items():
         a = m["accuracy"]
-        lines.append(f"  {name:<12} {len(m['labels'])} labels  held-out accuracy {100 * a['accuracy']:.1f}% of "
-                     f"{a['n']:,} {m['held_out']} snippets (majority label {100 * a['majority']:.1f}%, "
-                     f"macro recall {100 * a['macro_recall']:.1f}%)")
-    lines.append("sign disagreement with the label's probability change (baseline -> text), forward passes on every "
-                 "held-out snippet:")
+        lines.append(
+            f"  {name:<12} {len(m['labels'])} labels  held-out accuracy {100 * a['accuracy']:.1f}% of "
+            f"{a['n']:,} {m['held_out']} snippets (majority label {100 * a['majority']:.1f}%, "
+            f"macro recall {100 * a['macro_recall']:.1f}%)"
+        )
+    lines.append(
+        "sign disagreement with the label's probability change (baseline -> text), forward passes on every held-out snippet:"
+    )
     for name, m in models.items():
         c = forward_counts(m["text_logits"], m["base_logits"])
         for key in ("predicted", "all"):
@@ -497,10 +559,14 @@ def summary(data: dict, explained: dict, seconds: float) -> list:
             worst = k["worst"]
             tail = ""
             if worst:
-                tail = (f"; worst: '{m['labels'][worst['label']]}' logit {worst['d_logit']:+.3f} while p "
-                        f"{100 * worst['p_base']:.1f}% -> {100 * worst['p_text']:.1f}%")
-            lines.append(f"  {name:<12} {what}  raw logit {pct(k['raw'], n)}, of them >= {100 * MOVE:.0f} points "
-                         f"{k['raw_big']}; log-odds {pct(k['log_odds'], n)}{tail}")
+                tail = (
+                    f"; worst: '{m['labels'][worst['label']]}' logit {worst['d_logit']:+.3f} while p "
+                    f"{100 * worst['p_base']:.1f}% -> {100 * worst['p_text']:.1f}%"
+                )
+            lines.append(
+                f"  {name:<12} {what}  raw logit {pct(k['raw'], n)}, of them >= {100 * MOVE:.0f} points "
+                f"{k['raw_big']}; log-odds {pct(k['log_odds'], n)}{tail}"
+            )
     lines.append("explained with explain.explain, every label, output='logit' and the default (log-odds):")
     for name, e in explained.items():
         pairs = e["pairs"]
@@ -512,23 +578,33 @@ def summary(data: dict, explained: dict, seconds: float) -> list:
             sp = [p["spearman"] for p in ps if p["spearman"] is not None]
             t3 = [p["top3"] for p in ps if p["top3"] is not None]
             t1 = [p["top1_same"] for p in ps if p["top1_same"] is not None]
-            words = (f"Spearman median {statistics.median(sp):.3f} (min {min(sp):.3f}, < 0.9: "
-                     f"{sum(s < 0.9 for s in sp)}/{len(sp)})" if sp else "Spearman -")
+            words = (
+                f"Spearman median {statistics.median(sp):.3f} (min {min(sp):.3f}, < 0.9: "
+                f"{sum(s < 0.9 for s in sp)}/{len(sp)})"
+                if sp
+                else "Spearman -"
+            )
             words += f", top-3 overlap {statistics.mean(t3):.2f}/3" if t3 else ", top-3 overlap -"
-            lines.append(f"  {name:<12} {key}  disagree: raw logit {pct(sum(raw), len(raw))} ({big} >= "
-                         f"{100 * MOVE:.0f} points), log-odds {pct(sum(lo), len(lo))}; words logit vs log-odds: "
-                         f"{words}, same top word {pct(sum(t1), len(t1))}")
+            lines.append(
+                f"  {name:<12} {key}  disagree: raw logit {pct(sum(raw), len(raw))} ({big} >= "
+                f"{100 * MOVE:.0f} points), log-odds {pct(sum(lo), len(lo))}; words logit vs log-odds: "
+                f"{words}, same top word {pct(sum(t1), len(t1))}"
+            )
         ck = e["check"]
         ok = "ok" if max(ck.values()) <= 1e-5 else "OVER 1e-5"
-        lines.append(f"  {name:<12} checks ({ok}): |sigmoid(f_input) - p shown| <= {ck['lo_shown']:.1e}, |sigmoid("
-                     f"f_input) - p of a forward pass| <= {ck['lo_input']:.1e}, |sigmoid(f_baseline) - p at the "
-                     f"baseline| <= {ck['lo_base']:.1e}; raw logit f_input/f_baseline vs the forward passes' logits <= "
-                     f"{max(ck['raw_input'], ck['raw_base']):.1e}")
+        lines.append(
+            f"  {name:<12} checks ({ok}): |sigmoid(f_input) - p shown| <= {ck['lo_shown']:.1e}, |sigmoid("
+            f"f_input) - p of a forward pass| <= {ck['lo_input']:.1e}, |sigmoid(f_baseline) - p at the "
+            f"baseline| <= {ck['lo_base']:.1e}; raw logit f_input/f_baseline vs the forward passes' logits <= "
+            f"{max(ck['raw_input'], ck['raw_base']):.1e}"
+        )
         for out in ("logit", "log-odds"):
             errs = [p["errors"][out] for p in pairs]
-            lines.append(f"  {name:<12} {out:<8} completeness error {quantiles([x[0] for x in errs])}; word error "
-                         f"{quantiles([x[1] for x in errs])}; converged {pct(sum(x[2] for x in errs), len(errs))}; "
-                         f"steps median {statistics.median(x[3] for x in errs):.0f}")
+            lines.append(
+                f"  {name:<12} {out:<8} completeness error {quantiles([x[0] for x in errs])}; word error "
+                f"{quantiles([x[1] for x in errs])}; converged {pct(sum(x[2] for x in errs), len(errs))}; "
+                f"steps median {statistics.median(x[3] for x in errs):.0f}"
+            )
         lines.append(f"  {name:<12} {e['texts']} texts, {e['explanations']} explanations in {e['seconds']:.0f} s")
     lines.append(f"total {seconds:.0f} s (models built in {data['build_s']:.0f} s on the first run, cached after)")
     return lines
@@ -538,8 +614,11 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--texts", type=int, default=100, help="held-out texts explained per model (default 100)")
     parser.add_argument("--cache", default="/tmp/explain-quantity", help="where the built models are kept")
-    parser.add_argument("--data", default=None, help="the vaderSentiment 3.3.2 sdist (or a folder holding it); "
-                        "default: fetched with pip download into the cache")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="the vaderSentiment 3.3.2 sdist (or a folder holding it); default: fetched with pip download into the cache",
+    )
     parser.add_argument("--models", default="sentiment-2,rating-3,rating-5,topic-8")
     parser.add_argument("--json", default=None, help="also write every measured pair here")
     args = parser.parse_args(argv)

@@ -41,14 +41,16 @@ def main() -> None:
     from explain.serving.folders import FolderPolicy
 
     data = json.loads((ROOT / "tests" / "support" / "data" / "rt_heldout_200.json").read_text(encoding="utf-8"))
-    texts = [s["text"] for s in data["sentences"]][:args.rows]
+    texts = [s["text"] for s in data["sentences"]][: args.rows]
     model = ROOT / "examples" / "minilm-rt-sentiment"
     service = Service(FolderPolicy(str(model), {}), ServeLimits())
     reports = ds.ReportService(service)
     upload = reports.read(None, "\n".join(texts))
     service.load("")
-    print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); {len(texts)} texts, "
-          f"{sum(map(len, texts)) / len(texts):.0f} characters on average")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); {len(texts)} texts, "
+        f"{sum(map(len, texts)) / len(texts):.0f} characters on average"
+    )
     for threads in [int(t) for t in args.threads.split(",") if t]:
         torch.set_num_threads(threads)
         api.RESULTS.clear()
@@ -68,9 +70,11 @@ def main() -> None:
 
         done = reports.run(upload, "", progress=progress)
         wall = time.perf_counter() - t0
-        print(f"threads {threads}: estimate said '{estimate.split(': ', 1)[1]}'; {done.report.explained} explained "
-              f"in {sum(chunks):.1f} s of model time, {wall:.1f} s for the whole report; {len(chunks)} chunks, the "
-              f"longest {max(chunks):.1f} s")
+        print(
+            f"threads {threads}: estimate said '{estimate.split(': ', 1)[1]}'; {done.report.explained} explained "
+            f"in {sum(chunks):.1f} s of model time, {wall:.1f} s for the whole report; {len(chunks)} chunks, the "
+            f"longest {max(chunks):.1f} s"
+        )
     if not args.no_visitor:
         torch.set_num_threads(1)
         api.RESULTS.clear()
@@ -92,8 +96,10 @@ def main() -> None:
             k += 1
             time.sleep(1.0)
         report.join()
-        print(f"a single text alone: {', '.join(f'{s:.2f}' for s in alone)} s; during a report ({len(waits)} texts): "
-              f"median {sorted(waits)[len(waits) // 2]:.2f} s, longest {max(waits):.2f} s")
+        print(
+            f"a single text alone: {', '.join(f'{s:.2f}' for s in alone)} s; during a report ({len(waits)} texts): "
+            f"median {sorted(waits)[len(waits) // 2]:.2f} s, longest {max(waits):.2f} s"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -62,12 +62,39 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "examples" / "minilm-rt-sentiment"
 WORD_BOUND, COMPLETENESS_BOUND = 0.02, 0.01
-TOPIC_LABELS = ["arts", "business", "cars", "celebrity", "climate", "comedy", "crime", "education", "energy",
-                "fashion", "film", "finance", "food", "gaming", "health", "history", "law", "music", "politics",
-                "religion", "science", "space", "sports", "technology", "travel", "war", "weather"]
+TOPIC_LABELS = [
+    "arts",
+    "business",
+    "cars",
+    "celebrity",
+    "climate",
+    "comedy",
+    "crime",
+    "education",
+    "energy",
+    "fashion",
+    "film",
+    "finance",
+    "food",
+    "gaming",
+    "health",
+    "history",
+    "law",
+    "music",
+    "politics",
+    "religion",
+    "science",
+    "space",
+    "sports",
+    "technology",
+    "travel",
+    "war",
+    "weather",
+]
 
 
 # --- models ---------------------------------------------------------------------------------
+
 
 def build_topic_tiny(folder: Path) -> Path:
     """A 27-label BERT of 2 layers x 128 (random weights, seed 0) saved with a slow
@@ -80,9 +107,16 @@ def build_topic_tiny(folder: Path) -> Path:
     vocab = list(json.loads((DEFAULT_MODEL / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"])
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     BertTokenizerLegacy(str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512).save_pretrained(folder)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=512, num_labels=len(TOPIC_LABELS), id2label=dict(enumerate(TOPIC_LABELS)),
-                     label2id={name: i for i, name in enumerate(TOPIC_LABELS)})
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=512,
+        num_labels=len(TOPIC_LABELS),
+        id2label=dict(enumerate(TOPIC_LABELS)),
+        label2id={name: i for i, name in enumerate(TOPIC_LABELS)},
+    )
     torch.manual_seed(0)
     BertForSequenceClassification(cfg).save_pretrained(folder)
     return folder
@@ -110,13 +144,22 @@ def build_tiny_trained(folder: Path, vader: str) -> Path:
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     slow = BertTokenizerLegacy(str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512)
     from explain.engine.classifier import fast_twin
+
     tok = fast_twin(slow)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=192, num_hidden_layers=2, num_attention_heads=3,
-                     intermediate_size=768, num_labels=2, id2label={0: "negative", 1: "positive"},
-                     label2id={"negative": 0, "positive": 1})
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=192,
+        num_hidden_layers=2,
+        num_attention_heads=3,
+        intermediate_size=768,
+        num_labels=2,
+        id2label={0: "negative", 1: "positive"},
+        label2id={"negative": 0, "positive": 1},
+    )
     torch.manual_seed(0)
     model = BertForSequenceClassification(cfg)
     from transformers import AutoModelForSequenceClassification
+
     bundled = AutoModelForSequenceClassification.from_pretrained(DEFAULT_MODEL, dtype=torch.float32)
     with torch.no_grad():
         model.get_input_embeddings().weight.copy_(bundled.get_input_embeddings().weight)
@@ -128,7 +171,7 @@ def build_tiny_trained(folder: Path, vader: str) -> Path:
         order = list(range(len(train)))
         rng.shuffle(order)
         for b in range(0, len(order), 32):
-            batch = [train[i] for i in order[b:b + 32]]
+            batch = [train[i] for i in order[b : b + 32]]
             enc = tok([t for t, _ in batch], padding=True, truncation=True, max_length=64, return_tensors="pt")
             loss = model(**enc, labels=torch.tensor([y for _, y in batch])).loss
             opt.zero_grad()
@@ -138,7 +181,7 @@ def build_tiny_trained(folder: Path, vader: str) -> Path:
     right = 0
     with torch.no_grad():
         for b in range(0, len(held), 128):
-            batch = held[b:b + 128]
+            batch = held[b : b + 128]
             enc = tok([t for t, _ in batch], padding=True, truncation=True, max_length=64, return_tensors="pt")
             right += int((model(**enc).logits.argmax(-1) == torch.tensor([y for _, y in batch])).sum())
     print(f"tiny-trained: held-out accuracy {right / len(held):.1%} ({len(held)} snippets)", flush=True)
@@ -154,9 +197,14 @@ def bert_base():
 
     tok = AutoTokenizer.from_pretrained(DEFAULT_MODEL)
     torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=len(tok), num_labels=2,
-                                                     id2label={0: "negative", 1: "positive"},
-                                                     label2id={"negative": 0, "positive": 1})).eval()
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=len(tok),
+            num_labels=2,
+            id2label={0: "negative", 1: "positive"},
+            label2id={"negative": 0, "positive": 1},
+        )
+    ).eval()
     return model, tok
 
 
@@ -194,8 +242,7 @@ class Model:
         for p in self.clf.model.parameters():
             p.requires_grad_(False)
         if before is not None:  # the same model object and (fast) tokenizer
-            self.before = before.engine.Classifier.from_objects(self.clf.model, self.clf.tokenizer,
-                                                                source=self.clf.source)
+            self.before = before.engine.Classifier.from_objects(self.clf.model, self.clf.tokenizer, source=self.clf.source)
         self.texts = texts_for(name, self.clf.tokenizer, args.texts)
         self.reference_nodes = args.big_reference if name == "bert-base" else args.reference
 
@@ -227,6 +274,7 @@ def texts_for(name: str, tok, n: int) -> list:
 
 # --- accuracy -------------------------------------------------------------------------------
 
+
 def word_vector(expl) -> torch.Tensor:
     return torch.tensor([w.score for w in expl.words], dtype=torch.float64)
 
@@ -257,8 +305,10 @@ def captum_words(m: Model, text: str, attr: torch.Tensor) -> torch.Tensor:
     from explain.result import TokenScore
 
     enc = m.clf.tokenizer(text, return_offsets_mapping=True, return_special_tokens_mask=True)
-    tokens = [TokenScore(i, "", 0, s, e, float(v), bool(sp)) for i, ((s, e), sp, v) in
-              enumerate(zip(enc["offset_mapping"], enc["special_tokens_mask"], attr.tolist()))]
+    tokens = [
+        TokenScore(i, "", 0, s, e, float(v), bool(sp))
+        for i, ((s, e), sp, v) in enumerate(zip(enc["offset_mapping"], enc["special_tokens_mask"], attr.tolist()))
+    ]
     return torch.tensor([w.score for w in word_scores(text, tokens)], dtype=torch.float64)
 
 
@@ -281,16 +331,23 @@ def captum_runner(m: Model, text: str, steps: int):
 
         def fwd(input_ids, *rest):
             return model(input_ids=input_ids, **dict(zip(keys[1:], rest))).logits[:, target]
+
         lig = LayerIntegratedGradients(fwd, model.get_input_embeddings())
         ids = enc["input_ids"]
-        attr = lig.attribute(ids, baselines=reference_ids(ids, special, ref_id),
-                             additional_forward_args=tuple(enc[k] for k in keys[1:]), n_steps=steps,
-                             method="gausslegendre")
+        attr = lig.attribute(
+            ids,
+            baselines=reference_ids(ids, special, ref_id),
+            additional_forward_args=tuple(enc[k] for k in keys[1:]),
+            n_steps=steps,
+            method="gausslegendre",
+        )
         return attr.sum(-1)[0].detach()
+
     return run
 
 
 # --- timing ---------------------------------------------------------------------------------
+
 
 def interleaved(runs: dict, repeats: int) -> dict:
     """Median seconds per method, timed round-robin ``repeats`` times (after one warm-up)."""
@@ -325,37 +382,53 @@ def small_model(m: Model, args, out: list) -> None:
     errors = [word_error(word_vector(e), r) for e, r in zip(engine, refs)]
     ratio = [e.word_error / max(w, 1e-12) for e, w in zip(engine, errors) if e.word_error is not None]
     k, at_k = equal_accuracy_steps(m, refs, targets)
-    print(f"{m.name}: {len(m.texts)} texts; engine word error {spread(errors, '{:.2%}')}, completeness "
-          f"{spread([e.completeness_error for e in engine], '{:.2e}')}, rows {spread([e.steps for e in engine], '{:g}')}, "
-          f"passes {spread([sum(w.rounds for w in e.windows) for e in engine], '{:g}')}; estimate / true word error "
-          f"{spread(ratio, '{:.1f}')}x; Captum GL meets the bounds on every text from K = {k}", flush=True)
+    print(
+        f"{m.name}: {len(m.texts)} texts; engine word error {spread(errors, '{:.2%}')}, completeness "
+        f"{spread([e.completeness_error for e in engine], '{:.2e}')}, rows {spread([e.steps for e in engine], '{:g}')}, "
+        f"passes {spread([sum(w.rounds for w in e.windows) for e in engine], '{:g}')}; estimate / true word error "
+        f"{spread(ratio, '{:.1f}')}x; Captum GL meets the bounds on every text from K = {k}",
+        flush=True,
+    )
     if not args.timing:
-        out.append(f"SUMMARY {m.name} accuracy ({len(m.texts)} texts vs a {m.reference_nodes}-node rule): engine word "
-                   f"error {spread(errors, '{:.2%}')}, estimate / true word error {spread(ratio, '{:.1f}')}x, rows "
-                   f"{spread([e.steps for e in engine], '{:g}')}; Captum GL meets both bounds on every text from K = {k}")
+        out.append(
+            f"SUMMARY {m.name} accuracy ({len(m.texts)} texts vs a {m.reference_nodes}-node rule): engine word "
+            f"error {spread(errors, '{:.2%}')}, estimate / true word error {spread(ratio, '{:.1f}')}x, rows "
+            f"{spread([e.steps for e in engine], '{:g}')}; Captum GL meets both bounds on every text from K = {k}"
+        )
         return
     c50_err = []
     rows = []
     for i, text in enumerate(m.texts):
-        runs = {"engine": lambda text=text: explain_loaded(clf, text),
-                "captum50": captum_runner(m, text, 50)}
+        runs = {"engine": lambda text=text: explain_loaded(clf, text), "captum50": captum_runner(m, text, 50)}
         if k:
             runs[f"captum{k}"] = captum_runner(m, text, k)
         if m.before is not None:
             from explain_before.engine.run import explain_loaded as before_loaded
+
             runs["before"] = lambda text=text: before_loaded(m.before, text)
         enc = clf.tokenizer(text, return_tensors="pt")
 
         def forward(enc=enc):
             with torch.no_grad():
                 return clf.model(**enc).logits
+
         runs["forward"] = forward
         c50_err.append(word_error(captum_words(m, text, runs["captum50"]()), refs[i]))
         med = interleaved(runs, args.repeats)
         rows.append(med)
-        print(json.dumps({"model": m.name, "text": i, "tokens": int(enc["input_ids"].shape[1]),
-                          **{f"{key}_ms": round(v * 1e3, 3) for key, v in med.items()},
-                          "engine_rows": engine[i].steps, "engine_word_error": round(errors[i], 6)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "model": m.name,
+                    "text": i,
+                    "tokens": int(enc["input_ids"].shape[1]),
+                    **{f"{key}_ms": round(v * 1e3, 3) for key, v in med.items()},
+                    "engine_rows": engine[i].steps,
+                    "engine_word_error": round(errors[i], 6),
+                }
+            ),
+            flush=True,
+        )
     vs50 = [r["captum50"] / r["engine"] for r in rows]
     lengths = [len(clf.tokenizer(t)["input_ids"]) for t in m.texts]
     line = f"SUMMARY {m.name} ({len(m.texts)} texts, {spread(lengths, '{:g}')} tokens): engine vs Captum-50 {spread(vs50)}x"
@@ -366,11 +439,13 @@ def small_model(m: Model, args, out: list) -> None:
         line += "; no Captum GL rule up to 96 nodes met both bounds on every text"
     if m.before is not None:
         line += f"; engine now vs before {spread([r['before'] / r['engine'] for r in rows])}x"
-    line += (f". Engine: {spread([r['engine'] * 1e3 for r in rows], '{:.1f}')} ms, rows "
-             f"{spread([e.steps for e in engine], '{:g}')}, worst word error {max(errors):.2%}, worst completeness "
-             f"{max(e.completeness_error for e in engine):.2e}, estimate/true word error median "
-             f"{statistics.median(ratio):.0f}x (min {min(ratio):.1f}x). Captum-50 worst word error {max(c50_err):.3%}"
-             + (f"; Captum-GL-{k} worst word error {max(w for w, _ in at_k):.2%}" if k else ""))
+    line += (
+        f". Engine: {spread([r['engine'] * 1e3 for r in rows], '{:.1f}')} ms, rows "
+        f"{spread([e.steps for e in engine], '{:g}')}, worst word error {max(errors):.2%}, worst completeness "
+        f"{max(e.completeness_error for e in engine):.2e}, estimate/true word error median "
+        f"{statistics.median(ratio):.0f}x (min {min(ratio):.1f}x). Captum-50 worst word error {max(c50_err):.3%}"
+        + (f"; Captum-GL-{k} worst word error {max(w for w, _ in at_k):.2%}" if k else "")
+    )
     out.append(line)
 
 
@@ -388,15 +463,18 @@ def big_model(m: Model, args, out: list) -> None:
     auto = precision.choose_precision(clf, "auto", Options().tolerance)
     check = time.perf_counter() - t0
     word, added = clf.memo.get(precision.MEMO_KEY, (None, None))
-    line_calib = (f"first-load calibration now {calib:.1f} s ({len(prior.first_nodes(clf))} first-round nodes)"
-                  + (f" + bfloat16 check {check:.1f} s (probes: word error {word:.2%}, completeness "
-                     f"+{added:.2%}; {'used' if auto else 'not used'})" if word is not None else ""))
+    line_calib = f"first-load calibration now {calib:.1f} s ({len(prior.first_nodes(clf))} first-round nodes)" + (
+        f" + bfloat16 check {check:.1f} s (probes: word error {word:.2%}, completeness "
+        f"+{added:.2%}; {'used' if auto else 'not used'})"
+        if word is not None
+        else ""
+    )
     if m.before is not None:
         from explain_before.engine import prior as before_prior
+
         t0 = time.perf_counter()
         before_prior.first_nodes(m.before)
-        line_calib += (f"; before {time.perf_counter() - t0:.1f} s ({len(before_prior.first_nodes(m.before))} "
-                       "nodes)")
+        line_calib += f"; before {time.perf_counter() - t0:.1f} s ({len(before_prior.first_nodes(m.before))} nodes)"
     other = "float32" if auto is not None else "bfloat16"
     for text in m.texts:
         n = int(clf.tokenizer(text, return_tensors="pt")["input_ids"].shape[1])
@@ -405,9 +483,11 @@ def big_model(m: Model, args, out: list) -> None:
         def after(text=text, first=first):
             t = time.perf_counter()
             return explain_loaded(clf, text, draft=lambda d: first.append((time.perf_counter() - t, d)))
+
         runs = {"now": after, other: lambda text=text: explain_loaded(clf, text, precision=other)}
         if m.before is not None:
             from explain_before.engine.run import explain_loaded as before_loaded
+
             runs["before"] = lambda text=text: before_loaded(m.before, text)
         got = {k: fn() for k, fn in runs.items()}  # also the warm-up
         ref = explain_loaded(clf, text, Options(n_steps=m.reference_nodes, target=got["now"].target))
@@ -424,19 +504,35 @@ def big_model(m: Model, args, out: list) -> None:
                     drafts.append(first[0][0])
         med = {k: statistics.median(v) for k, v in times.items()}
         a, b = got["now"], got[other]
-        print(json.dumps({"model": m.name, "tokens": n, **{f"{k}_s": round(v, 2) for k, v in med.items()},
-                          "first_answer_s": round(statistics.median(drafts), 2) if drafts else None,
-                          "rows": {k: e.steps for k, e in got.items()}, "dtype": a.dtype,
-                          "word_error": {k: round(v, 5) for k, v in errs.items()}}), flush=True)
-        line = (f"SUMMARY bert-base {n} tokens (1 thread, {args.big_repeats} run(s)): wait now {med['now']:.1f} s "
-                f"({a.dtype}, {a.steps} rows, word error {errs['now']:.2%}, completeness {a.completeness_error:.1e})")
+        print(
+            json.dumps(
+                {
+                    "model": m.name,
+                    "tokens": n,
+                    **{f"{k}_s": round(v, 2) for k, v in med.items()},
+                    "first_answer_s": round(statistics.median(drafts), 2) if drafts else None,
+                    "rows": {k: e.steps for k, e in got.items()},
+                    "dtype": a.dtype,
+                    "word_error": {k: round(v, 5) for k, v in errs.items()},
+                }
+            ),
+            flush=True,
+        )
+        line = (
+            f"SUMMARY bert-base {n} tokens (1 thread, {args.big_repeats} run(s)): wait now {med['now']:.1f} s "
+            f"({a.dtype}, {a.steps} rows, word error {errs['now']:.2%}, completeness {a.completeness_error:.1e})"
+        )
         if drafts:
             line += f", first answer at {statistics.median(drafts):.1f} s"
-        line += (f"; {other} forced {med[other]:.1f} s ({b.steps} rows, word error {errs[other]:.2%}, completeness "
-                 f"{b.completeness_error:.1e})")
+        line += (
+            f"; {other} forced {med[other]:.1f} s ({b.steps} rows, word error {errs[other]:.2%}, completeness "
+            f"{b.completeness_error:.1e})"
+        )
         if m.before is not None:
-            line += (f"; before {med['before']:.1f} s ({got['before'].steps} rows, word error {errs['before']:.2%}): "
-                     f"now {med['before'] / med['now']:.2f}x shorter")
+            line += (
+                f"; before {med['before']:.1f} s ({got['before'].steps} rows, word error {errs['before']:.2%}): "
+                f"now {med['before'] / med['now']:.2f}x shorter"
+            )
         out.append(line)
     out.append(f"SUMMARY bert-base: {line_calib}")
 
@@ -446,12 +542,21 @@ def big_model(m: Model, args, out: list) -> None:
 BUCKETS = (  # (name, test on a profile entry's file and function name), first match wins
     ("backward", lambda f, fn: "run_backward" in fn or "/autograd/" in f),
     ("tokenizer", lambda f, fn: "tokeniz" in f or "tokeniz" in fn or "encode_batch" in fn),
-    ("model forward", lambda f, fn: "/transformers/" in f or "/torch/nn/" in f or "torch._C._nn" in fn
-     or any(op in fn for op in ("layer_norm", "torch.embedding", "scaled_dot", "dropout", "torch.tanh"))),
+    (
+        "model forward",
+        lambda f, fn: (
+            "/transformers/" in f
+            or "/torch/nn/" in f
+            or "torch._C._nn" in fn
+            or any(op in fn for op in ("layer_norm", "torch.embedding", "scaled_dot", "dropout", "torch.tanh"))
+        ),
+    ),
     ("quadrature", lambda f, fn: "engine/quadrature.py" in f or "/numpy/" in f or "numpy" in fn),
     ("path rows and hooks", lambda f, fn: any(x in f for x in ("engine/path.py", "engine/sites.py"))),
-    ("result (tokens, words)", lambda f, fn: any(x in f for x in ("engine/run.py", "engine/words.py", "result.py",
-                                                                    "/regex/", "engine/heads.py"))),
+    (
+        "result (tokens, words)",
+        lambda f, fn: any(x in f for x in ("engine/run.py", "engine/words.py", "result.py", "/regex/", "engine/heads.py")),
+    ),
     ("torch ops (engine)", lambda f, fn: "torch" in fn or "Tensor" in fn or "/torch/" in f),
 )
 
@@ -477,8 +582,10 @@ def profile(m: Model, n: int, out: list) -> None:
         sums[name] += tottime
     total = sum(sums.values())
     parts = ", ".join(f"{k} {v / n * 1e3:.2f} ms ({v / total:.0%})" for k, v in sums.items())
-    out.append(f"PROFILE {m.name} ({n} calls, {len(m.clf.tokenizer(text)['input_ids'])} tokens, under cProfile "
-               f"{total / n * 1e3:.1f} ms/call): {parts}")
+    out.append(
+        f"PROFILE {m.name} ({n} calls, {len(m.clf.tokenizer(text)['input_ids'])} tokens, under cProfile "
+        f"{total / n * 1e3:.1f} ms/call): {parts}"
+    )
 
 
 def main(argv=None) -> None:
@@ -493,16 +600,23 @@ def main(argv=None) -> None:
     p.add_argument("--big-reference", type=int, default=32)
     p.add_argument("--before", default=None, help="a git ref: time the engine as committed there, side by side")
     p.add_argument("--profile", type=int, default=40, help="engine calls profiled per small model (0: none)")
-    p.add_argument("--no-timing", dest="timing", action="store_false",
-                   help="small models: accuracy only (word error, the estimate's ratio to it, K)")
+    p.add_argument(
+        "--no-timing",
+        dest="timing",
+        action="store_false",
+        help="small models: accuracy only (word error, the estimate's ratio to it, K)",
+    )
     p.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "explain-bench-models"))
     p.add_argument("--vader", default=None, help="tiny-trained: the vaderSentiment 3.3.2 sdist (else pip downloads it)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     before = before_package(args.before) if args.before else None
-    print(f"torch {torch.__version__}, 1 thread, CPU; repeats {args.repeats}; reference {args.reference} nodes "
-          f"(bert-base {args.big_reference}); bounds: word error <= {WORD_BOUND:.0%}, completeness <= "
-          f"{COMPLETENESS_BOUND:.0%}" + (f"; before = {args.before}" if args.before else ""), flush=True)
+    print(
+        f"torch {torch.__version__}, 1 thread, CPU; repeats {args.repeats}; reference {args.reference} nodes "
+        f"(bert-base {args.big_reference}); bounds: word error <= {WORD_BOUND:.0%}, completeness <= "
+        f"{COMPLETENESS_BOUND:.0%}" + (f"; before = {args.before}" if args.before else ""),
+        flush=True,
+    )
     out: list = []
     for name in args.models.split(","):
         m = Model(name, args, before)

@@ -40,16 +40,19 @@ def main() -> None:
     t0 = time.perf_counter()
     with torch.no_grad():
         for i in range(0, len(held), 64):
-            batch = held[i:i + 64]
-            enc = clf.tokenizer([t for t, _ in batch], return_tensors="pt", padding=True, truncation=True,
-                                max_length=clf.max_length)
+            batch = held[i : i + 64]
+            enc = clf.tokenizer(
+                [t for t, _ in batch], return_tensors="pt", padding=True, truncation=True, max_length=clf.max_length
+            )
             for (_, y), p in zip(batch, clf.model(**enc).logits.argmax(-1).tolist()):
                 total[y] += 1
                 right[y] += int(p == y)
     n = sum(total.values())
-    print(f"held-out snippets: {n}  accuracy: {sum(right.values()) / n:.4f}  "
-          f"recall negative: {right[0] / total[0]:.4f}  recall positive: {right[1] / total[1]:.4f}  "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"held-out snippets: {n}  accuracy: {sum(right.values()) / n:.4f}  "
+        f"recall negative: {right[0] / total[0]:.4f}  recall positive: {right[1] / total[1]:.4f}  "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

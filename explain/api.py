@@ -29,13 +29,24 @@ Model = Union[str, Path, Classifier, tuple]
 # Finished explanations, bounded in count and total text characters (a long text's
 # result holds a score per token). Explanations are immutable: a hit is served as is,
 # with only its timings replaced.
-RESULTS: BoundedLRU = BoundedLRU(256, 2_000_000, weight=lambda got: sum(
-    len(e.text) + len(e.text_pair or "") for e in (got if isinstance(got, tuple) else (got,))))
+RESULTS: BoundedLRU = BoundedLRU(
+    256,
+    2_000_000,
+    weight=lambda got: sum(len(e.text) + len(e.text_pair or "") for e in (got if isinstance(got, tuple) else (got,))),
+)
 
 
-def explain(text: str, model: Model, options: Optional[Options] = None, *, text_pair: Optional[str] = None,
-            faithfulness: bool = False, cache: bool = True, draft: Optional[Callable[[Explanation], None]] = None,
-            **overrides) -> Explanation:
+def explain(
+    text: str,
+    model: Model,
+    options: Optional[Options] = None,
+    *,
+    text_pair: Optional[str] = None,
+    faithfulness: bool = False,
+    cache: bool = True,
+    draft: Optional[Callable[[Explanation], None]] = None,
+    **overrides,
+) -> Explanation:
     """Explain ``model``'s prediction on ``text`` with layer integrated gradients.
 
     ``model``: a Hub ID (``org/name[@revision]``), a local folder, a loaded ``Classifier``
@@ -59,19 +70,37 @@ def explain(text: str, model: Model, options: Optional[Options] = None, *, text_
     def compute():
         if options.zero_shot:
             first = (lambda got: draft(got[0])) if draft is not None else None
-            expl = explain_zero_shot_loaded(clf, text, options.candidate_labels, options, options.hypothesis_template,
-                                            options.multi_label, draft=first, precision=options.precision)[0]
+            expl = explain_zero_shot_loaded(
+                clf,
+                text,
+                options.candidate_labels,
+                options,
+                options.hypothesis_template,
+                options.multi_label,
+                draft=first,
+                precision=options.precision,
+            )[0]
         else:
             expl = explain_loaded(clf, text, options, text_pair, draft=draft, precision=options.precision)
         if faithfulness:
             expl = expl.with_extras(faithfulness=evaluate_faithfulness(expl, clf))
         return expl
+
     return _cached(("one", text, text_pair, options, bool(faithfulness)), clf, compute, t0, cache)
 
 
-def explain_labels(text: str, model: Model, labels="all", options: Optional[Options] = None, *,
-                   top_k: Optional[int] = None, text_pair: Optional[str] = None, cache: bool = True,
-                   draft: Optional[Callable[[tuple], None]] = None, **overrides) -> tuple:
+def explain_labels(
+    text: str,
+    model: Model,
+    labels="all",
+    options: Optional[Options] = None,
+    *,
+    top_k: Optional[int] = None,
+    text_pair: Optional[str] = None,
+    cache: bool = True,
+    draft: Optional[Callable[[tuple], None]] = None,
+    **overrides,
+) -> tuple:
     """Every label at once (``labels="all"`` or a list; ``top_k``: only the k most
     probable): one Explanation per label, most probable first, all from one path - each
     point of it evaluated once and backpropagated once per label - each with its own
@@ -85,18 +114,45 @@ def explain_labels(text: str, model: Model, labels="all", options: Optional[Opti
     clf = load_classifier(model)
     if options.zero_shot:
         key = ("zero-shot-all", text, options)
-        return _cached(key, clf, lambda: explain_zero_shot_loaded(
-            clf, text, options.candidate_labels, options, options.hypothesis_template, options.multi_label,
-            every_label=True, draft=draft, precision=options.precision), t0, cache)
+        return _cached(
+            key,
+            clf,
+            lambda: explain_zero_shot_loaded(
+                clf,
+                text,
+                options.candidate_labels,
+                options,
+                options.hypothesis_template,
+                options.multi_label,
+                every_label=True,
+                draft=draft,
+                precision=options.precision,
+            ),
+            t0,
+            cache,
+        )
     wanted = labels if isinstance(labels, str) or labels is None else tuple(labels)
-    return _cached(("labels", text, text_pair, _labels_key(wanted), top_k, options), clf,
-                   lambda: explain_labels_loaded(clf, text, options, wanted, top_k, text_pair, draft=draft,
-                                                 precision=options.precision), t0, cache)
+    return _cached(
+        ("labels", text, text_pair, _labels_key(wanted), top_k, options),
+        clf,
+        lambda: explain_labels_loaded(
+            clf, text, options, wanted, top_k, text_pair, draft=draft, precision=options.precision
+        ),
+        t0,
+        cache,
+    )
 
 
-def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: Optional[Options] = None, *,
-                      cache: bool = True, draft: Optional[Callable[[Explanation], None]] = None,
-                      **overrides) -> Explanation:
+def explain_zero_shot(
+    text: str,
+    model: Model,
+    candidate_labels=None,
+    options: Optional[Options] = None,
+    *,
+    cache: bool = True,
+    draft: Optional[Callable[[Explanation], None]] = None,
+    **overrides,
+) -> Explanation:
     """Zero-shot classification with an NLI model, explained.
 
     ``candidate_labels``: a list or a comma-separated string (or in ``options``). The scores
@@ -111,14 +167,24 @@ def explain_zero_shot(text: str, model: Model, candidate_labels=None, options: O
         overrides["candidate_labels"] = candidate_labels
     options = with_overrides(options, **overrides)
     if not options.zero_shot:
-        raise InvalidInput("The candidate labels are empty: no label was given.",
-                           "Give labels like 'sports, politics, cooking'.")
+        raise InvalidInput(
+            "The candidate labels are empty: no label was given.", "Give labels like 'sports, politics, cooking'."
+        )
     return explain(text, model, options, cache=cache, draft=draft)
 
 
-def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] = None, *,
-                 text_pairs: Optional[Sequence[Optional[str]]] = None, targets: Optional[Sequence] = None,
-                 batch_size: int = 32, errors: str = "raise", cache: bool = True, **overrides) -> list:
+def explain_many(
+    texts: Sequence[str],
+    model: Model,
+    options: Optional[Options] = None,
+    *,
+    text_pairs: Optional[Sequence[Optional[str]]] = None,
+    targets: Optional[Sequence] = None,
+    batch_size: int = 32,
+    errors: str = "raise",
+    cache: bool = True,
+    **overrides,
+) -> list:
     """Explain many texts, packed: texts of similar length share each batched pass (up
     to ``batch_size`` texts at a time), with results equal to one-by-one ``explain()``
     calls (the same rule and nodes; float32 batching differences ~1e-6). Returns the
@@ -128,8 +194,9 @@ def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] 
     if errors not in ("raise", "return"):
         raise InvalidInput(f"errors must be 'raise' or 'return', not {errors!r}.", "Use errors='return' to go on.")
     texts = list(texts)
-    options = with_overrides(options, **overrides).validate(text_pair=text_pairs is not None and any(
-        p is not None for p in text_pairs))
+    options = with_overrides(options, **overrides).validate(
+        text_pair=text_pairs is not None and any(p is not None for p in text_pairs)
+    )
     batch_size = max(1, int(batch_size))
     pairs = list(text_pairs) if text_pairs is not None else [None] * len(texts)
     wanted = list(targets) if targets is not None else [None] * len(texts)
@@ -151,12 +218,20 @@ def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] 
         hit = RESULTS.get(key) if cache and key is not None else None
         if hit is not None:
             out[k] = as_hit(hit, 0.0)
-    todo = sorted((k for k in range(len(texts)) if out[k] is None),
-                  key=lambda k: len(texts[k]) + len(pairs[k] or "") if isinstance(texts[k], str) else 0)
+    todo = sorted(
+        (k for k in range(len(texts)) if out[k] is None),
+        key=lambda k: len(texts[k]) + len(pairs[k] or "") if isinstance(texts[k], str) else 0,
+    )
     for start in range(0, len(todo), batch_size):
-        part = todo[start:start + batch_size]
-        got = explain_many_loaded(clf, [texts[k] for k in part], options, [pairs[k] for k in part],
-                                  [wanted[k] for k in part], precision=options.precision)
+        part = todo[start : start + batch_size]
+        got = explain_many_loaded(
+            clf,
+            [texts[k] for k in part],
+            options,
+            [pairs[k] for k in part],
+            [wanted[k] for k in part],
+            precision=options.precision,
+        )
         for k, result in zip(part, got):
             out[k] = result
             if cache and keys[k] is not None and isinstance(result, Explanation):
@@ -171,8 +246,9 @@ def explain_many(texts: Sequence[str], model: Model, options: Optional[Options] 
 def _one_of_many(text, clf, options: Options, pair, target, errors: str, cache: bool):
     """One text of ``explain_many`` explained on its own (zero-shot, Captum)."""
     try:
-        return explain(text, clf, replace(options, target=target) if target is not None else options,
-                       text_pair=pair, cache=cache)
+        return explain(
+            text, clf, replace(options, target=target) if target is not None else options, text_pair=pair, cache=cache
+        )
     except ExplainError as exc:
         if errors == "raise":
             raise
@@ -207,17 +283,25 @@ def _cached(key: tuple, clf: Classifier, compute, t0: float, cache: bool):
     got = compute()
 
     def timed(expl: Explanation) -> Explanation:
-        return expl.replace(timings={"load_s": round(t_load - t0, 4), **expl.timings,
-                                     "total_s": round(time.perf_counter() - t0, 4)})
+        return expl.replace(
+            timings={"load_s": round(t_load - t0, 4), **expl.timings, "total_s": round(time.perf_counter() - t0, 4)}
+        )
+
     got = tuple(timed(e) for e in got) if isinstance(got, tuple) else timed(got)
     if cache:
         RESULTS.put(key, got)
     return got
 
 
-def compare_baselines(text: str, model: Model, baselines: Sequence[str] = _baselines.DEFAULT_BASELINES,
-                      options: Optional[Options] = None, *, reference: Optional[Explanation] = None,
-                      **overrides) -> BaselineComparison:
+def compare_baselines(
+    text: str,
+    model: Model,
+    baselines: Sequence[str] = _baselines.DEFAULT_BASELINES,
+    options: Optional[Options] = None,
+    *,
+    reference: Optional[Explanation] = None,
+    **overrides,
+) -> BaselineComparison:
     """Explain ``text`` once per baseline token (same target and contrast) and compare
     the word rankings (Kendall tau, Spearman). ``reference``: an explanation already
     made (not run again; its target and contrast are used). Options as ``explain``'s."""

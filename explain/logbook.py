@@ -34,8 +34,14 @@ class Logbook:
     """Logs to ``logger`` at ``level``: each kind's first event in full, then one summary
     line per ``interval_s``. ``clock``: seconds, monotonic (tests pass their own)."""
 
-    def __init__(self, logger: logging.Logger, interval_s: float = DEFAULT_INTERVAL_S, level: int = logging.INFO,
-                 clock: Callable[[], float] = time.monotonic, max_kinds: int = MAX_KINDS) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        level: int = logging.INFO,
+        clock: Callable[[], float] = time.monotonic,
+        max_kinds: int = MAX_KINDS,
+    ) -> None:
         self.logger = logger
         self.interval_s = float(interval_s)
         self.level = level

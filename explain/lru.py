@@ -18,8 +18,7 @@ class BoundedLRU(Generic[V]):
     alone is over the weight (a model that was loaded anyway); otherwise such a value is
     not stored at all."""
 
-    def __init__(self, max_entries: int, max_weight: float, weight: Callable[[V], float],
-                 keep_newest: bool = False) -> None:
+    def __init__(self, max_entries: int, max_weight: float, weight: Callable[[V], float], keep_newest: bool = False) -> None:
         self.max_entries = max(0, int(max_entries))
         self.max_weight = max_weight
         self.weight = weight

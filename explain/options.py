@@ -76,11 +76,14 @@ class Options:
         for name in ("target", "contrast"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-                raise InvalidInput(f"The {name} must be a label name or index, not {type(value).__name__}.",
-                                   "Give the label's name (or its index), or leave it empty.")
+                raise InvalidInput(
+                    f"The {name} must be a label name or index, not {type(value).__name__}.",
+                    "Give the label's name (or its index), or leave it empty.",
+                )
         if not isinstance(self.baseline, str):
-            raise InvalidInput(f"The baseline must be text, not {type(self.baseline).__name__}.",
-                               "Use auto, mask, pad, unk or a token.")
+            raise InvalidInput(
+                f"The baseline must be text, not {type(self.baseline).__name__}.", "Use auto, mask, pad, unk or a token."
+            )
         self._set("tolerance", _fraction(self.tolerance, "tolerance", DEFAULT_TOLERANCE))
         if self.word_tolerance is not None:
             self._set("word_tolerance", _fraction(self.word_tolerance, "word_tolerance", DEFAULT_WORD_TOLERANCE))
@@ -92,10 +95,16 @@ class Options:
         if not isinstance(self.multi_label, bool):
             raise InvalidInput(f"multi_label must be true or false, not {self.multi_label!r}.", "The default is False.")
         self._set("candidate_labels", candidates(self.candidate_labels))
-        if not isinstance(self.hypothesis_template, str) or self.hypothesis_template.count("{}") != 1 or any(
-                ch in self.hypothesis_template.replace("{}", "") for ch in "{}"):
-            raise InvalidInput(f"The hypothesis template {self.hypothesis_template!r} must contain '{{}}' exactly "
-                               "once, where the label goes, and no other braces.", f"Use e.g. {DEFAULT_TEMPLATE!r}.")
+        if (
+            not isinstance(self.hypothesis_template, str)
+            or self.hypothesis_template.count("{}") != 1
+            or any(ch in self.hypothesis_template.replace("{}", "") for ch in "{}")
+        ):
+            raise InvalidInput(
+                f"The hypothesis template {self.hypothesis_template!r} must contain '{{}}' exactly "
+                "once, where the label goes, and no other braces.",
+                f"Use e.g. {DEFAULT_TEMPLATE!r}.",
+            )
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -114,13 +123,18 @@ class Options:
         second text). Returns self; raises InvalidInput saying what to change."""
         if self.zero_shot:
             if text_pair:
-                raise InvalidInput("A zero-shot query pairs the text with one hypothesis per candidate label, so it "
-                                   "takes no text pair.", "Clear the text pair or the candidate labels.")
+                raise InvalidInput(
+                    "A zero-shot query pairs the text with one hypothesis per candidate label, so it takes no text pair.",
+                    "Clear the text pair or the candidate labels.",
+                )
             if self.contrast not in (None, ""):
                 raise InvalidInput("A zero-shot explanation has no contrast label.", "Leave the contrast empty.")
             if self.method == "captum":
-                raise InvalidInput("Captum's method explains one text or pair; a zero-shot query moves every "
-                                   "candidate's pair along one path.", "Use method 'engine' for zero-shot labels.")
+                raise InvalidInput(
+                    "Captum's method explains one text or pair; a zero-shot query moves every "
+                    "candidate's pair along one path.",
+                    "Use method 'engine' for zero-shot labels.",
+                )
         return self
 
     def but(self, **changes) -> Options:
@@ -152,8 +166,10 @@ def with_overrides(options: Optional[Options] = None, **overrides) -> Options:
         given[name] = value
     base = options if options is not None else Options()
     if not isinstance(base, Options):
-        raise InvalidInput(f"options must be an explain.Options, not {type(base).__name__}.",
-                           "Build one with explain.Options(...), or pass the options as keyword arguments.")
+        raise InvalidInput(
+            f"options must be an explain.Options, not {type(base).__name__}.",
+            "Build one with explain.Options(...), or pass the options as keyword arguments.",
+        )
     return dataclasses.replace(base, **given) if given else base
 
 
@@ -179,8 +195,10 @@ def candidates(value: Any) -> Optional[tuple]:
     if value is None:
         return None
     if not isinstance(value, (str, list, tuple)):
-        raise InvalidInput(f"The candidate labels must be a list or a comma-separated string, not "
-                           f"{type(value).__name__}.", "Give them like 'sports, politics, cooking'.")
+        raise InvalidInput(
+            f"The candidate labels must be a list or a comma-separated string, not {type(value).__name__}.",
+            "Give them like 'sports, politics, cooking'.",
+        )
     if not isinstance(value, str) and not all(isinstance(n, str) for n in value):
         raise InvalidInput("Every candidate label must be text.", "Give them like ['sports', 'politics'].")
     return tuple(candidate_list(value))
@@ -213,8 +231,10 @@ def check_label_text(text: str, what: str) -> None:
     invisible character in it."""
     hidden = hidden_character(text)
     if hidden is not None:
-        raise InvalidInput(f"The {what} {text!r} contains an invisible or control character ({hidden}).",
-                           "Type the label as plain visible text.")
+        raise InvalidInput(
+            f"The {what} {text!r} contains an invisible or control character ({hidden}).",
+            "Type the label as plain visible text.",
+        )
 
 
 def candidate_list(candidate_labels) -> list:
@@ -225,15 +245,17 @@ def candidate_list(candidate_labels) -> list:
         candidate_labels = candidate_labels.split(",")
     labels = [str(c).strip() for c in (candidate_labels or []) if str(c).strip()]
     if not labels:
-        raise InvalidInput("The candidate labels are empty: no label was given.",
-                           "Give labels like 'sports, politics, cooking'.")
+        raise InvalidInput(
+            "The candidate labels are empty: no label was given.", "Give labels like 'sports, politics, cooking'."
+        )
     seen: dict = {}
     for label in labels:
         check_label_text(label, "candidate label")
         key = label_key(label)
         if not key:
-            raise InvalidInput(f"The candidate label {label!r} has nothing visible in it.",
-                               "Give labels like 'sports, politics, cooking'.")
+            raise InvalidInput(
+                f"The candidate label {label!r} has nothing visible in it.", "Give labels like 'sports, politics, cooking'."
+            )
         if key in seen:
             same = f"{seen[key]!r} and {label!r} are" if seen[key] != label else f"{label!r} is"
             raise InvalidInput(f"The candidate labels repeat: {same} the same label.", "Give each label once.")

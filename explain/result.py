@@ -139,6 +139,7 @@ class ZeroShot:
 
 # --- reports of the trust checks (explain.checks) -------------------------------------------
 
+
 @dataclass(frozen=True)
 class RandomReference:
     """AOPC of seeded random word orders: the yardstick for the explanation's own."""
@@ -285,7 +286,8 @@ class Extras:
         return cls(
             faithfulness=FaithfulnessReport.from_dict(data["faithfulness"]) if data.get("faithfulness") else None,
             baselines=BaselineComparison.from_dict(data["baselines"]) if data.get("baselines") else None,
-            trust=tuple(TrustCheck(**t) for t in data["trust"]) if data.get("trust") is not None else None)
+            trust=tuple(TrustCheck(**t) for t in data["trust"]) if data.get("trust") is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -365,8 +367,9 @@ class Explanation:
         data["windows"] = tuple(Window(**w) for w in data.get("windows", ()))
         if data.get("zero_shot"):
             z = dict(data["zero_shot"])
-            data["zero_shot"] = ZeroShot(**{**z, "hypotheses": tuple(z["hypotheses"]),
-                                            "model_labels": tuple(z["model_labels"])})
+            data["zero_shot"] = ZeroShot(
+                **{**z, "hypotheses": tuple(z["hypotheses"]), "model_labels": tuple(z["model_labels"])}
+            )
         data["extras"] = Extras.from_dict(data.get("extras"))
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -478,6 +481,7 @@ class DatasetReport:
     @classmethod
     def from_dict(cls, data: dict) -> DatasetReport:
         """Inverse of ``to_dict()``."""
+
         def word(w: dict) -> WordStat:
             return WordStat(**{**w, "contexts": tuple(Context(**c) for c in w.get("contexts", ()))})
 
@@ -485,8 +489,10 @@ class DatasetReport:
             d = dict(d)
             for key in ("toward", "against", "strongest", "flips"):
                 d[key] = tuple(word(w) for w in d.get(key, ()))
-            d["shortcuts"] = tuple(ShortcutShare(**{**s, "examples": tuple(tuple(e) for e in s.get("examples", ()))})
-                                   for s in d.get("shortcuts", ()))
+            d["shortcuts"] = tuple(
+                ShortcutShare(**{**s, "examples": tuple(tuple(e) for e in s.get("examples", ()))})
+                for s in d.get("shortcuts", ())
+            )
             return LabelReport(**d)
 
         data = dict(data)
@@ -504,8 +510,11 @@ _OPTIONAL_REPORTS = (Extras, FaithfulnessReport, RandomReference, SkippedBaselin
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         drop_none = isinstance(value, _OPTIONAL_REPORTS)
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (drop_none and getattr(value, f.name) is None)}
+        return {
+            f.name: _jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (drop_none and getattr(value, f.name) is None)
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

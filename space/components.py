@@ -14,3 +14,8 @@ def typed_as_text(dropdown: gr.Dropdown, description: str = LABEL) -> gr.Dropdow
     info = {"type": "string", "description": description}
     dropdown.api_info = lambda: dict(info)
     return dropdown
+
+
+def text_dropdown(description: str = LABEL, **kwargs) -> gr.Dropdown:
+    """A ``gr.Dropdown(**kwargs)`` typed as text for API callers (``typed_as_text``)."""
+    return typed_as_text(gr.Dropdown(**kwargs), description)

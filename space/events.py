@@ -20,10 +20,10 @@ class Events:
     """The page's chains on ``page``'s handlers; ``gpu`` wraps each function that runs a model."""
 
     page: Page
-    form: list                 # the /explain inputs, in its order
-    panels: Panels             # the result components
-    sharing: Sharing           # the share panel's components
-    error: Any                 # the inline error component
+    form: list  # the /explain inputs, in its order
+    panels: Panels  # the result components
+    sharing: Sharing  # the share panel's components
+    error: Any  # the inline error component
     model_panels: ModelPanels  # what loading a checkpoint fills
     group: str
     concurrency: int
@@ -46,11 +46,19 @@ class Events:
         start = dependency.then if hasattr(dependency, "then") else dependency
         started = start(self.page.start_run, None, list(self.sharing) + [self.error], queue=False, **PRIVATE)
         visibility = {} if public else PRIVATE
-        run = started.then(self.gpu(self.page.run_explain), self.form, list(self.panels), api_name=api_name,
-                           show_progress_on=[self.panels.words], **visibility, **self.model)
+        run = started.then(
+            self.gpu(self.page.run_explain),
+            self.form,
+            list(self.panels),
+            api_name=api_name,
+            show_progress_on=[self.panels.words],
+            **visibility,
+            **self.model,
+        )
         return self.shared(run)
 
     def loading(self, dependency, checkpoint, loaded):
         """... then load the checkpoint's labels (unless they are loaded already)."""
-        return dependency.then(self.gpu(self.page.model_changed), [checkpoint, loaded], list(self.model_panels),
-                               **PRIVATE, **self.model)
+        return dependency.then(
+            self.gpu(self.page.model_changed), [checkpoint, loaded], list(self.model_panels), **PRIVATE, **self.model
+        )

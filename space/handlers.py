@@ -46,8 +46,10 @@ def plain_message(exc: BaseException) -> str:
         logbook.note(log, f"refused ({exc.code})", "refused (%s): %s", exc.code, " ".join(str(exc).split())[:300])
         return str(exc)
     log.error("unexpected failure (%s): %s", type(exc).__name__, exc, exc_info=exc)
-    return (f"Something went wrong inside the explainer ({type(exc).__name__}). "
-            "Try again; if it persists, report it with the text and model used.")
+    return (
+        f"Something went wrong inside the explainer ({type(exc).__name__}). "
+        "Try again; if it persists, report it with the text and model used."
+    )
 
 
 def user_error(exc: BaseException, request=None) -> gr.Error:
@@ -72,8 +74,8 @@ class Page:
 
     service: Service
     default_model: str
-    hub_file: Path        # examples/hub_models.json: the well-known checkpoints
-    examples_file: Path   # examples/texts.json: the example texts
+    hub_file: Path  # examples/hub_models.json: the well-known checkpoints
+    examples_file: Path  # examples/texts.json: the example texts
     downloads: Path
     _marks: dict = field(default_factory=dict)
 
@@ -89,24 +91,38 @@ class Page:
             text = plain_message(exc)
             if not page_call:
                 gr.Warning(shown_as(text, request) if isinstance(exc, ExplainError) else "Could not load that model.")
-            error = page.error_panel(text, kept=self.service.shared(session_of(request)) is not None,
-                                     title="Could not load this model.")
+            error = page.error_panel(
+                text, kept=self.service.shared(session_of(request)) is not None, title="Could not load this model."
+            )
             name = str(checkpoint)[:80] if isinstance(checkpoint, str) else "that model"
-            card = escape.markdown(f"Could not load {name}: no model card to show. Fix the model name, or clear it "
-                                   "for the default model.")
-            return ModelPanels("", gr.update(choices=[""], value=""), gr.update(value="one", visible=False),
-                               gr.update(visible=False), card, error, None)
+            card = escape.markdown(
+                f"Could not load {name}: no model card to show. Fix the model name, or clear it for the default model."
+            )
+            return ModelPanels(
+                "",
+                gr.update(choices=[""], value=""),
+                gr.update(value="one", visible=False),
+                gr.update(visible=False),
+                card,
+                error,
+                None,
+            )
         contrast = [""] + info["labels"] if info["head"] != "regression" else [""]
         tasks = info["tasks"]
-        offered = [t for t in TASKS if t[1] == "one" or (t[1] == "pair" and tasks.pair)
-                   or (t[1] == "zero-shot" and tasks.zero_shot)]
+        offered = [
+            t for t in TASKS if t[1] == "one" or (t[1] == "pair" and tasks.pair) or (t[1] == "zero-shot" and tasks.zero_shot)
+        ]
         return ModelPanels(
-            target="", contrast=gr.update(choices=contrast, value=""),
-            task=gr.update(choices=offered, value="pair" if tasks.pair and tasks.zero_shot else "one",
-                           visible=len(offered) > 1),
+            target="",
+            contrast=gr.update(choices=contrast, value=""),
+            task=gr.update(
+                choices=offered, value="pair" if tasks.pair and tasks.zero_shot else "one", visible=len(offered) > 1
+            ),
             text_pair=gr.update(label=f"{tasks.pair_name} (the second text of the pair)"),
-            card=escape.markdown(info["line"]), error="",
-            loaded={"checkpoint": str(checkpoint or "").strip(), "labels": info["labels"]})
+            card=escape.markdown(info["line"]),
+            error="",
+            loaded={"checkpoint": str(checkpoint or "").strip(), "labels": info["labels"]},
+        )
 
     def _labels(self, checkpoint, request, progress=None) -> ModelPanels:
         if checkpoint is not None and not isinstance(checkpoint, str):
@@ -129,8 +145,9 @@ class Page:
             return tuple(ModelPanels.unchanged())
         return tuple(self._labels(checkpoint, request, progress))
 
-    def labels_and_target(self, checkpoint: str, wanted: str, task: str, candidates: str,
-                          request: gr.Request = None, progress=gr.Progress()):
+    def labels_and_target(
+        self, checkpoint: str, wanted: str, task: str, candidates: str, request: gr.Request = None, progress=gr.Progress()
+    ):
         """labels_for, then the deep link's task and target (if any)."""
         out = self._labels(checkpoint, request, progress)
         task_box = out.task
@@ -149,13 +166,20 @@ class Page:
         labels = list(loaded.get("labels", [])) if isinstance(loaded, dict) else []
         wanted = self.candidates(candidates) if zero else labels
         keep = lambda value, among: value if isinstance(value, str) and value in among else ""
-        return tuple(TaskPanels(
-            text_pair=gr.update(visible=pair, **({} if pair else {"value": ""})),
-            candidates=gr.update(visible=zero, **({} if zero else {"value": ""})),
-            template=gr.update(visible=zero), multi_label=gr.update(visible=zero),
-            target=keep(target, wanted),
-            contrast=gr.update(choices=[""] if zero else [""] + labels, value="" if zero else keep(contrast, labels),
-                               interactive=not zero)))
+        return tuple(
+            TaskPanels(
+                text_pair=gr.update(visible=pair, **({} if pair else {"value": ""})),
+                candidates=gr.update(visible=zero, **({} if zero else {"value": ""})),
+                template=gr.update(visible=zero),
+                multi_label=gr.update(visible=zero),
+                target=keep(target, wanted),
+                contrast=gr.update(
+                    choices=[""] if zero else [""] + labels,
+                    value="" if zero else keep(contrast, labels),
+                    interactive=not zero,
+                ),
+            )
+        )
 
     def candidates_changed(self, candidates, task, target):
         """Zero-shot: the labels to explain are the candidates (a chosen one that is no longer
@@ -168,20 +192,47 @@ class Page:
         if not isinstance(value, str):
             return []
         wanted = dict.fromkeys(c.strip() for c in value.split(",") if c.strip())
-        return list(wanted)[:self.service.limits.max_candidates]
+        return list(wanted)[: self.service.limits.max_candidates]
 
     # --- explaining: the pipeline's answer -> what the page and the API show -----------------------
 
-    def run_explain(self, text: str, checkpoint: str, target: str = "", baseline: str = "auto", n_steps: float = 0,
-                    contrast: str = "", faithfulness: bool = False, compare: bool = False, method: str = "engine",
-                    text_pair: str = "", candidate_labels: str = "", hypothesis_template: str = "",
-                    multi_label: bool = False, progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
+    def run_explain(
+        self,
+        text: str,
+        checkpoint: str,
+        target: str = "",
+        baseline: str = "auto",
+        n_steps: float = 0,
+        contrast: str = "",
+        faithfulness: bool = False,
+        compare: bool = False,
+        method: str = "engine",
+        text_pair: str = "",
+        candidate_labels: str = "",
+        hypothesis_template: str = "",
+        multi_label: bool = False,
+        progress=gr.Progress(track_tqdm=True),
+        request: gr.Request = None,
+    ):
         """The /explain endpoint (outputs: ``panels.Panels``, in its field order). Its inputs
         arrive as the caller sent them (no Gradio preprocessing): the service checks each. The
         page gets every label explained on one path (to switch between them) and its errors
         inline; API callers get the target's explanation and their errors as errors."""
-        r = Request(text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method, text_pair,
-                    candidate_labels, hypothesis_template, multi_label)
+        r = Request(
+            text,
+            checkpoint,
+            target,
+            baseline,
+            n_steps,
+            contrast,
+            faithfulness,
+            compare,
+            method,
+            text_pair,
+            candidate_labels,
+            hypothesis_template,
+            multi_label,
+        )
         if not for_page(request):
             yield tuple(self.explain_form(r, progress, request))
             return
@@ -203,8 +254,7 @@ class Page:
             finally:
                 sent.put(None)
 
-        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
-                         name="explain-page-run").start()
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True, name="explain-page-run").start()
         while (first := sent.get()) is not None:
             yield tuple(panels.draft(first))
         if "error" in done:
@@ -233,8 +283,16 @@ class Page:
             return panels.for_page(answer.explanation, answer.labels)
         return panels.values(answer.explanation, answer.labels)
 
-    def explain_json(self, text: str, model: str = "", target: str = "", text_pair: str = "",
-                     candidate_labels: str = "", hypothesis_template: str = "", request: gr.Request = None) -> dict:
+    def explain_json(
+        self,
+        text: str,
+        model: str = "",
+        target: str = "",
+        text_pair: str = "",
+        candidate_labels: str = "",
+        hypothesis_template: str = "",
+        request: gr.Request = None,
+    ) -> dict:
         """Explain a text classifier's prediction on a text: signed word attributions.
 
         Args:
@@ -249,8 +307,14 @@ class Page:
             The explanation as JSON: probabilities per label, the predicted and explained label, and "words" with
             their character spans in the text and signed scores (positive pushes toward the target label).
         """
-        r = Request(text, model, target, text_pair=text_pair, candidate_labels=candidate_labels,
-                    hypothesis_template=hypothesis_template)
+        r = Request(
+            text,
+            model,
+            target,
+            text_pair=text_pair,
+            candidate_labels=candidate_labels,
+            hypothesis_template=hypothesis_template,
+        )
         try:
             return self.service.explain(r, session=session_of(request)).to_dict()
         except BaseException as exc:
@@ -266,9 +330,25 @@ class Page:
         out = panels.for_page(shown.explanation, shown.labels)
         return tuple(out._replace(labels=gr.skip(), switch=gr.skip()))
 
-    def choose_label(self, label, text, checkpoint, target, baseline, n_steps, contrast, faithfulness, compare, method,
-                     text_pair, candidate_labels, hypothesis_template, multi_label,
-                     progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
+    def choose_label(
+        self,
+        label,
+        text,
+        checkpoint,
+        target,
+        baseline,
+        n_steps,
+        contrast,
+        faithfulness,
+        compare,
+        method,
+        text_pair,
+        candidate_labels,
+        hypothesis_template,
+        multi_label,
+        progress=gr.Progress(track_tqdm=True),
+        request: gr.Request = None,
+    ):
         """The one place to pick the label explained: one already explained with the shown
         result is switched to at once; any other is explained (the form with that target)."""
         shown = self.service.show(session_of(request), label)
@@ -277,8 +357,21 @@ class Page:
             return tuple(out) + (label,)
         if not isinstance(label, str) or not label:
             return tuple(Panels.unchanged()) + (gr.skip(),)
-        r = Request(text, checkpoint, label, baseline, n_steps, contrast, faithfulness, compare, method, text_pair,
-                    candidate_labels, hypothesis_template, multi_label)
+        r = Request(
+            text,
+            checkpoint,
+            label,
+            baseline,
+            n_steps,
+            contrast,
+            faithfulness,
+            compare,
+            method,
+            text_pair,
+            candidate_labels,
+            hypothesis_template,
+            multi_label,
+        )
         return tuple(self.explain_form(r, progress, request)) + (label,)
 
     def hide_clicked(self, which, request: gr.Request = None) -> str:
@@ -286,7 +379,7 @@ class Page:
         return self._verify(request, words=which if isinstance(which, str) else "")
 
     def hide_top(self, request: gr.Request = None) -> str:
-        """"Hide the top 3 words": the model's answer without the words that speak most for the label."""
+        """ "Hide the top 3 words": the model's answer without the words that speak most for the label."""
         return self._verify(request, top=3)
 
     def _verify(self, request, words="", top=0) -> str:
@@ -301,8 +394,16 @@ class Page:
             return page.verify_message(plain_message(exc))
         return page.verify_panel(got)
 
-    def hide_words(self, text: str, model: str = "", target: str = "", text_pair: str = "", words: str = "",
-                   top: int = 0, request: gr.Request = None) -> dict:
+    def hide_words(
+        self,
+        text: str,
+        model: str = "",
+        target: str = "",
+        text_pair: str = "",
+        words: str = "",
+        top: int = 0,
+        request: gr.Request = None,
+    ) -> dict:
         """Check an explanation yourself: what the model says with some words hidden.
 
         Args:
@@ -319,16 +420,25 @@ class Page:
             the model's own ("measured"), in "unit" (probability, share, score or value).
         """
         try:
-            got = self.service.verify(Request(text, model, target, text_pair=text_pair), words, top,
-                                      session=session_of(request))
+            got = self.service.verify(
+                Request(text, model, target, text_pair=text_pair), words, top, session=session_of(request)
+            )
         except BaseException as exc:
             if _fatal(exc):
                 raise
             raise user_error(exc, request) from None
-        return {"words": [{"text": w.text, "start": w.start, "end": w.end, "score": w.score, "segment": w.segment}
-                          for w in got.words],
-                "probabilities": got.probabilities, "predicted": got.predicted, "target": got.target,
-                "before": got.before, "claimed": got.claimed, "measured": got.measured, "unit": got.unit}
+        return {
+            "words": [
+                {"text": w.text, "start": w.start, "end": w.end, "score": w.score, "segment": w.segment} for w in got.words
+            ],
+            "probabilities": got.probabilities,
+            "predicted": got.predicted,
+            "target": got.target,
+            "before": got.before,
+            "claimed": got.claimed,
+            "measured": got.measured,
+            "unit": got.unit,
+        }
 
     @staticmethod
     def start_run():
@@ -345,8 +455,16 @@ class Page:
         fill = lambda key: gr.update(value=asked[key]) if key in asked else gr.skip()
         task = "zero-shot" if "labels" in asked else "pair" if "text_pair" in asked else None
         multi = asked.get("multi_label", "").lower() in ("1", "true", "yes", "on")
-        return (fill("text"), fill("model"), fill("text_pair"), fill("labels"), fill("template"),
-                gr.update(value=multi) if "multi_label" in asked else gr.skip(), asked.get("target", ""), task or "")
+        return (
+            fill("text"),
+            fill("model"),
+            fill("text_pair"),
+            fill("labels"),
+            fill("template"),
+            gr.update(value=multi) if "multi_label" in asked else gr.skip(),
+            asked.get("target", ""),
+            task or "",
+        )
 
     def share_panel(self, request: gr.Request):
         """After an explanation: the deep link, badge, embeds, static renderings and downloads of
@@ -356,13 +474,22 @@ class Page:
         if shared is None:
             return tuple(Sharing.cleared())
         base = share.public_base(os.environ, *_page_urls(request))
-        b = share.bundle(shared.explanation.to_dict(), base, shared.model, shared.target, gr.__version__,
-                         dict(shared.link))
-        json_path, *files = share.write_files(self.downloads, b["files"],
-                                              max_bytes=int(self.service.limits.downloads_mb * 2**20))
-        return tuple(Sharing(link=gr.update(value=b["link"], info=b["note"] or None), badge=b["badge"],
-                             iframe=b["iframe"], web_component=b["web_component"], static=b["html"],
-                             preview=b["html"], files=files, download=gr.update(value=json_path, interactive=True)))
+        b = share.bundle(shared.explanation.to_dict(), base, shared.model, shared.target, gr.__version__, dict(shared.link))
+        json_path, *files = share.write_files(
+            self.downloads, b["files"], max_bytes=int(self.service.limits.downloads_mb * 2**20)
+        )
+        return tuple(
+            Sharing(
+                link=gr.update(value=b["link"], info=b["note"] or None),
+                badge=b["badge"],
+                iframe=b["iframe"],
+                web_component=b["web_component"],
+                static=b["html"],
+                preview=b["html"],
+                files=files,
+                download=gr.update(value=json_path, interactive=True),
+            )
+        )
 
     # --- the default model, examples and well-known checkpoints ------------------------------------
 
@@ -378,8 +505,7 @@ class Page:
 
     def example_texts(self) -> list:
         """The example texts: (text, expected label, the default model's own answer or None, language)."""
-        texts = [t for t in catalog.read_json(self.examples_file)
-                 if isinstance(t, dict) and isinstance(t.get("text"), str)]
+        texts = [t for t in catalog.read_json(self.examples_file) if isinstance(t, dict) and isinstance(t.get("text"), str)]
         key = (self.default_model, tuple(t["text"] for t in texts))
         if texts and key not in self._marks:
             try:
@@ -413,5 +539,3 @@ def _page_urls(request) -> tuple:
         return request.headers.get("referer"), str(request.url)
     except Exception:  # noqa: BLE001 - a request without headers (direct calls): fall back to env / default
         return None, None
-
-

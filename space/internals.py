@@ -32,10 +32,24 @@ from explain.serving import client_key, over_cap
 log = logging.getLogger("explain.app")
 
 # (object, attribute) pairs this module reads or replaces.
-_NEEDED = ((Queue, "push"), (Queue, "__len__"), (gr.Blocks, "validate_inputs"), (gr.Blocks, "queue"),
-           (StateHolder, "__init__"), (BlockFunction, "__init__"), (App, "get_blocks"))
-_QUEUE_STATE = ("event_ids_to_events", "event_queue_per_concurrency_id", "pending_messages_per_session",
-                "pending_event_ids_session", "max_size", "blocks", "process_time_per_fn")
+_NEEDED = (
+    (Queue, "push"),
+    (Queue, "__len__"),
+    (gr.Blocks, "validate_inputs"),
+    (gr.Blocks, "queue"),
+    (StateHolder, "__init__"),
+    (BlockFunction, "__init__"),
+    (App, "get_blocks"),
+)
+_QUEUE_STATE = (
+    "event_ids_to_events",
+    "event_queue_per_concurrency_id",
+    "pending_messages_per_session",
+    "pending_event_ids_session",
+    "max_size",
+    "blocks",
+    "process_time_per_fn",
+)
 # Attributes of a queued event (gradio.queueing.Event) this module reads.
 _EVENT_STATE = ("session_hash", "fn", "request", "alive", "enqueue_time", "_id")
 _HOLDER_STATE = ("lock", "session_data", "time_last_used")
@@ -116,6 +130,7 @@ def group_busy(request, group: str) -> Callable[[], bool]:
         if eq is None:
             return False
         return eq.current_concurrency > 0 or any(getattr(e, "alive", True) for e in list(eq.queue))
+
     return busy
 
 
@@ -125,8 +140,9 @@ class AppBlocks(gr.Blocks):
     defaults (callers from before they existed send fewer), and a per-visitor cap on the
     queue (``cap``, installed when the queue is made)."""
 
-    def __init__(self, *, optional_inputs: Optional[dict] = None, cap: Optional[Callable[[Any], VisitorCap]] = None,
-                 **kwargs) -> None:
+    def __init__(
+        self, *, optional_inputs: Optional[dict] = None, cap: Optional[Callable[[Any], VisitorCap]] = None, **kwargs
+    ) -> None:
         self.optional_inputs = dict(optional_inputs or {})
         self.make_cap = cap
         super().__init__(**kwargs)
@@ -137,15 +153,18 @@ class AppBlocks(gr.Blocks):
         if n - optional <= len(inputs) < n:
             defaults = _defaults(block_fn)
             if len(defaults) == n:
-                inputs.extend(defaults[len(inputs):])  # the list Gradio goes on to read
+                inputs.extend(defaults[len(inputs) :])  # the list Gradio goes on to read
         if len(inputs) < n:
             names = _input_names(block_fn)
             required = n - optional
             shown = ", ".join(names[:required])
             extra = f" Optional after them: {', '.join(names[required:])}." if optional and names else ""
-            raise gr.Error(f"This endpoint takes {required} input{'s' if required != 1 else ''}"
-                           f"{f' ({shown})' if shown else ''}; the request sent {len(inputs)}. Send all of them in "
-                           f"this order (gradio_client fills in the defaults for you).{extra}", print_exception=False)
+            raise gr.Error(
+                f"This endpoint takes {required} input{'s' if required != 1 else ''}"
+                f"{f' ({shown})' if shown else ''}; the request sent {len(inputs)}. Send all of them in "
+                f"this order (gradio_client fills in the defaults for you).{extra}",
+                print_exception=False,
+            )
         super().validate_inputs(block_fn, inputs)
 
     def queue(self, *args, **kwargs):
@@ -188,8 +207,15 @@ class VisitorCap:
     MAX_SESSIONS = 4096
     _installed: weakref.WeakSet = weakref.WeakSet()
 
-    def __init__(self, queue, limit: int, proxy_hops: int, group: str, clock: Callable[[], float] = time.monotonic,
-                 logger: Optional[Callable[..., None]] = None) -> None:
+    def __init__(
+        self,
+        queue,
+        limit: int,
+        proxy_hops: int,
+        group: str,
+        clock: Callable[[], float] = time.monotonic,
+        logger: Optional[Callable[..., None]] = None,
+    ) -> None:
         self.queue = queue
         self.limit = limit
         self.proxy_hops = proxy_hops
@@ -242,34 +268,47 @@ class VisitorCap:
         mine_model = [e for e in mine if e.fn.concurrency_id == self.group]
         unread = sum(self._unread(s, pg) for s, (k, _, pg) in list(self.sessions.items()) if k == key)
         if model and over_cap(key, [key] * (len(mine_model) + unread), self.limit):
-            self.logger("refused (busy): visitor %s has %d model event(s) queued or running and %d result(s) "
-                        "unread", key, len(mine_model), unread)
+            self.logger(
+                "refused (busy): visitor %s has %d model event(s) queued or running and %d result(s) unread",
+                key,
+                len(mine_model),
+                unread,
+            )
             if page:
                 return self._page_message(mine_model)
             refusal = over_cap(key, [key] * (len(mine_model) + unread), self.limit)
             if unread:
-                refusal += (f" ({unread} of them finished but were never read: read each result, or wait "
-                            f"{self.UNREAD_S:.0f} s for unread ones to be dropped.)")
+                refusal += (
+                    f" ({unread} of them finished but were never read: read each result, or wait "
+                    f"{self.UNREAD_S:.0f} s for unread ones to be dropped.)"
+                )
             return refusal
         if len(mine) >= self.limit + self.EXTRA:
             self.logger("refused (busy): visitor %s has %d events queued or running", key, len(mine))
-            return (f"You already have {len(mine)} requests waiting or running on this server, its limit per "
-                    "visitor. Wait for them to finish, then try again.")
+            return (
+                f"You already have {len(mine)} requests waiting or running on this server, its limit per "
+                "visitor. Wait for them to finish, then try again."
+            )
         return None
 
     def _page_message(self, running: list) -> str:
         """What a browser visitor reads: their earlier run, and about when it ends."""
         left = []
         for e in running:
-            avg = getattr(self.queue.process_time_per_fn.get(e.fn), "avg_time", 0) if hasattr(
-                self.queue, "process_time_per_fn") else 0
+            avg = (
+                getattr(self.queue.process_time_per_fn.get(e.fn), "avg_time", 0)
+                if hasattr(self.queue, "process_time_per_fn")
+                else 0
+            )
             spent = self.clock() - getattr(e, "enqueue_time", self.clock())
             left.append(max(1.0, (avg or 0) - spent) if avg else None)
         known = [x for x in left if x is not None]
         when = f"it will finish in about {max(known):.0f} s" if known else "it will finish shortly"
         what = "explanation is" if len(running) <= 1 else f"{len(running)} explanations are"
-        return (f"Your earlier {what} still running (in this or another tab); {when}. Then try again - the result "
-                "of this one is not lost: press Explain again.")
+        return (
+            f"Your earlier {what} still running (in this or another tab); {when}. Then try again - the result "
+            "of this one is not lost: press Explain again."
+        )
 
     def _supersede(self, session: str, fn) -> None:
         """Drop a page tab's events of the same kind (``fn``) still waiting: its new one

@@ -38,22 +38,22 @@ def _named(cls):
 class Panels(NamedTuple):
     """The result panels of /explain, in the API's order (older callers read positions)."""
 
-    words: Any            # the text's words, coloured (HighlightedText)
-    labels: Any           # probabilities per label (Label)
-    details: Any          # the numbers for experts (Markdown)
-    result: Any           # the explanation as JSON
-    curves: Any           # faithfulness curves (LinePlot data)
-    trust: Any            # "Can I trust this?" in plain words (Markdown)
-    comparison: Any       # baselines compared (Markdown)
-    caption: Any          # the sentence and colour key above the words (HTML)
-    words_pair: Any       # the text pair's words (HighlightedText)
-    table: Any            # every word's score (Dataframe)
-    switch: Any           # which explained label the words show (Radio)
-    present: Any          # sigmoid heads: the words of every present label (HTML)
-    error: Any            # the inline error (HTML)
-    trust_details: Any    # the checks in full (Markdown)
-    note: Any             # the curves' end points in words (Markdown)
-    verify: Any           # what the model says with words hidden (HTML; a hint until a word is clicked)
+    words: Any  # the text's words, coloured (HighlightedText)
+    labels: Any  # probabilities per label (Label)
+    details: Any  # the numbers for experts (Markdown)
+    result: Any  # the explanation as JSON
+    curves: Any  # faithfulness curves (LinePlot data)
+    trust: Any  # "Can I trust this?" in plain words (Markdown)
+    comparison: Any  # baselines compared (Markdown)
+    caption: Any  # the sentence and colour key above the words (HTML)
+    words_pair: Any  # the text pair's words (HighlightedText)
+    table: Any  # every word's score (Dataframe)
+    switch: Any  # which explained label the words show (Radio)
+    present: Any  # sigmoid heads: the words of every present label (HTML)
+    error: Any  # the inline error (HTML)
+    trust_details: Any  # the checks in full (Markdown)
+    note: Any  # the curves' end points in words (Markdown)
+    verify: Any  # what the model says with words hidden (HTML; a hint until a word is clicked)
 
 
 @_named
@@ -71,8 +71,7 @@ class Sharing(NamedTuple):
 
     @classmethod
     def cleared(cls) -> Sharing:
-        return cls(gr.update(value="", info=None), "", "", "", "", "", None,
-                   gr.update(value=None, interactive=False))
+        return cls(gr.update(value="", info=None), "", "", "", "", "", None, gr.update(value=None, interactive=False))
 
 
 @_named
@@ -93,7 +92,7 @@ class ModelPanels(NamedTuple):
     text_pair: Any
     card: Any
     error: Any
-    loaded: Any   # gr.State: {"checkpoint", "labels"} of the checkpoint whose labels are shown
+    loaded: Any  # gr.State: {"checkpoint", "labels"} of the checkpoint whose labels are shown
 
 
 @_named
@@ -113,12 +112,23 @@ def values(shown: Explanation, labels) -> Panels:
     rows = curve_rows(shown)
     headers, table = word_rows(shown)
     return Panels(
-        words=highlighted_levels(shown), labels=label_scores(shown), details=summary_markdown(shown),
-        result=shown.to_dict(), curves=pd.DataFrame(rows) if rows else None, trust=trust_headline(shown),
-        comparison=comparison_markdown(shown.extras.baselines), caption=page.caption_panel(shown),
+        words=highlighted_levels(shown),
+        labels=label_scores(shown),
+        details=summary_markdown(shown),
+        result=shown.to_dict(),
+        curves=pd.DataFrame(rows) if rows else None,
+        trust=trust_headline(shown),
+        comparison=comparison_markdown(shown.extras.baselines),
+        caption=page.caption_panel(shown),
         words_pair=highlighted_levels(shown, 1) if shown.text_pair is not None else None,
-        table=pd.DataFrame(table, columns=headers), switch=shown.target, present=page.present_panel(labels),
-        error="", trust_details=trust_markdown(shown.extras.trust), note=curve_note(shown), verify=page.verify_hint())
+        table=pd.DataFrame(table, columns=headers),
+        switch=shown.target,
+        present=page.present_panel(labels),
+        error="",
+        trust_details=trust_markdown(shown.extras.trust),
+        note=curve_note(shown),
+        verify=page.verify_hint(),
+    )
 
 
 def for_page(shown: Explanation, labels) -> Panels:
@@ -128,23 +138,25 @@ def for_page(shown: Explanation, labels) -> Panels:
     title = "Prediction"
     if multi:
         present_now = [name for name, p in sorted(shown.probabilities.items(), key=lambda kv: -kv[1]) if p > 0.5]
-        title = ("Labels present (> 50%): " + (", ".join(present_now) or "none")
-                 + " - each label is scored on its own")
+        title = "Labels present (> 50%): " + (", ".join(present_now) or "none") + " - each label is scored on its own"
     elif shown.zero_shot is not None:
         title = "Zero-shot scores of the candidate labels"
     x_title, y_title = curve_titles(shown)
     choices = label_options(shown)
     pair = plain.words_pair
     return plain._replace(
-        labels=gr.update(value=plain.labels, label=title,
-                         elem_classes=["explain-result"] + (["explain-multi"] if multi else [])),
+        labels=gr.update(
+            value=plain.labels, label=title, elem_classes=["explain-result"] + (["explain-multi"] if multi else [])
+        ),
         curves=gr.update(value=plain.curves, x_title=x_title, y_title=y_title),
-        words=gr.update(value=plain.words, label="Text (the first of the pair)" if pair is not None else
-                        "Word attributions"),
+        words=gr.update(
+            value=plain.words, label="Text (the first of the pair)" if pair is not None else "Word attributions"
+        ),
         words_pair=gr.update(value=pair, visible=pair is not None),
         switch=gr.update(choices=choices, value=shown.target, visible=len(choices) > 1 and shown.head != "regression"),
         present=gr.update(value=plain.present, visible=bool(plain.present)),
-        note=gr.update(value=plain.note, visible=bool(plain.note)))
+        note=gr.update(value=plain.note, visible=bool(plain.note)),
+    )
 
 
 def label_options(shown: Explanation) -> list:
@@ -159,10 +171,15 @@ def draft(shown: Explanation) -> Panels:
     caption (marked "refining"); everything else stays as it is until the final result."""
     pair = highlighted_levels(shown, 1) if shown.text_pair is not None else None
     return Panels.unchanged()._replace(
-        words=gr.update(value=highlighted_levels(shown), label="Text (the first of the pair)" if pair is not None
-                        else "Word attributions"),
-        words_pair=gr.update(value=pair, visible=pair is not None), labels=label_scores(shown),
-        caption=page.caption_panel(shown, refining=True), error="")
+        words=gr.update(
+            value=highlighted_levels(shown),
+            label="Text (the first of the pair)" if pair is not None else "Word attributions",
+        ),
+        words_pair=gr.update(value=pair, visible=pair is not None),
+        labels=label_scores(shown),
+        caption=page.caption_panel(shown, refining=True),
+        error="",
+    )
 
 
 def failed(message: str, kept: bool) -> Panels:

@@ -210,12 +210,18 @@ def test_every_setting_is_documented_with_its_default():
     for settings in (ServeLimits, HubPolicy):
         plain = settings.from_env({})
         for name in documented:
-            changed = [f.name for f in fields(settings)
-                       if getattr(settings.from_env({name: "7"}), f.name) != getattr(plain, f.name)]
+            changed = [
+                f.name for f in fields(settings) if getattr(settings.from_env({name: "7"}), f.name) != getattr(plain, f.name)
+            ]
             if changed:
                 value = getattr(plain, changed[0])
-                defaults[name] = value / 2**30 if name.endswith("_GB") else value / 2**20 if name.endswith("_MB") \
-                    and value >= 2**20 else value
+                defaults[name] = (
+                    value / 2**30
+                    if name.endswith("_GB")
+                    else value / 2**20
+                    if name.endswith("_MB") and value >= 2**20
+                    else value
+                )
     assert len(defaults) >= 20
     for name, value in defaults.items():
         shown = documented[name].split(";")[0].strip()

@@ -18,8 +18,11 @@ def _run(*cmd, timeout=300, **kw):
 
 
 def test_import_contracts_hold():
-    out = _run(sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; "
-                                     "sys.argv = ['lint-imports']; c()")
+    out = _run(
+        sys.executable,
+        "-c",
+        "import sys; from importlinter.cli import lint_imports_command as c; sys.argv = ['lint-imports']; c()",
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "0 broken" in out.stdout and "KEPT" in out.stdout
 
@@ -65,6 +68,8 @@ def test_no_import_cycle_inside_the_package():
 def test_ruff_is_clean():
     out = _run(sys.executable, "-m", "ruff", "check", ".")
     assert out.returncode == 0, out.stdout[-3000:]
+    out = _run(sys.executable, "-m", "ruff", "format", "--check", ".")
+    assert out.returncode == 0, out.stdout[-3000:]  # `ruff format .` applied
 
 
 def _imports(path: Path) -> set:
@@ -100,8 +105,9 @@ def test_space_knows_gradio_and_serving_only():
         imported = _imports(path)
         assert not {m.split(".")[0] for m in imported} & {"torch", "transformers", "captum", "huggingface_hub"}, path
         ours = {m for m in imported if m.split(".")[0] == "explain"}
-        assert all(m.split(".")[1] in ("serving", "render", "errors", "result", "options", "logbook")
-                   for m in ours if "." in m), (path, ours)
+        assert all(
+            m.split(".")[1] in ("serving", "render", "errors", "result", "options", "logbook") for m in ours if "." in m
+        ), (path, ours)
         private = {m for m in imported if m.startswith("gradio.")}
         assert path.name == "internals.py" or not private, (path, private)
 
@@ -115,7 +121,8 @@ def test_importing_the_package_has_no_side_effects():
         "for n in names:\n"
         "    importlib.import_module(n)\n"
         "after = (dict(os.environ), torch.get_num_threads())\n"
-        "print(json.dumps({'same': before == after, 'modules': len(names)}))\n")
+        "print(json.dumps({'same': before == after, 'modules': len(names)}))\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TOKENIZERS_PARALLELISM")}
     out = _run(sys.executable, "-c", probe, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -129,18 +136,25 @@ def test_pip_install_gives_the_explain_command(tmp_path):
     downloaded) -> a working `explain --help`, outside the source tree."""
     venv = tmp_path / "venv"
     assert _run(sys.executable, "-m", "venv", "--system-site-packages", str(venv)).returncode == 0
-    pip = _run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               str(ROOT), timeout=600)
+    pip = _run(
+        str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT), timeout=600
+    )
     assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
     shutil.rmtree(ROOT / "build", ignore_errors=True)
     for stale in ROOT.glob("*.egg-info"):
         shutil.rmtree(stale, ignore_errors=True)
-    out = subprocess.run([str(venv / "bin" / "explain"), "--help"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [str(venv / "bin" / "explain"), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("usage: explain") and "--model" in out.stdout and "--method" in out.stdout
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import explain; print(explain.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import explain; print(explain.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert str(venv) in where.stdout, where.stdout + where.stderr
 
 

@@ -23,10 +23,16 @@ def _files(root: Path) -> dict:
 def test_two_builds_are_byte_identical(tmp_path, tiny_root):
     """Two builds, each in a process of its own (another hash seed), hold the same files,
     byte for byte - and so does the session's build, cached or not."""
-    runs = [subprocess.Popen([sys.executable, tiny.__file__, str(tmp_path / str(seed)), *SAMPLE],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env=dict(os.environ, PYTHONHASHSEED=str(seed)))
-            for seed in (1, 2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, tiny.__file__, str(tmp_path / str(seed)), *SAMPLE],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, PYTHONHASHSEED=str(seed)),
+        )
+        for seed in (1, 2)
+    ]
     for run in runs:
         out = run.communicate(timeout=600)[0]
         assert run.returncode == 0, out

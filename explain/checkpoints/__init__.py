@@ -12,12 +12,12 @@ from .load import CACHE, classifier_cache, load_classifier, load_hub_classifier
 from .rules import parse_repo_id
 
 __all__ = [
-           "CACHE",
-           "HubPolicy",
-           "classifier_cache",
-           "fetch_checkpoint",
-           "load_classifier",
-           "load_folder",
-           "load_hub_classifier",
-           "parse_repo_id",
+    "CACHE",
+    "HubPolicy",
+    "classifier_cache",
+    "fetch_checkpoint",
+    "load_classifier",
+    "load_folder",
+    "load_hub_classifier",
+    "parse_repo_id",
 ]

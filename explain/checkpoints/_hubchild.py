@@ -36,8 +36,9 @@ def _fail_kind(exc: BaseException) -> str:
         return "not_found"
     if isinstance(exc, httpx2.TimeoutException):
         return "timeout"
-    if isinstance(exc, (httpx2.TransportError, e.OfflineModeIsEnabled, e.LocalEntryNotFoundError,
-                        e.DryRunError, ConnectionError)):
+    if isinstance(
+        exc, (httpx2.TransportError, e.OfflineModeIsEnabled, e.LocalEntryNotFoundError, e.DryRunError, ConnectionError)
+    ):
         return "unreachable"
     if isinstance(exc, e.EntryNotFoundError):
         return "entry_not_found"
@@ -82,9 +83,14 @@ def _reason(exc: BaseException):
 def _info(api, repo_id, revision, timeout):
     mi = api.model_info(repo_id, revision=revision, token=False, timeout=timeout)
     total = getattr(getattr(mi, "safetensors", None), "total", None)
-    return {"sha": mi.sha, "private": bool(mi.private), "gated": mi.gated or False,
-            "disabled": bool(mi.disabled), "files": [s.rfilename for s in (mi.siblings or [])],
-            "parameters": total}
+    return {
+        "sha": mi.sha,
+        "private": bool(mi.private),
+        "gated": mi.gated or False,
+        "disabled": bool(mi.disabled),
+        "files": [s.rfilename for s in (mi.siblings or [])],
+        "parameters": total,
+    }
 
 
 def _exists(api, repo_id, timeout):
@@ -100,8 +106,7 @@ def _exists(api, repo_id, timeout):
 def _config(repo_id, sha, cache_dir, max_bytes, timeout):
     from huggingface_hub import hf_hub_download
 
-    kw = dict(repo_id=repo_id, filename="config.json", revision=sha, cache_dir=cache_dir, token=False,
-              etag_timeout=timeout)
+    kw = dict(repo_id=repo_id, filename="config.json", revision=sha, cache_dir=cache_dir, token=False, etag_timeout=timeout)
     dry = hf_hub_download(dry_run=True, **kw)
     if dry.file_size is not None and dry.file_size > max_bytes:
         return {"too_big": dry.file_size}
@@ -126,17 +131,25 @@ def _parameters(repo_id, sha, timeout):
 def _dryrun(repo_id, sha, files, cache_dir, timeout):
     from huggingface_hub import snapshot_download
 
-    plan = snapshot_download(repo_id, revision=sha, allow_patterns=files, cache_dir=cache_dir, token=False,
-                             etag_timeout=timeout, dry_run=True, max_workers=4)
-    return {"files": [{"name": p.filename, "size": p.file_size, "will_download": p.will_download}
-                      for p in plan]}
+    plan = snapshot_download(
+        repo_id,
+        revision=sha,
+        allow_patterns=files,
+        cache_dir=cache_dir,
+        token=False,
+        etag_timeout=timeout,
+        dry_run=True,
+        max_workers=4,
+    )
+    return {"files": [{"name": p.filename, "size": p.file_size, "will_download": p.will_download} for p in plan]}
 
 
 def _download(repo_id, sha, files, cache_dir, timeout):
     from huggingface_hub import snapshot_download
 
-    folder = snapshot_download(repo_id, revision=sha, allow_patterns=files, cache_dir=cache_dir, token=False,
-                               etag_timeout=timeout, max_workers=2)
+    folder = snapshot_download(
+        repo_id, revision=sha, allow_patterns=files, cache_dir=cache_dir, token=False, etag_timeout=timeout, max_workers=2
+    )
     return {"folder": folder}
 
 
@@ -146,9 +159,16 @@ class HubChild:
     def __init__(self, policy) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
         timeout = str(max(1, round(policy.timeout_s)))
-        env.update(HF_HUB_OFFLINE="0", HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_TOKEN_PATH=os.devnull,
-                   HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_ETAG_TIMEOUT=timeout,
-                   HF_HUB_DOWNLOAD_TIMEOUT=timeout, PYTHONIOENCODING="utf-8")
+        env.update(
+            HF_HUB_OFFLINE="0",
+            HF_HUB_DISABLE_IMPLICIT_TOKEN="1",
+            HF_TOKEN_PATH=os.devnull,
+            HF_HUB_DISABLE_PROGRESS_BARS="1",
+            HF_HUB_DISABLE_TELEMETRY="1",
+            HF_HUB_ETAG_TIMEOUT=timeout,
+            HF_HUB_DOWNLOAD_TIMEOUT=timeout,
+            PYTHONIOENCODING="utf-8",
+        )
         if policy.endpoint:
             env["HF_ENDPOINT"] = policy.endpoint
         self.timeout_s = policy.timeout_s
@@ -156,8 +176,15 @@ class HubChild:
         self._startup_s = 15.0
         self._err = tempfile.TemporaryFile()
         # -P: the script's folder (explain/) must not shadow installed modules.
-        self.proc = subprocess.Popen([sys.executable, "-P", __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._err, env=env, text=True, encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
         self._lines: queue.Queue[Optional[str]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -230,11 +257,19 @@ def main() -> None:
                 out = {"fail": "error", "detail": f"unknown op {op!r}"}
         except Exception as exc:  # noqa: BLE001 - report, keep the protocol going
             kind = _fail_kind(exc)
-            if kind == "not_found" and op == "info" and (req.get("revision") or "main") != "main" \
-                    and _exists(api, repo_id, timeout):
+            if (
+                kind == "not_found"
+                and op == "info"
+                and (req.get("revision") or "main") != "main"
+                and _exists(api, repo_id, timeout)
+            ):
                 kind = "revision_not_found"
-            out = {"fail": kind, "detail": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:400],
-                   "status": _status(exc), "reason": _reason(exc)}
+            out = {
+                "fail": kind,
+                "detail": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:400],
+                "status": _status(exc),
+                "reason": _reason(exc),
+            }
         except BaseException as exc:  # Rust panics (pyo3 PanicException) are BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

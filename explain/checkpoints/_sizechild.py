@@ -53,15 +53,22 @@ class SizingChild:
     def _spawn(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
-                   PYTHONIOENCODING="utf-8")
+        env = dict(
+            os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", PYTHONIOENCODING="utf-8"
+        )
         for secret in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
             env.pop(secret, None)
         lines: queue.Queue[Optional[str]] = queue.Queue()
         # -P: the script's folder (explain/checkpoints) must not shadow installed modules.
-        proc = subprocess.Popen([sys.executable, "-P", __file__, str(self.idle_s)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile(), env=env, text=True,
-                                encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-P", __file__, str(self.idle_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=tempfile.TemporaryFile(),
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
         threading.Thread(target=_pump, args=(proc, lines), name="explain-sizing", daemon=True).start()
         self._proc, self._lines, self._ready = proc, lines, False
         self.started += 1
@@ -144,6 +151,7 @@ def _pump(proc: subprocess.Popen, lines: "queue.Queue[Optional[str]]") -> None:
 
 # --- the child ---------------------------------------------------------------------------
 
+
 def _say(answer: dict) -> None:
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()
@@ -203,8 +211,12 @@ def _serve(req: dict) -> dict:
         if isinstance(exc, MemoryError) or any(w in str(exc).lower() for w in ("alloc", "memory")):
             return True
         after = _status_bytes("VmPeak")
-        return (limit is not None and None not in (size, peak, after) and after > peak
-                and after - size >= 0.9 * int(req["memory_bytes"]))
+        return (
+            limit is not None
+            and None not in (size, peak, after)
+            and after > peak
+            and after - size >= 0.9 * int(req["memory_bytes"])
+        )
 
     try:
         return {"parameters": _count(raw)}
@@ -225,8 +237,16 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    _count({"model_type": "bert", "vocab_size": 32, "hidden_size": 8, "num_hidden_layers": 1,
-            "num_attention_heads": 1, "intermediate_size": 8})  # warm-up: transformers' lazy imports
+    _count(
+        {
+            "model_type": "bert",
+            "vocab_size": 32,
+            "hidden_size": 8,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 1,
+            "intermediate_size": 8,
+        }
+    )  # warm-up: transformers' lazy imports
     _say({"ready": True})
     while True:
         ready, _, _ = select.select([sys.stdin], [], [], idle_s)

@@ -42,9 +42,16 @@ TOKENIZER_MEMORY_FACTOR = 20
 PROBE = "The film was good. Le film était bon. Фильм был хорошим. 这部电影很好。 الفيلم جيد. 映画は良かった。 1 2 3 ? !"
 
 
-def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revision: Optional[str] = None,
-                device=None, max_parameters: Optional[int] = None, sizing: Optional[SizingLimits] = None,
-                max_tokenizer_bytes: Optional[int] = None) -> Classifier:
+def load_folder(
+    folder: Union[str, Path],
+    *,
+    source: Optional[str] = None,
+    revision: Optional[str] = None,
+    device=None,
+    max_parameters: Optional[int] = None,
+    sizing: Optional[SizingLimits] = None,
+    max_tokenizer_bytes: Optional[int] = None,
+) -> Classifier:
     """Load a local checkpoint folder with every safety setting on. Before transformers
     reads anything, config.json's sizes are bounded and the parameter count it implies is
     compared with the stored tensors and ``max_parameters`` (None: no limit), counted in
@@ -59,20 +66,26 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     name = source or folder.name
     cfg_path = folder / "config.json"
     if not cfg_path.is_file():
-        raise CheckpointNotFound(f"{name} has no config.json, so it is not a transformers checkpoint.",
-                                 "Point to the folder that save_pretrained() wrote.")
+        raise CheckpointNotFound(
+            f"{name} has no config.json, so it is not a transformers checkpoint.",
+            "Point to the folder that save_pretrained() wrote.",
+        )
     try:
         size = cfg_path.stat().st_size
         if size > MAX_CONFIG_BYTES:
-            raise UnsafeCheckpoint(f"{name}'s config.json is {size:,} bytes, far more than a config needs.",
-                                   "Re-save the checkpoint with transformers' save_pretrained().")
+            raise UnsafeCheckpoint(
+                f"{name}'s config.json is {size:,} bytes, far more than a config needs.",
+                "Re-save the checkpoint with transformers' save_pretrained().",
+            )
         raw = json.loads(cfg_path.read_text(encoding="utf-8"))
     except RecursionError:
-        raise BrokenCheckpoint(f"config.json in {name} is nested too deeply to be a config.",
-                               "Re-save the checkpoint.") from None
+        raise BrokenCheckpoint(
+            f"config.json in {name} is nested too deeply to be a config.", "Re-save the checkpoint."
+        ) from None
     except (OSError, ValueError) as exc:
-        raise BrokenCheckpoint(f"config.json in {name} is not valid JSON ({_short(exc, folder, name)}).",
-                               "Re-save the checkpoint.") from exc
+        raise BrokenCheckpoint(
+            f"config.json in {name} is not valid JSON ({_short(exc, folder, name)}).", "Re-save the checkpoint."
+        ) from exc
     if not isinstance(raw, dict):
         raise BrokenCheckpoint(f"config.json in {name} is not a JSON object.", "Re-save the checkpoint.")
     check_config(raw)
@@ -82,8 +95,10 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     check_tokenizer_files(tokenizer_files, max_tokenizer_bytes, name)
     stored = stored_parameters(folder)
     if stored is None:
-        raise UnsafeCheckpoint(f"{name} has no .safetensors weights (pickled .bin files can run code).",
-                               "Convert the weights with save_pretrained(safe_serialization=True).")
+        raise UnsafeCheckpoint(
+            f"{name} has no .safetensors weights (pickled .bin files can run code).",
+            "Convert the weights with save_pretrained(safe_serialization=True).",
+        )
     implied = implied_parameters(raw, name) if sizing is None else bounded_implied_parameters(raw, name, sizing)
     check_implied_parameters(implied, stored, max_parameters, name)
     try:
@@ -91,8 +106,10 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     except ExplainError:
         raise
     except (ValueError, KeyError, OSError) as exc:
-        raise UnsupportedModel(f"transformers cannot read this config ({_short(exc, folder, name)}).",
-                               "Use a checkpoint of an architecture transformers supports.") from exc
+        raise UnsupportedModel(
+            f"transformers cannot read this config ({_short(exc, folder, name)}).",
+            "Use a checkpoint of an architecture transformers supports.",
+        ) from exc
     check_architectures(getattr(config, "architectures", None) or [])
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False, use_fast=True)
@@ -101,14 +118,17 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     except BaseException as exc:  # Rust panics arrive as BaseException subclasses
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise BrokenCheckpoint(f"{name}'s tokenizer files could not be loaded ({_short(exc, folder, name)}).",
-                               "Check tokenizer.json / tokenizer_config.json in the checkpoint.") from exc
+        raise BrokenCheckpoint(
+            f"{name}'s tokenizer files could not be loaded ({_short(exc, folder, name)}).",
+            "Check tokenizer.json / tokenizer_config.json in the checkpoint.",
+        ) from exc
     check_tokenizer(tokenizer, name)
     model = _load_model(AutoModelForSequenceClassification, folder, config, name)
     check_vocabulary(_largest_id(tokenizer), model.get_input_embeddings().num_embeddings, name)
     try:
-        clf = Classifier.from_objects(model, tokenizer, source=source or str(folder), revision=revision,
-                                      device=device, owned=True)
+        clf = Classifier.from_objects(
+            model, tokenizer, source=source or str(folder), revision=revision, device=device, owned=True
+        )
         clf.tokenizer_bytes = TOKENIZER_MEMORY_FACTOR * sum(tokenizer_files.values())
         return clf
     except ExplainError:
@@ -116,8 +136,10 @@ def load_folder(folder: Union[str, Path], *, source: Optional[str] = None, revis
     except BaseException as exc:  # a tokenizer that loads but cannot encode (or panics doing so)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise BrokenCheckpoint(f"{name} loaded but fails on a probe sentence ({_short(exc, folder, name)}).",
-                               "Its tokenizer files or config are broken or inconsistent; re-save it.") from exc
+        raise BrokenCheckpoint(
+            f"{name} loaded but fails on a probe sentence ({_short(exc, folder, name)}).",
+            "Its tokenizer files or config are broken or inconsistent; re-save it.",
+        ) from exc
 
 
 def check_tokenizer(tokenizer, name: str = "The checkpoint") -> None:
@@ -130,16 +152,21 @@ def check_tokenizer(tokenizer, name: str = "The checkpoint") -> None:
     except BaseException as exc:  # Rust panics arrive as BaseException subclasses
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise BrokenCheckpoint(f"{name}'s tokenizer fails on a probe sentence ({_short(exc)}).",
-                               "Check tokenizer.json / tokenizer_config.json in the checkpoint.") from exc
+        raise BrokenCheckpoint(
+            f"{name}'s tokenizer fails on a probe sentence ({_short(exc)}).",
+            "Check tokenizer.json / tokenizer_config.json in the checkpoint.",
+        ) from exc
     fix = "Check tokenizer.json / vocab files in the checkpoint: they must hold the vocabulary the model was trained with."
     if n_vocab < MIN_VOCABULARY:
         raise BrokenCheckpoint(f"{name}'s tokenizer has a vocabulary of only {n_vocab} token(s).", fix)
     unk = getattr(tokenizer, "unk_token_id", None)
     if not ids or all(i == unk for i in ids):
-        raise BrokenCheckpoint(f"{name}'s tokenizer reads every word of a probe sentence as the unknown token "
-                               f"{getattr(tokenizer, 'unk_token', None)!r}, so every text would look the same to "
-                               "the model.", fix)
+        raise BrokenCheckpoint(
+            f"{name}'s tokenizer reads every word of a probe sentence as the unknown token "
+            f"{getattr(tokenizer, 'unk_token', None)!r}, so every text would look the same to "
+            "the model.",
+            fix,
+        )
 
 
 def _largest_id(tokenizer) -> int:
@@ -153,8 +180,7 @@ def _largest_id(tokenizer) -> int:
 
 
 def _load_model(auto_cls, folder: Path, config, name: str):
-    kwargs = dict(trust_remote_code=False, use_safetensors=True, dtype=torch.float32,
-                  output_loading_info=True)
+    kwargs = dict(trust_remote_code=False, use_safetensors=True, dtype=torch.float32, output_loading_info=True)
     model = info = None
     last: Optional[BaseException] = None
     for attn in ("sdpa", "eager"):
@@ -173,15 +199,21 @@ def _load_model(auto_cls, folder: Path, config, name: str):
     if model is None:
         text = _short(last, folder, name)
         if "Unrecognized configuration" in text or "model type" in text:
-            raise NotAClassifier(f"transformers has no sequence-classification model for this config ({text}).",
-                                 "Use a checkpoint with a …ForSequenceClassification architecture.") from last
-        raise BrokenCheckpoint(f"{name}'s weights could not be loaded ({text}).",
-                               "The safetensors file may be corrupt or not match config.json; re-save it.") from last
+            raise NotAClassifier(
+                f"transformers has no sequence-classification model for this config ({text}).",
+                "Use a checkpoint with a …ForSequenceClassification architecture.",
+            ) from last
+        raise BrokenCheckpoint(
+            f"{name}'s weights could not be loaded ({text}).",
+            "The safetensors file may be corrupt or not match config.json; re-save it.",
+        ) from last
     missing = list(info.get("missing_keys") or [])
     mismatched = list(info.get("mismatched_keys") or [])
     if mismatched:
-        raise BrokenCheckpoint(f"{name}'s weights do not match the config in shape: {', '.join(map(str, mismatched[:3]))}.",
-                               "Re-save the checkpoint so config.json and the weights agree.")
+        raise BrokenCheckpoint(
+            f"{name}'s weights do not match the config in shape: {', '.join(map(str, mismatched[:3]))}.",
+            "Re-save the checkpoint so config.json and the weights agree.",
+        )
     if missing:
         prefix = getattr(model, "base_model_prefix", "") + "."
         head = [k for k in missing if not k.startswith(prefix)]
@@ -190,9 +222,11 @@ def _load_model(auto_cls, folder: Path, config, name: str):
                 f"{name} has no trained classification head (missing: {', '.join(head[:4])}). "
                 "Loading it would attach a randomly initialised head, so its predictions and "
                 "explanations would be noise.",
-                "Use a checkpoint fine-tuned for sequence classification.")
-        raise BrokenCheckpoint(f"{name}'s weights are missing for: {', '.join(missing[:4])}.",
-                               "The checkpoint is incomplete; re-save it.")
+                "Use a checkpoint fine-tuned for sequence classification.",
+            )
+        raise BrokenCheckpoint(
+            f"{name}'s weights are missing for: {', '.join(missing[:4])}.", "The checkpoint is incomplete; re-save it."
+        )
     return model
 
 

@@ -116,7 +116,9 @@ class HubCache:
         if needed > self.max_bytes:
             raise CheckpointTooLarge(
                 f"The checkpoint needs {needed:,} bytes, more than this server's whole download "
-                f"cache ({self.max_bytes:,} bytes).", "Pick a smaller model, or run the explainer locally.")
+                f"cache ({self.max_bytes:,} bytes).",
+                "Pick a smaller model, or run the explainer locally.",
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         self.drop_partial()
         if self.size() + needed <= self.max_bytes:
@@ -124,10 +126,13 @@ class HubCache:
         from huggingface_hub import scan_cache_dir
 
         info = scan_cache_dir(self.root)
-        candidates = sorted((self._last_used(r.repo_id, rev.commit_hash), r.repo_id, rev.commit_hash)
-                             for r in info.repos if r.repo_type == "model" for rev in r.revisions
-                             if (r.repo_id, rev.commit_hash) != tuple(keep)
-                             and (r.repo_id, rev.commit_hash) not in _IN_USE)
+        candidates = sorted(
+            (self._last_used(r.repo_id, rev.commit_hash), r.repo_id, rev.commit_hash)
+            for r in info.repos
+            if r.repo_type == "model"
+            for rev in r.revisions
+            if (r.repo_id, rev.commit_hash) != tuple(keep) and (r.repo_id, rev.commit_hash) not in _IN_USE
+        )
         evicted = 0
         for _, repo_id, sha in candidates:
             if self.size() + needed <= self.max_bytes:
@@ -138,7 +143,8 @@ class HubCache:
         if self.size() + needed > self.max_bytes:
             raise CheckpointTooLarge(
                 "This server's download cache is full with the model being loaded.",
-                "Pick a smaller model, or run the explainer locally.")
+                "Pick a smaller model, or run the explainer locally.",
+            )
         return evicted
 
     def drop(self, repo_id: str, sha: str) -> None:

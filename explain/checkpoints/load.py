@@ -78,8 +78,10 @@ class FailureMemo:
             age = time.monotonic() - when
             if age >= self.ttl_s:
                 continue
-            note = (f"(This server found that {age:.0f} s ago and tries this checkpoint again "
-                    f"{self.ttl_s - age:.0f} s from now.)")
+            note = (
+                f"(This server found that {age:.0f} s ago and tries this checkpoint again "
+                f"{self.ttl_s - age:.0f} s from now.)"
+            )
             raise type(exc)(exc.problem, f"{exc.fix} {note}".strip())
 
     def remember(self, key: Hashable, exc: ExplainError) -> None:
@@ -90,10 +92,17 @@ class FailureMemo:
         self._items.clear()
 
 
-def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Optional[str] = None,
-                    device=None, allow_local: bool = True, hub_policy: Optional[HubPolicy] = None,
-                    max_parameters: Optional[int] = None, load_deadline_s: Optional[float] = None,
-                    failures: Optional[FailureMemo] = None) -> Classifier:
+def load_classifier(
+    source: Union[str, Path, Classifier, tuple],
+    *,
+    revision: Optional[str] = None,
+    device=None,
+    allow_local: bool = True,
+    hub_policy: Optional[HubPolicy] = None,
+    max_parameters: Optional[int] = None,
+    load_deadline_s: Optional[float] = None,
+    failures: Optional[FailureMemo] = None,
+) -> Classifier:
     """A Hub ID (``org/name`` or ``org/name@revision``), a local folder, a Classifier, or
     ``(model, tokenizer)`` -> a ready Classifier. Hub IDs and folders are cached.
     ``allow_local=False`` (a public server): the string is a Hub ID and never touches
@@ -118,8 +127,9 @@ def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Op
         return cached
     path_like = looks_like_path(text)
     if path_like and not allow_local:
-        raise InvalidInput(f"{text!r} is a path on the server; this app loads Hub IDs only.",
-                           "Type a Hub model ID like 'org/name'.")
+        raise InvalidInput(
+            f"{text!r} is a path on the server; this app loads Hub IDs only.", "Type a Hub model ID like 'org/name'."
+        )
     local = Path(text).expanduser()
     server = load_deadline_s is not None  # a server: visitor-chosen loads, each under its limits
     repo_key = None
@@ -127,9 +137,13 @@ def load_classifier(source: Union[str, Path, Classifier, tuple], *, revision: Op
         if not local.exists():
             raise CheckpointNotFound(f"There is no folder {text!r}.", "Check the path, or give a Hub ID like 'org/name'.")
         policy = (hub_policy or HubPolicy.from_env()) if server else None
-        load = lambda: load_folder(local, device=device, max_parameters=max_parameters,
-                                   sizing=policy.sizing if policy else None,
-                                   max_tokenizer_bytes=policy.max_tokenizer_bytes if policy else None)
+        load = lambda: load_folder(
+            local,
+            device=device,
+            max_parameters=max_parameters,
+            sizing=policy.sizing if policy else None,
+            max_tokenizer_bytes=policy.max_tokenizer_bytes if policy else None,
+        )
         what = local.name
         memo_key = key[:2] + key[3:]
     else:
@@ -175,15 +189,18 @@ def _within(seconds: Optional[float], what: str, load: Callable[[], Classifier])
 
     threading.Thread(target=work, name="explain-load", daemon=True).start()
     if not done.wait(max(0.0, float(seconds))):
-        raise CheckpointTooLarge(f"Loading {what} took longer than this server's limit of {seconds:g} s.",
-                                 "Pick a smaller model, or run the explainer locally.")
+        raise CheckpointTooLarge(
+            f"Loading {what} took longer than this server's limit of {seconds:g} s.",
+            "Pick a smaller model, or run the explainer locally.",
+        )
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
-def load_hub_classifier(text: str, *, revision: Optional[str] = None, policy: Optional[HubPolicy] = None,
-                        device=None) -> Classifier:
+def load_hub_classifier(
+    text: str, *, revision: Optional[str] = None, policy: Optional[HubPolicy] = None, device=None
+) -> Classifier:
     """Fetch (checked) and load a Hub classifier. One download at a time (downloads and
     cache eviction never race, and a flood of new IDs queues instead of filling disk);
     the lock is released before the load, which may be slow, and the snapshot being
@@ -200,8 +217,15 @@ def load_hub_classifier(text: str, *, revision: Optional[str] = None, policy: Op
     finally:
         _FETCH_LOCK.release()
     with pinned:
-        clf = load_folder(folder, source=repo_id, revision=sha, device=device, max_parameters=policy.max_parameters,
-                          sizing=policy.sizing, max_tokenizer_bytes=policy.max_tokenizer_bytes)
+        clf = load_folder(
+            folder,
+            source=repo_id,
+            revision=sha,
+            device=device,
+            max_parameters=policy.max_parameters,
+            sizing=policy.sizing,
+            max_tokenizer_bytes=policy.max_tokenizer_bytes,
+        )
         cache = HubCache(policy.cache_dir, policy.cache_max_bytes)
         cache.mark_verified(repo_id, sha, {"parameters": clf.n_parameters}, rev)
         return clf

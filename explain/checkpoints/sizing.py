@@ -69,8 +69,7 @@ def implied_parameters(raw: dict, name: str = "The checkpoint") -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-def bounded_implied_parameters(raw: dict, name: str = "The checkpoint",
-                               limits: SizingLimits = SizingLimits()) -> int:
+def bounded_implied_parameters(raw: dict, name: str = "The checkpoint", limits: SizingLimits = SizingLimits()) -> int:
     """``implied_parameters`` in the sizing child, within ``limits``: a config that needs
     longer or more memory just to be described is refused as too large (and the child
     killed), so a hostile one costs at most the deadline."""
@@ -81,35 +80,50 @@ def bounded_implied_parameters(raw: dict, name: str = "The checkpoint",
     raise AssertionError("unreachable")
 
 
-def _refuse(answer: dict, raw: dict, name: str, cause: Optional[BaseException] = None,
-            limits: Optional[SizingLimits] = None) -> None:
+def _refuse(
+    answer: dict, raw: dict, name: str, cause: Optional[BaseException] = None, limits: Optional[SizingLimits] = None
+) -> None:
     """The error for a failed count (``answer``: ``{"fail": kind, "detail": text}``)."""
     kind, detail = answer.get("fail"), answer.get("detail", "")
     resave = "Re-save the checkpoint with transformers' save_pretrained()."
     usual = "Pick a checkpoint of a usual size."
     if kind == "unsupported":
-        raise UnsupportedModel(f"{name}'s config has model_type {raw.get('model_type')!r}, which this version of "
-                               "transformers does not know.", "Use a checkpoint of an architecture transformers "
-                                                              "supports.") from cause
+        raise UnsupportedModel(
+            f"{name}'s config has model_type {raw.get('model_type')!r}, which this version of transformers does not know.",
+            "Use a checkpoint of an architecture transformers supports.",
+        ) from cause
     if kind == "not_a_classifier":
-        raise NotAClassifier(f"transformers has no sequence-classification model for this config ({detail}).",
-                             "Use a checkpoint with a …ForSequenceClassification architecture.") from cause
+        raise NotAClassifier(
+            f"transformers has no sequence-classification model for this config ({detail}).",
+            "Use a checkpoint with a …ForSequenceClassification architecture.",
+        ) from cause
     if kind in ("deadline", "memory") and limits is not None:
-        logbook.note(_LOG, "refused (too large to count)", "refused (too large to count): %s's config.json ran into the "
-                     "sizing child's %s limit", name, "time" if kind == "deadline" else "memory")
+        logbook.note(
+            _LOG,
+            "refused (too large to count)",
+            "refused (too large to count): %s's config.json ran into the sizing child's %s limit",
+            name,
+            "time" if kind == "deadline" else "memory",
+        )
     if kind == "deadline" and limits is not None:
-        raise CheckpointTooLarge(f"{name}'s config.json describes a model so large that counting its parameters "
-                                 f"took longer than this server's limit of {limits.deadline_s:g} s.", usual)
+        raise CheckpointTooLarge(
+            f"{name}'s config.json describes a model so large that counting its parameters "
+            f"took longer than this server's limit of {limits.deadline_s:g} s.",
+            usual,
+        )
     if kind == "memory" and limits is not None:
-        raise CheckpointTooLarge(f"{name}'s config.json describes a model so large that counting its parameters "
-                                 f"needed more than this server's {limits.memory_bytes / 2**20:,.0f} MiB.", usual)
+        raise CheckpointTooLarge(
+            f"{name}'s config.json describes a model so large that counting its parameters "
+            f"needed more than this server's {limits.memory_bytes / 2**20:,.0f} MiB.",
+            usual,
+        )
     if kind in ("busy", "startup"):
         raise ServerBusy("This server is busy checking other models right now.", "Try again in a minute.")
     if kind == "died":
-        raise BrokenCheckpoint(f"{name}'s config.json cannot describe a model: the process counting its "
-                               "parameters stopped.", resave)
-    raise BrokenCheckpoint(f"{name}'s config.json cannot describe a model ({detail or 'unknown error'}).",
-                           resave) from cause
+        raise BrokenCheckpoint(
+            f"{name}'s config.json cannot describe a model: the process counting its parameters stopped.", resave
+        )
+    raise BrokenCheckpoint(f"{name}'s config.json cannot describe a model ({detail or 'unknown error'}).", resave) from cause
 
 
 def stored_parameters(folder: Path) -> Optional[int]:
@@ -123,8 +137,9 @@ def stored_parameters(folder: Path) -> Optional[int]:
         for entry in _header(path).values():
             shape = entry.get("shape") if isinstance(entry, dict) else None
             if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-                raise BrokenCheckpoint(f"The weights file {path.name} has a tensor without a valid shape.",
-                                       "Re-save the checkpoint.")
+                raise BrokenCheckpoint(
+                    f"The weights file {path.name} has a tensor without a valid shape.", "Re-save the checkpoint."
+                )
             n = 1
             for d in shape:
                 n *= d
@@ -143,8 +158,9 @@ def _header(path: Path) -> dict:
                 raise ValueError(f"a header of {length:,} bytes")
             data = json.loads(f.read(length))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise BrokenCheckpoint(f"The weights file {path.name} is not a readable safetensors file ({exc}).",
-                               "Re-save the checkpoint.") from exc
+        raise BrokenCheckpoint(
+            f"The weights file {path.name} is not a readable safetensors file ({exc}).", "Re-save the checkpoint."
+        ) from exc
     if not isinstance(data, dict):
         raise BrokenCheckpoint(f"The weights file {path.name} is not a readable safetensors file.", "Re-save it.")
     data.pop("__metadata__", None)

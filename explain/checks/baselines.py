@@ -28,8 +28,8 @@ def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float:
         return math.nan
     s = tx = ty = 0.0
     for i in range(0, n, 1024):  # ordered pairs, a block of rows at a time
-        dx = torch.sign(x[i:i + 1024, None] - x[None, :])
-        dy = torch.sign(y[i:i + 1024, None] - y[None, :])
+        dx = torch.sign(x[i : i + 1024, None] - x[None, :])
+        dy = torch.sign(y[i : i + 1024, None] - y[None, :])
         s += float((dx * dy).sum())
         tx += float((dx == 0).sum())
         ty += float((dy == 0).sum())
@@ -67,8 +67,14 @@ def _ranks(x: list) -> list:
     return ranks
 
 
-def compare_baselines(clf: Classifier, text: str, baselines: Sequence[str] = DEFAULT_BASELINES, *,
-                      reference: Optional[Explanation] = None, options: Options = Options()) -> BaselineComparison:
+def compare_baselines(
+    clf: Classifier,
+    text: str,
+    baselines: Sequence[str] = DEFAULT_BASELINES,
+    *,
+    reference: Optional[Explanation] = None,
+    options: Options = Options(),
+) -> BaselineComparison:
     """Explain ``text`` once per baseline token (same target and contrast) and report the
     pairwise Kendall tau of the word scores: does the story depend on the baseline?
 
@@ -93,13 +99,16 @@ def compare_baselines(clf: Classifier, text: str, baselines: Sequence[str] = DEF
         if same is not None:
             skipped.append(SkippedBaseline(choice, f"the same token ({token!r}) as {same}", duplicate=True))
             continue
-        e = explain_loaded(clf, text, replace(options, baseline=choice, target=target, contrast=contrast),
-                           precision=options.precision)
+        e = explain_loaded(
+            clf, text, replace(options, baseline=choice, target=target, contrast=contrast), precision=options.precision
+        )
         target, contrast = e.target, e.contrast  # every run explains the same quantity
         runs.append((_name(e), e))
     if not runs:
-        raise InvalidInput("None of the baselines can be used with this tokenizer.",
-                           "Pass a token of its vocabulary, e.g. baselines=['the'].")
+        raise InvalidInput(
+            "None of the baselines can be used with this tokenizer.",
+            "Pass a token of its vocabulary, e.g. baselines=['the'].",
+        )
     spans = [(w.start, w.end) for w in runs[0][1].words]
     if any([(w.start, w.end) for w in e.words] != spans for _, e in runs):
         raise RuntimeError("word spans differ between baselines")  # same text and tokenizer: never
@@ -112,9 +121,20 @@ def compare_baselines(clf: Classifier, text: str, baselines: Sequence[str] = DEF
     taus = [p.kendall_tau for p in pairs if not math.isnan(p.kendall_tau)]
     first = runs[0][1]
     return BaselineComparison(
-        target=first.target, contrast=first.contrast, explained=first.explained,
-        baselines=tuple(BaselineRun(name, e.baseline.get("kind"), e.baseline.get("token"), e.completeness_error,
-                                    e.converged, [[w.text, w.score] for w in e.top_words(5)]) for name, e in runs),
+        target=first.target,
+        contrast=first.contrast,
+        explained=first.explained,
+        baselines=tuple(
+            BaselineRun(
+                name,
+                e.baseline.get("kind"),
+                e.baseline.get("token"),
+                e.completeness_error,
+                e.converged,
+                [[w.text, w.score] for w in e.top_words(5)],
+            )
+            for name, e in runs
+        ),
         words=[w.text for w in first.words],
         scores=scores,
         pairs=tuple(pairs),

@@ -38,9 +38,16 @@ SEED = 0
 MAX_FORWARD_TOKENS = 3_000_000  # rows x positions, summed over windows; above it: skipped
 
 
-def evaluate_faithfulness(expl: Explanation, clf, *, permutations: int = PERMUTATIONS, seed: int = SEED,
-                          points: int = CURVE_POINTS, bins: Sequence[float] = BINS,
-                          max_forward_tokens: int = MAX_FORWARD_TOKENS) -> FaithfulnessReport:
+def evaluate_faithfulness(
+    expl: Explanation,
+    clf,
+    *,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+    points: int = CURVE_POINTS,
+    bins: Sequence[float] = BINS,
+    max_forward_tokens: int = MAX_FORWARD_TOKENS,
+) -> FaithfulnessReport:
     """Deletion/insertion curves and AOPC comprehensiveness/sufficiency of ``expl``, with
     ``permutations`` seeded random rankings as reference. ``clf``: the Classifier that
     made ``expl``. ``explain(..., faithfulness=True)`` stores it in
@@ -73,30 +80,50 @@ def evaluate_faithfulness(expl: Explanation, clf, *, permutations: int = PERMUTA
                 index[(r, kind, k)] = row_of[key]
     word_masks = torch.stack(masks) if masks else torch.zeros(0, n, dtype=torch.bool)
 
-    base = dict(measured=measured, ranking="words by signed attribution, most in favour first",
-                removal=(f"each removed word's tokens take the embedding of the baseline token "
-                         f"{expl.baseline.get('token')!r} (the explanation's baseline); specials kept"),
-                head=expl.head, n_words=n, bins=list(bins), bin_k=bin_ks)
+    base = dict(
+        measured=measured,
+        ranking="words by signed attribution, most in favour first",
+        removal=(
+            f"each removed word's tokens take the embedding of the baseline token "
+            f"{expl.baseline.get('token')!r} (the explanation's baseline); specials kept"
+        ),
+        head=expl.head,
+        n_words=n,
+        bins=list(bins),
+        bin_k=bin_ks,
+    )
     cost = len(masks) * sum(w.n_tokens for w in expl.windows)
     if expl.zero_shot is not None:
-        return FaithfulnessReport(**base, random=RandomReference(permutations, seed),
-                                  skipped="Faithfulness checks were skipped: they are not made for zero-shot "
-                                          "explanations yet (removing words changes every candidate's pair).")
+        return FaithfulnessReport(
+            **base,
+            random=RandomReference(permutations, seed),
+            skipped="Faithfulness checks were skipped: they are not made for zero-shot "
+            "explanations yet (removing words changes every candidate's pair).",
+        )
     if n == 0 or cost > max_forward_tokens:
-        why = "the text has no words" if n == 0 else (
-            f"it would need {len(masks)} perturbed copies of {len(expl.windows)} window(s) "
-            f"({cost:,} token positions; this server allows {max_forward_tokens:,})")
-        return FaithfulnessReport(**base, random=RandomReference(permutations, seed),
-                                  skipped=f"Faithfulness checks were skipped: {why}.")
+        why = (
+            "the text has no words"
+            if n == 0
+            else (
+                f"it would need {len(masks)} perturbed copies of {len(expl.windows)} window(s) "
+                f"({cost:,} token positions; this server allows {max_forward_tokens:,})"
+            )
+        )
+        return FaithfulnessReport(
+            **base, random=RandomReference(permutations, seed), skipped=f"Faithfulness checks were skipped: {why}."
+        )
 
     ref_id = int(expl.baseline["token_id"])
     try:
         with clf.lock:  # the model's hooks are the classifier's: one request at a time
             values = _run_windows(clf, expl, words, word_masks, ref_id, measure)
     except ServerBusy:  # the explanation itself is done: keep it, say why the check is missing
-        return FaithfulnessReport(**base, random=RandomReference(permutations, seed),
-                                  skipped="Faithfulness checks were stopped: they ran past this server's time "
-                                          "limit for one request. Run them locally or on a shorter text.")
+        return FaithfulnessReport(
+            **base,
+            random=RandomReference(permutations, seed),
+            skipped="Faithfulness checks were stopped: they ran past this server's time "
+            "limit for one request. Run them locally or on a shorter text.",
+        )
 
     def curve(r: int, kind: str, at: Sequence[int]) -> list:
         return [float(values[index[(r, kind, k)]]) for k in at]
@@ -115,17 +142,30 @@ def evaluate_faithfulness(expl: Explanation, clf, *, permutations: int = PERMUTA
         return [sum(col) / len(col) for col in zip(*rows)] if rows else []
 
     return FaithfulnessReport(
-        **base, full=full, empty=empty, comprehensiveness=aopc[0][0], sufficiency=aopc[0][1],
-        random=RandomReference(permutations, seed,
-                               comprehensiveness=_mean([c for c, _ in rand]),
-                               comprehensiveness_std=_std([c for c, _ in rand]),
-                               sufficiency=_mean([s for _, s in rand]),
-                               sufficiency_std=_std([s for _, s in rand])),
-        curve=Curves(k=curve_ks, fraction=[k / n for k in curve_ks],
-                     deletion=curve(0, "del", curve_ks), insertion=curve(0, "ins", curve_ks),
-                     random_deletion=avg("del"), random_insertion=avg("ins")),
+        **base,
+        full=full,
+        empty=empty,
+        comprehensiveness=aopc[0][0],
+        sufficiency=aopc[0][1],
+        random=RandomReference(
+            permutations,
+            seed,
+            comprehensiveness=_mean([c for c, _ in rand]),
+            comprehensiveness_std=_std([c for c, _ in rand]),
+            sufficiency=_mean([s for _, s in rand]),
+            sufficiency_std=_std([s for _, s in rand]),
+        ),
+        curve=Curves(
+            k=curve_ks,
+            fraction=[k / n for k in curve_ks],
+            deletion=curve(0, "del", curve_ks),
+            insertion=curve(0, "ins", curve_ks),
+            random_deletion=avg("del"),
+            random_insertion=avg("ins"),
+        ),
         forward_rows=len(masks) * len(expl.windows),
-        seconds=round(time.perf_counter() - t0, 4))
+        seconds=round(time.perf_counter() - t0, 4),
+    )
 
 
 def hide_words(expl: Explanation, clf, hidden: Sequence[int]) -> WordsHidden:
@@ -139,11 +179,15 @@ def hide_words(expl: Explanation, clf, hidden: Sequence[int]) -> WordsHidden:
     words = expl.words
     chosen = sorted({int(i) for i in hidden})
     if not chosen or chosen[0] < 0 or chosen[-1] >= len(words):
-        raise InvalidInput(f"Words to hide must be numbers from 1 to {len(words)} (the words of the text).",
-                           "Click a coloured word, or ask for the top words.")
+        raise InvalidInput(
+            f"Words to hide must be numbers from 1 to {len(words)} (the words of the text).",
+            "Click a coloured word, or ask for the top words.",
+        )
     if expl.zero_shot is not None:
-        raise InvalidInput("Hiding words is not made for zero-shot explanations yet (each candidate's pair would "
-                           "change).", "Hide words in an explanation of one text or a pair.")
+        raise InvalidInput(
+            "Hiding words is not made for zero-shot explanations yet (each candidate's pair would change).",
+            "Hide words in an explanation of one text or a pair.",
+        )
     mask = torch.zeros(1, len(words), dtype=torch.bool)
     mask[0, chosen] = True
     with clf.lock:
@@ -151,16 +195,26 @@ def hide_words(expl: Explanation, clf, hidden: Sequence[int]) -> WordsHidden:
     probs = probabilities(logits.float(), expl.head)[0]
     labels = list(expl.labels)
     got = {name: float(p) for name, p in zip(labels, probs.tolist())}
-    quantity = make_quantity(expl.head, labels, labels.index(expl.target), expl.contrast,
-                             {"logit": "logit", "probability": "probability"}.get(expl.quantity, "auto"))
+    quantity = make_quantity(
+        expl.head,
+        labels,
+        labels.index(expl.target),
+        expl.contrast,
+        {"logit": "logit", "probability": "probability"}.get(expl.quantity, "auto"),
+    )
     measured_f = float(quantity(logits.float())[0])
     removed = sum(words[i].score for i in chosen)
     unit_of = lambda f: shown(expl, f)
-    return WordsHidden(words=tuple(words[i] for i in chosen), probabilities=got, predicted=labels[int(probs.argmax())],
-                       target=expl.target, before=unit_of(expl.f_input),
-                       claimed=unit_of(None if expl.f_input is None else expl.f_input - removed),
-                       measured=unit_of(measured_f),
-                       unit={"log-ratio": "share", "value": "value"}.get(expl.quantity, "probability"))
+    return WordsHidden(
+        words=tuple(words[i] for i in chosen),
+        probabilities=got,
+        predicted=labels[int(probs.argmax())],
+        target=expl.target,
+        before=unit_of(expl.f_input),
+        claimed=unit_of(None if expl.f_input is None else expl.f_input - removed),
+        measured=unit_of(measured_f),
+        unit={"log-ratio": "share", "value": "value"}.get(expl.quantity, "probability"),
+    )
 
 
 def _measure(expl: Explanation) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
@@ -181,8 +235,9 @@ def _measure(expl: Explanation) -> tuple[Callable[[torch.Tensor], torch.Tensor],
     return measure, f"the probability of '{expl.target}'"
 
 
-def _run_windows(clf, expl: Explanation, words: Sequence, word_masks: torch.Tensor, ref_id: int,
-                 measure: Callable) -> torch.Tensor:
+def _run_windows(
+    clf, expl: Explanation, words: Sequence, word_masks: torch.Tensor, ref_id: int, measure: Callable
+) -> torch.Tensor:
     """The measure for every word mask, on the weighted mean of the windows' logits (the
     prediction's own aggregate)."""
     logits = None
@@ -227,7 +282,7 @@ def _run_window(clf, piece: Piece, token_word: torch.Tensor, word_masks: torch.T
     with torch.no_grad(), path.hooks():
         for i in range(0, tok_masks.shape[0], chunk):
             check_deadline()
-            m = tok_masks[i:i + chunk].to(x[0].device)
+            m = tok_masks[i : i + chunk].to(x[0].device)
             values = []
             for site, xv, bv in zip(clf.sites.sites, x, base):
                 site_mask = site.overlay(torch.zeros(m.shape[0], xv.shape[1], dtype=torch.bool, device=m.device), m)

@@ -39,36 +39,48 @@ def _completeness(expl: Explanation) -> TrustCheck:
     if expl.f_input is not None and expl.f_baseline is not None:
         change = f" ({expl.f_baseline:+.3f} at the baseline, {expl.f_input:+.3f} for your text)"
     if expl.converged and err <= tol:
-        text = (f"Completeness met: the word scores add up to the change in {expl.explained}{change} from the "
-                f"baseline to your text within {100 * err:.2g}% (tolerance {tol:.0%}). This checks the "
-                "arithmetic, not whether the model relies on these words.")
+        text = (
+            f"Completeness met: the word scores add up to the change in {expl.explained}{change} from the "
+            f"baseline to your text within {100 * err:.2g}% (tolerance {tol:.0%}). This checks the "
+            "arithmetic, not whether the model relies on these words."
+        )
         return TrustCheck("completeness", PASS, text)
-    text = (f"Completeness NOT met: the word scores miss the change in {expl.explained}{change} by {err:.1%} "
-            f"(tolerance {tol:.0%}); use more integration steps before trusting small differences.")
+    text = (
+        f"Completeness NOT met: the word scores miss the change in {expl.explained}{change} by {err:.1%} "
+        f"(tolerance {tol:.0%}); use more integration steps before trusting small differences."
+    )
     return TrustCheck("completeness", FAIL, text)
 
 
 def _faithfulness(report: Optional[FaithfulnessReport]) -> TrustCheck:
     if not report:
-        return TrustCheck("faithfulness", NOT_RUN,
-                          "Faithfulness not checked: turn on the faithfulness check (API: faithfulness=True) "
-                          "to test whether removing the top words changes the prediction more than removing "
-                          "random words.")
+        return TrustCheck(
+            "faithfulness",
+            NOT_RUN,
+            "Faithfulness not checked: turn on the faithfulness check (API: faithfulness=True) "
+            "to test whether removing the top words changes the prediction more than removing "
+            "random words.",
+        )
     if report.skipped:
         return TrustCheck("faithfulness", NOT_RUN, report.skipped)
     comp, suff = report.comprehensiveness, report.sufficiency
     rand = report.random
     r_comp, r_sd, r_suff = rand.comprehensiveness, rand.comprehensiveness_std, rand.sufficiency
     what = report.measured
-    scale = 1.0 if report.head != "regression" else max(abs(report.full), abs(report.empty),
-                                                        abs(report.full - report.empty), 1e-12)
+    scale = (
+        1.0
+        if report.head != "regression"
+        else max(abs(report.full), abs(report.empty), abs(report.full - report.empty), 1e-12)
+    )
     noise = max(r_sd or 0.0, MIN_GAIN * scale)
     gain = comp - r_comp
-    numbers = (f"removing the top-ranked words lowers {what} by {comp:.3f} on average over the ERASER "
-               f"bins (AOPC comprehensiveness), random words by {r_comp:.3f}"
-               + (f" (sd {r_sd:.3f} over {rand.permutations} orders)" if r_sd is not None else "")
-               + f". Sufficiency (full text minus top words only; lower is better): {suff:.3f}, "
-               f"random {r_suff:.3f}.")
+    numbers = (
+        f"removing the top-ranked words lowers {what} by {comp:.3f} on average over the ERASER "
+        f"bins (AOPC comprehensiveness), random words by {r_comp:.3f}"
+        + (f" (sd {r_sd:.3f} over {rand.permutations} orders)" if r_sd is not None else "")
+        + f". Sufficiency (full text minus top words only; lower is better): {suff:.3f}, "
+        f"random {r_suff:.3f}."
+    )
     if gain > noise:
         status, verdict = PASS, "Faithful: the highlighted words matter to the model more than random ones"
     elif gain > 0:
@@ -80,23 +92,31 @@ def _faithfulness(report: Optional[FaithfulnessReport]) -> TrustCheck:
 
 def _baselines(comparison: Optional[BaselineComparison]) -> TrustCheck:
     if not comparison:
-        return TrustCheck("baselines", NOT_RUN,
-                          "Baseline dependence not checked: turn on 'compare baselines' to see whether the "
-                          "ranking changes with the reference token (mask / pad / unk).")
+        return TrustCheck(
+            "baselines",
+            NOT_RUN,
+            "Baseline dependence not checked: turn on 'compare baselines' to see whether the "
+            "ranking changes with the reference token (mask / pad / unk).",
+        )
     pairs = [p for p in comparison.pairs if not math.isnan(p.kendall_tau)]
     if not pairs:
-        return TrustCheck("baselines", NOT_RUN,
-                          "Baseline dependence not checked: this tokenizer offers only one usable baseline token.")
+        return TrustCheck(
+            "baselines", NOT_RUN, "Baseline dependence not checked: this tokenizer offers only one usable baseline token."
+        )
     worst = min(pairs, key=lambda p: p.kendall_tau)
     tau = worst.kendall_tau
     detail = f"lowest Kendall tau {tau:.2f} ({worst.a} vs {worst.b}; {len(pairs)} pair(s))"
     if tau >= AGREE:
-        return TrustCheck("baselines", PASS,
-                          f"Baselines agree: the word ranking hardly depends on the reference token - {detail}.")
+        return TrustCheck(
+            "baselines", PASS, f"Baselines agree: the word ranking hardly depends on the reference token - {detail}."
+        )
     if tau >= PARTLY:
-        return TrustCheck("baselines", WARN,
-                          f"Baselines partly agree: the strongest words are likely stable, the rest less so - "
-                          f"{detail}.")
-    return TrustCheck("baselines", FAIL,
-                      f"Baselines disagree: the story depends on the reference token, so read the scores as "
-                      f"relative to that choice - {detail}.")
+        return TrustCheck(
+            "baselines", WARN, f"Baselines partly agree: the strongest words are likely stable, the rest less so - {detail}."
+        )
+    return TrustCheck(
+        "baselines",
+        FAIL,
+        f"Baselines disagree: the story depends on the reference token, so read the scores as "
+        f"relative to that choice - {detail}.",
+    )

@@ -46,32 +46,63 @@ def program_name() -> str:
 
 def parser() -> argparse.ArgumentParser:
     prog = program_name()
-    p = argparse.ArgumentParser(prog=prog, epilog=EPILOG.format(prog=prog),
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                description="Signed word attributions (layer integrated gradients) for any "
-                                            "Hugging Face text classifier.")
+    p = argparse.ArgumentParser(
+        prog=prog,
+        epilog=EPILOG.format(prog=prog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Signed word attributions (layer integrated gradients) for any Hugging Face text classifier.",
+    )
     p.add_argument("text", nargs="?", help="the text to explain ('-' reads it from standard input)")
     p.add_argument("--model", "-m", required=True, help="Hub ID (org/name[@revision]) or local folder")
     p.add_argument("--target", help="label to explain (name or index; default: the predicted one)")
     p.add_argument("--contrast", help="explain target minus this label")
     p.add_argument("--baseline", default="auto", help="auto, mask, pad, unk or a token (default: auto)")
-    p.add_argument("--n-steps", "--steps", type=int, default=None, dest="n_steps",
-                   help="fixed number of integration steps (default: adaptive)")
-    p.add_argument("--method", choices=("engine", "captum"), default="engine",
-                   help="engine (default: adaptive, or --n-steps) or captum (Captum's LayerIntegratedGradients, "
-                        "--n-steps nodes, default 50)")
-    p.add_argument("--text-pair", help="a second text, given to the tokenizer as (TEXT, TEXT_PAIR): an NLI "
-                                       "hypothesis, a reranker's passage; both are explained")
-    p.add_argument("--candidate-labels", "--labels", dest="candidate_labels",
-                   help="zero-shot: comma-separated candidate labels (with an NLI model)")
-    p.add_argument("--hypothesis-template", "--template", dest="hypothesis_template", default=DEFAULT_TEMPLATE,
-                   help=f"zero-shot hypothesis template, '{{}}' is the label (default: {DEFAULT_TEMPLATE!r})")
+    p.add_argument(
+        "--n-steps",
+        "--steps",
+        type=int,
+        default=None,
+        dest="n_steps",
+        help="fixed number of integration steps (default: adaptive)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("engine", "captum"),
+        default="engine",
+        help="engine (default: adaptive, or --n-steps) or captum (Captum's LayerIntegratedGradients, "
+        "--n-steps nodes, default 50)",
+    )
+    p.add_argument(
+        "--text-pair",
+        help="a second text, given to the tokenizer as (TEXT, TEXT_PAIR): an NLI "
+        "hypothesis, a reranker's passage; both are explained",
+    )
+    p.add_argument(
+        "--candidate-labels",
+        "--labels",
+        dest="candidate_labels",
+        help="zero-shot: comma-separated candidate labels (with an NLI model)",
+    )
+    p.add_argument(
+        "--hypothesis-template",
+        "--template",
+        dest="hypothesis_template",
+        default=DEFAULT_TEMPLATE,
+        help=f"zero-shot hypothesis template, '{{}}' is the label (default: {DEFAULT_TEMPLATE!r})",
+    )
     p.add_argument("--multi-label", action="store_true", help="zero-shot: score each label on its own")
-    p.add_argument("--all-labels", action="store_true", help="one text: explain every label (every candidate "
-                                                            "with --candidate-labels), most probable first")
+    p.add_argument(
+        "--all-labels",
+        action="store_true",
+        help="one text: explain every label (every candidate with --candidate-labels), most probable first",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour the text (auto: on a terminal, unless NO_COLOR is set)")
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text (auto: on a terminal, unless NO_COLOR is set)",
+    )
     out = p.add_argument_group("static renderings for model cards (one text)")
     out.add_argument("--html", type=Path, help="write an HTML snippet with inline styles")
     out.add_argument("--svg", type=Path, help="write an SVG image")
@@ -81,23 +112,45 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--output", "-o", type=Path, help="JSON lines to write (default: INPUT.explained.jsonl)")
     many.add_argument("--format", choices=batch.TEXT_FORMATS, help="input format (default: by extension)")
     many.add_argument("--column", default="text", help="field/column holding the text (default: text)")
-    many.add_argument("--pair-column", default="text_pair",
-                      help="field/column holding an optional second text (default: text_pair)")
+    many.add_argument(
+        "--pair-column", default="text_pair", help="field/column holding an optional second text (default: text_pair)"
+    )
     many.add_argument("--retry-failed", action="store_true", help="redo rows that failed in an earlier run")
-    many.add_argument("--batch-size", type=int, default=32,
-                      help="texts packed into shared passes (texts of similar length together; default 32)")
-    many.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                      help="progress bar on standard error with texts/s and time left (auto: on a terminal)")
-    many.add_argument("--threads", type=int, help="torch CPU threads of this process (default: all CPUs), or, with "
-                                                  "--engine ray, the CPUs each replica takes and its threads "
-                                                  "(default 1)")
+    many.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="texts packed into shared passes (texts of similar length together; default 32)",
+    )
+    many.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress bar on standard error with texts/s and time left (auto: on a terminal)",
+    )
+    many.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads of this process (default: all CPUs), or, with "
+        "--engine ray, the CPUs each replica takes and its threads "
+        "(default 1)",
+    )
     ray = p.add_argument_group("many texts on Ray Data (pip install -r requirements-ray.txt)")
-    ray.add_argument("--engine", choices=("local", "ray"), default="local",
-                     help="local (default: this process, packed passes) or ray (Ray Data actors, one model each)")
-    ray.add_argument("--ray-address", help="a running Ray cluster ('auto' on one of its nodes, or HOST:6379); "
-                                           "default: start a local Ray")
-    ray.add_argument("--workers", type=int, help="model replicas, each an actor that loads the model once "
-                                                 "(default: the cluster's GPUs, else its CPUs / --threads)")
+    ray.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default: this process, packed passes) or ray (Ray Data actors, one model each)",
+    )
+    ray.add_argument(
+        "--ray-address", help="a running Ray cluster ('auto' on one of its nodes, or HOST:6379); default: start a local Ray"
+    )
+    ray.add_argument(
+        "--workers",
+        type=int,
+        help="model replicas, each an actor that loads the model once "
+        "(default: the cluster's GPUs, else its CPUs / --threads)",
+    )
     ray.add_argument("--gpus-per-worker", type=float, help="GPUs per replica (default: 1 if the cluster has GPUs)")
     return p
 
@@ -114,8 +167,9 @@ def use_colour(choice: str, stream=sys.stdout) -> bool:
 def is_report(argv: list) -> bool:
     """``report`` first means the report subcommand - unless a --model follows, which
     only explaining takes (so the one-word text "report" still works)."""
-    return bool(argv) and argv[0] == "report" and not any(
-        a in ("--model", "-m") or a.startswith("--model=") for a in argv[1:])
+    return (
+        bool(argv) and argv[0] == "report" and not any(a in ("--model", "-m") or a.startswith("--model=") for a in argv[1:])
+    )
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -163,9 +217,16 @@ def main(argv: Optional[list] = None) -> int:
 
 def options(args) -> Options:
     """The command line's options, by the names every surface uses."""
-    return Options(target=args.target, contrast=args.contrast, baseline=args.baseline, n_steps=args.n_steps,
-                   method=args.method, candidate_labels=args.candidate_labels,
-                   hypothesis_template=args.hypothesis_template, multi_label=args.multi_label)
+    return Options(
+        target=args.target,
+        contrast=args.contrast,
+        baseline=args.baseline,
+        n_steps=args.n_steps,
+        method=args.method,
+        candidate_labels=args.candidate_labels,
+        hypothesis_template=args.hypothesis_template,
+        multi_label=args.multi_label,
+    )
 
 
 def _options(args) -> dict:
@@ -179,8 +240,7 @@ def _one(args, clf) -> int:
 
     text = sys.stdin.read() if args.text == "-" else args.text
     if args.all_labels:
-        every = explain_labels(text, clf, options=options(args).but(target=None, contrast=None),
-                               text_pair=args.text_pair)
+        every = explain_labels(text, clf, options=options(args).but(target=None, contrast=None), text_pair=args.text_pair)
         if args.json:
             print(json.dumps([e.to_dict() for e in every], ensure_ascii=False, indent=2))
         else:
@@ -202,8 +262,16 @@ def _many(args, clf) -> int:
     rows = batch.read_rows(args.input, args.format, args.column, args.pair_column)
     output = _output(args)
     one, many = explainers(clf, _options(args))
-    summary = batch.run(rows, output, _options(args), one, retry_failed=args.retry_failed,
-                        progress=_progress(args), explain_batch=many, batch_size=args.batch_size)
+    summary = batch.run(
+        rows,
+        output,
+        _options(args),
+        one,
+        retry_failed=args.retry_failed,
+        progress=_progress(args),
+        explain_batch=many,
+        batch_size=args.batch_size,
+    )
     return _summarise(summary, output)
 
 
@@ -220,22 +288,36 @@ def _many_ray(args) -> int:
     from ..corpus.ray_engine import explain_file_ray
 
     output = _output(args)
-    summary = explain_file_ray(args.input, output, args.model, fmt=args.format, column=args.column,
-                               pair_column=args.pair_column, batch_size=args.batch_size,
-                               retry_failed=args.retry_failed, progress=_progress(args), address=args.ray_address,
-                               workers=args.workers, cpus_per_worker=args.threads or 1,
-                               gpus_per_worker=args.gpus_per_worker, options=options(args))
+    summary = explain_file_ray(
+        args.input,
+        output,
+        args.model,
+        fmt=args.format,
+        column=args.column,
+        pair_column=args.pair_column,
+        batch_size=args.batch_size,
+        retry_failed=args.retry_failed,
+        progress=_progress(args),
+        address=args.ray_address,
+        workers=args.workers,
+        cpus_per_worker=args.threads or 1,
+        gpus_per_worker=args.gpus_per_worker,
+        options=options(args),
+    )
     return _summarise(summary, output)
 
 
 def _summarise(summary, output) -> int:
     failed = summary.failed + summary.failed_before
-    lines = [f"{summary.ok} explained, {failed} failed, {summary.done_before} already done before "
-             f"({summary.total} rows) -> {output}"]
+    lines = [
+        f"{summary.ok} explained, {failed} failed, {summary.done_before} already done before "
+        f"({summary.total} rows) -> {output}"
+    ]
     if failed:
         shown = ", ".join(map(str, summary.failed_rows[:20])) + (" ..." if len(summary.failed_rows) > 20 else "")
-        lines.append(f"failed rows (0-based): {shown}; each has an error record with the reason "
-                     "(--retry-failed redoes them)")
+        lines.append(
+            f"failed rows (0-based): {shown}; each has an error record with the reason (--retry-failed redoes them)"
+        )
     print("\n".join(lines), file=sys.stderr)
     return 1 if failed else 0
 

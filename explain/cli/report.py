@@ -19,28 +19,43 @@ from ..corpus.report import dataset_report
 from ..errors import ExplainError
 from ..render.report import report_html, report_markdown, report_svg
 
-WRITERS = {".md": report_markdown, ".markdown": report_markdown, ".html": report_html, ".htm": report_html,
-           ".svg": report_svg, ".json": lambda r: r.to_json(indent=1)}
+WRITERS = {
+    ".md": report_markdown,
+    ".markdown": report_markdown,
+    ".html": report_html,
+    ".htm": report_html,
+    ".svg": report_svg,
+    ".json": lambda r: r.to_json(indent=1),
+}
 
 
 def parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=f"{prog} report", formatter_class=argparse.RawDescriptionHelpFormatter,
-                                description="Sum a file of explained rows (the JSON lines of `--input ... --output "
-                                            "OUT.jsonl`, or Parquet from --engine ray) up per label: the words that "
-                                            "push toward and against it, with intervals and contexts, words that "
-                                            "flip sign, and how much attribution lands on special tokens, "
-                                            "punctuation and names.",
-                                epilog=f"examples:\n  {prog} report out.jsonl --output report.md\n"
-                                       f"  {prog} report out.jsonl -o report.html -o chart.svg -o report.json\n"
-                                       f"  {prog} report out.jsonl --json --top 20 --min-texts 10")
+    p = argparse.ArgumentParser(
+        prog=f"{prog} report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Sum a file of explained rows (the JSON lines of `--input ... --output "
+        "OUT.jsonl`, or Parquet from --engine ray) up per label: the words that "
+        "push toward and against it, with intervals and contexts, words that "
+        "flip sign, and how much attribution lands on special tokens, "
+        "punctuation and names.",
+        epilog=f"examples:\n  {prog} report out.jsonl --output report.md\n"
+        f"  {prog} report out.jsonl -o report.html -o chart.svg -o report.json\n"
+        f"  {prog} report out.jsonl --json --top 20 --min-texts 10",
+    )
     p.add_argument("results", type=Path, help="the batch output: JSON lines, or a Parquet file or folder")
-    p.add_argument("--output", "-o", type=Path, action="append", default=[],
-                   help="write the report here, by extension: .md, .html (static, inline SVG), .svg (chart), "
-                        ".json; repeatable")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        action="append",
+        default=[],
+        help="write the report here, by extension: .md, .html (static, inline SVG), .svg (chart), .json; repeatable",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON on standard output")
     p.add_argument("--top", type=int, default=10, help="words per list (default 10)")
-    p.add_argument("--min-texts", type=int, default=5, help="rank only words in at least this many texts of a "
-                                                            "label (default 5)")
+    p.add_argument(
+        "--min-texts", type=int, default=5, help="rank only words in at least this many texts of a label (default 5)"
+    )
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples behind each interval (default 1000; 0: none)")
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default 0.95)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -53,11 +68,17 @@ def main(argv: Optional[list] = None, prog: str = "explain") -> int:
     args = parser(prog).parse_args(argv)
     bad = [str(path) for path in args.output if path.suffix.lower() not in WRITERS]
     if bad:
-        parser(prog).error(f"cannot tell the format of {', '.join(bad)}: name it .md, .html, .svg "
-                                             "or .json")
+        parser(prog).error(f"cannot tell the format of {', '.join(bad)}: name it .md, .html, .svg or .json")
     try:
-        report = dataset_report(args.results, top_k=args.top, min_texts=args.min_texts, bootstrap=args.bootstrap,
-                                confidence=args.confidence, seed=args.seed, labels=args.label)
+        report = dataset_report(
+            args.results,
+            top_k=args.top,
+            min_texts=args.min_texts,
+            bootstrap=args.bootstrap,
+            confidence=args.confidence,
+            seed=args.seed,
+            labels=args.label,
+        )
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -24,5 +24,16 @@ def explain_file_ray(*args, **kwargs) -> Summary:
     return run(*args, **kwargs)
 
 
-__all__ = ["OutputMismatch", "Row", "Summary", "build_report", "dataset_report", "explain_file", "explain_file_ray",
-           "explainers", "job_options", "read_records", "read_rows"]
+__all__ = [
+    "OutputMismatch",
+    "Row",
+    "Summary",
+    "build_report",
+    "dataset_report",
+    "explain_file",
+    "explain_file_ray",
+    "explainers",
+    "job_options",
+    "read_records",
+    "read_rows",
+]

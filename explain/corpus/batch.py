@@ -26,8 +26,16 @@ from typing import Optional
 from ..errors import ExplainError, InvalidInput
 from ..options import same_record
 
-FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
-           ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 TEXT_FORMATS = ("txt", "jsonl", "csv", "tsv")
 
 
@@ -73,8 +81,10 @@ def input_format(path: Path, fmt: Optional[str] = None) -> str:
     """The input's format: ``fmt`` if given, else from the extension (a folder: Parquet files)."""
     fmt = fmt or FORMATS.get(Path(path).suffix.lower()) or ("parquet" if Path(path).is_dir() else None)
     if fmt not in TEXT_FORMATS + ("parquet",):
-        raise InvalidInput(f"Cannot tell the format of {Path(path).name!r} from its extension.",
-                           "Name it .txt, .jsonl, .csv or .parquet, or pass --format txt|jsonl|csv|tsv|parquet.")
+        raise InvalidInput(
+            f"Cannot tell the format of {Path(path).name!r} from its extension.",
+            "Name it .txt, .jsonl, .csv or .parquet, or pass --format txt|jsonl|csv|tsv|parquet.",
+        )
     return fmt
 
 
@@ -100,12 +110,14 @@ def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
-                           "Save it as UTF-8 and try again.") from None
+        raise InvalidInput(
+            f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}).", "Save it as UTF-8 and try again."
+        ) from None
 
 
-def parse_content(content: str, fmt: str, column: str = "text", pair_column: str = "text_pair",
-                  name: str = "the input") -> list:
+def parse_content(
+    content: str, fmt: str, column: str = "text", pair_column: str = "text_pair", name: str = "the input"
+) -> list:
     """The rows of a text file's content (``fmt``: txt, jsonl, csv or tsv). Row numbers
     are positions in the file: lines for txt/jsonl (blank lines keep their number),
     records for csv/tsv."""
@@ -116,10 +128,20 @@ def parse_content(content: str, fmt: str, column: str = "text", pair_column: str
         return [_json_row(i, line, column, pair_column) for i, line in enumerate(content.split("\n")) if line.strip()]
     reader = csv.DictReader(content.splitlines(keepends=True), delimiter="\t" if fmt == "tsv" else ",")
     if column not in (reader.fieldnames or []):
-        raise InvalidInput(f"{name} has no {column!r} column (columns: {', '.join(reader.fieldnames or [])}).",
-                           "Name the text column 'text' or pass --column NAME.")
-    return [Row(i, rec.get(column) or "", (rec.get("target") or "").strip() or None, raw=json.dumps(rec),
-                text_pair=rec.get(pair_column) or None) for i, rec in enumerate(reader)]
+        raise InvalidInput(
+            f"{name} has no {column!r} column (columns: {', '.join(reader.fieldnames or [])}).",
+            "Name the text column 'text' or pass --column NAME.",
+        )
+    return [
+        Row(
+            i,
+            rec.get(column) or "",
+            (rec.get("target") or "").strip() or None,
+            raw=json.dumps(rec),
+            text_pair=rec.get(pair_column) or None,
+        )
+        for i, rec in enumerate(reader)
+    ]
 
 
 def need_pyarrow(what: str = "Reading Parquet") -> ModuleType:
@@ -128,9 +150,11 @@ def need_pyarrow(what: str = "Reading Parquet") -> ModuleType:
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise InvalidInput(f"{what} needs pyarrow, which is not installed.",
-                           "pip install pyarrow (it comes with the Ray extra: pip install -r requirements-ray.txt), "
-                           "or use a .jsonl or .csv file.") from None
+        raise InvalidInput(
+            f"{what} needs pyarrow, which is not installed.",
+            "pip install pyarrow (it comes with the Ray extra: pip install -r requirements-ray.txt), "
+            "or use a .jsonl or .csv file.",
+        ) from None
     return pyarrow
 
 
@@ -150,8 +174,7 @@ def parquet_rows(path: Path, column: str = "text", pair_column: str = "text_pair
     return rows
 
 
-def parquet_bytes_rows(data: bytes, name: str, column: str = "text", pair_column: str = "text_pair",
-                       first: int = 0) -> list:
+def parquet_bytes_rows(data: bytes, name: str, column: str = "text", pair_column: str = "text_pair", first: int = 0) -> list:
     """The rows of one Parquet file's bytes, numbered from ``first``."""
     pa = need_pyarrow()
     try:
@@ -159,8 +182,10 @@ def parquet_bytes_rows(data: bytes, name: str, column: str = "text", pair_column
     except (pa.ArrowException, OSError) as exc:
         raise InvalidInput(f"{name} is not a readable Parquet file ({exc}).", "Check the file.") from None
     if column not in table.column_names:
-        raise InvalidInput(f"{name} has no {column!r} column (columns: {', '.join(table.column_names)}).",
-                           "Name the text column 'text' or pass --column NAME.")
+        raise InvalidInput(
+            f"{name} has no {column!r} column (columns: {', '.join(table.column_names)}).",
+            "Name the text column 'text' or pass --column NAME.",
+        )
     wanted = [c for c in (column, pair_column, "target") if c in table.column_names]
     values = table.select(wanted).to_pydict()
     values["text"] = values.pop(column)
@@ -224,11 +249,15 @@ def read_done(output: Path, rows: Iterable, options: dict, retry_failed: bool = 
                 dropped += 1  # an interrupted write
                 continue
             if not same_record(rec.get("options"), options):
-                raise OutputMismatch(f"{output} holds results made with other options ({rec.get('options')}).",
-                                     "Use a new --output file, or the same options as before.")
+                raise OutputMismatch(
+                    f"{output} holds results made with other options ({rec.get('options')}).",
+                    "Use a new --output file, or the same options as before.",
+                )
             if key not in wanted:
-                raise OutputMismatch(f"{output} holds a result for row {key[0]} whose text is not in this input.",
-                                     "It was written for another input: use a new --output file.")
+                raise OutputMismatch(
+                    f"{output} holds a result for row {key[0]} whose text is not in this input.",
+                    "It was written for another input: use a new --output file.",
+                )
             if not rec.get("ok") and retry_failed:
                 dropped += 1
                 continue
@@ -244,8 +273,17 @@ def read_done(output: Path, rows: Iterable, options: dict, retry_failed: bool = 
     return done, failed
 
 
-def run(rows: list, output: Path, options: dict, explain_one: Callable, *, retry_failed: bool = False,
-        progress: Optional[bool] = None, explain_batch: Optional[Callable] = None, batch_size: int = 32) -> Summary:
+def run(
+    rows: list,
+    output: Path,
+    options: dict,
+    explain_one: Callable,
+    *,
+    retry_failed: bool = False,
+    progress: Optional[bool] = None,
+    explain_batch: Optional[Callable] = None,
+    batch_size: int = 32,
+) -> Summary:
     """Explain every unfinished row, appending one JSON line per row to ``output`` as soon
     as it is done. ``explain_batch(rows, targets)`` (packed: many rows per pass) returns
     per row an Explanation or the exception it raised; a batch that fails as a whole is
@@ -258,12 +296,18 @@ def run(rows: list, output: Path, options: dict, explain_one: Callable, *, retry
     summary = Summary(total=len(rows), done_before=len(rows) - len(todo), failed_before=len(failed_before))
     summary.failed_rows = sorted(k[0] for k in failed_before)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(rows), initial=summary.done_before, unit="text", disable={True: False, False: True}.get(progress),
-               dynamic_ncols=True, desc="explaining")
+    bar = tqdm(
+        total=len(rows),
+        initial=summary.done_before,
+        unit="text",
+        disable={True: False, False: True}.get(progress),
+        dynamic_ncols=True,
+        desc="explaining",
+    )
     size = max(1, int(batch_size)) if explain_batch is not None else 1
     with Path(output).open("a", encoding="utf-8") as out:
         for start in range(0, len(todo), size):
-            part = todo[start:start + size]
+            part = todo[start : start + size]
             for r, got in zip(part, explain_part(part, options, explain_one, explain_batch)):
                 if isinstance(got, BaseException):
                     summary.failed += 1

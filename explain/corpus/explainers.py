@@ -34,6 +34,8 @@ def explainers(clf, options: Mapping) -> tuple[Callable, Optional[Callable]]:
         return one, None
 
     def many(rows, targets):
-        return explain_many([r.text for r in rows], clf, opts, text_pairs=[r.text_pair for r in rows], targets=targets,
-                            errors="return")
+        return explain_many(
+            [r.text for r in rows], clf, opts, text_pairs=[r.text_pair for r in rows], targets=targets, errors="return"
+        )
+
     return one, many

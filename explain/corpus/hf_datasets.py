@@ -37,9 +37,18 @@ class DatasetExplainer:
     available); ``options``/``overrides``: an ``explain.Options`` and/or its fields by
     name (target, contrast, baseline, n_steps, method, candidate_labels ...), as for ``explain()``."""
 
-    def __init__(self, model: str, *, column: str = "text", pair_column: Optional[str] = None,
-                 target_column: Optional[str] = None, threads: Optional[int] = None, device: Optional[str] = None,
-                 options: Optional[Options] = None, **overrides) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        column: str = "text",
+        pair_column: Optional[str] = None,
+        target_column: Optional[str] = None,
+        threads: Optional[int] = None,
+        device: Optional[str] = None,
+        options: Optional[Options] = None,
+        **overrides,
+    ) -> None:
         self.model, self.column, self.pair_column, self.target_column = str(model), column, pair_column, target_column
         self.threads, self.device = threads, device
         self.options = job_options(self.model, options, **overrides)
@@ -63,8 +72,7 @@ class DatasetExplainer:
 
     def __call__(self, examples: dict, indices: Optional[list] = None) -> dict:
         if self.column not in examples:
-            raise KeyError(f"The dataset has no {self.column!r} column (columns: {', '.join(examples)}); "
-                           "pass column=NAME.")
+            raise KeyError(f"The dataset has no {self.column!r} column (columns: {', '.join(examples)}); pass column=NAME.")
         texts = list(examples[self.column])
         numbers = list(indices) if indices is not None else list(range(len(texts)))
         columns = {"text": texts}
@@ -90,5 +98,9 @@ def dataset_records(dataset: Iterable[dict]) -> Iterator[dict]:
     for k, example in enumerate(dataset):
         if "explain_ok" not in example:
             raise KeyError("This dataset has no explain_ok column: map it with DatasetExplainer first.")
-        yield {"row": k, "ok": bool(example["explain_ok"]), "result": example["explain_result"] or None,
-               "error": example["explain_error"] or None}
+        yield {
+            "row": k,
+            "ok": bool(example["explain_ok"]),
+            "result": example["explain_result"] or None,
+            "error": example["explain_error"] or None,
+        }

@@ -49,7 +49,8 @@ def require_ray() -> ModuleType:
         raise MissingDependency(
             "--engine ray needs Ray Data, which is not installed (it is not in requirements.txt, the Space's set).",
             'Install it with: pip install -r requirements-ray.txt (or pip install ".[ray]"), e.g. in a venv made with '
-            "--system-site-packages; or leave out --engine ray to explain on this machine.") from None
+            "--system-site-packages; or leave out --engine ray to explain on this machine.",
+        ) from None
     return ray
 
 
@@ -61,8 +62,10 @@ def _worker_model(model) -> str:
     """What each actor loads: a Hub ID as given, a local folder as an absolute path (the
     actors do not share the driver's working directory)."""
     if not isinstance(model, (str, Path)):
-        raise InvalidInput("The Ray engine needs a Hub ID or a folder, not a model already in memory.",
-                           "Each actor loads its own copy: pass the ID or the folder's path.")
+        raise InvalidInput(
+            "The Ray engine needs a Hub ID or a folder, not a model already in memory.",
+            "Each actor loads its own copy: pass the ID or the folder's path.",
+        )
     path = Path(model).expanduser()
     return str(path.resolve()) if path.exists() else str(model)
 
@@ -76,14 +79,17 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
     try:
         socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise InvalidInput(f"Nothing answers at {address!r} ({exc.strerror or exc}).",
-                           "Give the head node's address as `ray status` there shows it (HOST:6379), or 'auto' on "
-                           "a node of the cluster; or leave out --ray-address to start a local Ray.") from None
+        raise InvalidInput(
+            f"Nothing answers at {address!r} ({exc.strerror or exc}).",
+            "Give the head node's address as `ray status` there shows it (HOST:6379), or 'auto' on "
+            "a node of the cluster; or leave out --ray-address to start a local Ray.",
+        ) from None
 
 
 @contextmanager
-def connected(address: Optional[str] = None, num_cpus: Optional[int] = None,
-              ship_package: bool = True) -> Iterator[ModuleType]:
+def connected(
+    address: Optional[str] = None, num_cpus: Optional[int] = None, ship_package: bool = True
+) -> Iterator[ModuleType]:
     """Ray for the duration: the running one, the cluster at ``address`` (``auto`` or a
     head's ``host:port``), or a new local one with ``num_cpus``.
     ``ship_package``: send this ``explain`` package to the workers (they still need torch
@@ -105,7 +111,8 @@ def connected(address: Optional[str] = None, num_cpus: Optional[int] = None,
                 "Check the address (`ray status` on the head node shows it; 'auto' finds a cluster started on "
                 "this machine). A cluster with token authentication on (Ray 2.60 turns it on for the clusters "
                 "ray.init() starts) also needs RAY_AUTH_MODE=token here and its token in RAY_AUTH_TOKEN or "
-                "~/.ray/auth_token.") from None
+                "~/.ray/auth_token.",
+            ) from None
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, **kwargs)
     try:
@@ -131,23 +138,29 @@ def _parse_files(files: dict, fmt: str, column: str, pair_column: str) -> dict:
 
 def _shift(columns: dict, offsets: dict) -> dict:
     """Ray task: rows numbered within their file -> numbered across the files."""
-    return {**{k: columns[k] for k in ROW_COLUMNS},
-            "row": [int(r) + offsets[str(p)] for r, p in zip(columns["row"], columns["path"])]}
+    return {
+        **{k: columns[k] for k in ROW_COLUMNS},
+        "row": [int(r) + offsets[str(p)] for r, p in zip(columns["row"], columns["path"])],
+    }
 
 
 def _row_columns(rows: list) -> dict:
-    return {"row": [r.row for r in rows], "text_sha256": [r.key[1] for r in rows],
-            "data": [json.dumps([getattr(r, f) for f in ROW_FIELDS], ensure_ascii=False) for r in rows]}
+    return {
+        "row": [r.row for r in rows],
+        "text_sha256": [r.key[1] for r in rows],
+        "data": [json.dumps([getattr(r, f) for f in ROW_FIELDS], ensure_ascii=False) for r in rows],
+    }
 
 
 def _rows_of(columns: dict) -> list:
-    return [batch.Row(int(row), **dict(zip(ROW_FIELDS, json.loads(str(data)))))
-            for row, data in zip(columns["row"], columns["data"])]
+    return [
+        batch.Row(int(row), **dict(zip(ROW_FIELDS, json.loads(str(data)))))
+        for row, data in zip(columns["row"], columns["data"])
+    ]
 
 
 def _drop_done(columns: dict, done: frozenset) -> dict:
-    keep = [k for k, key in enumerate(zip(columns["row"], columns["text_sha256"])) if (int(key[0]), str(key[1]))
-            not in done]
+    keep = [k for k, key in enumerate(zip(columns["row"], columns["text_sha256"])) if (int(key[0]), str(key[1])) not in done]
     return {name: [columns[name][k] for k in keep] for name in ROW_COLUMNS}
 
 
@@ -173,12 +186,16 @@ class Explainer:
         rows = _rows_of(columns)
         got = batch.explain_part(rows, self.options, self.one, self.many)
         records = [batch.record(r, self.options, g) for r, g in zip(rows, got)]
-        return {"row": [r.row for r in rows], "ok": [rec["ok"] for rec in records],
-                "line": [json.dumps(rec, ensure_ascii=False) for rec in records]}
+        return {
+            "row": [r.row for r in rows],
+            "ok": [rec["ok"] for rec in records],
+            "line": [json.dumps(rec, ensure_ascii=False) for rec in records],
+        }
 
 
-def plan(resources: dict, workers: Optional[int], cpus_per_worker: float = 1,
-         gpus_per_worker: Optional[float] = None) -> tuple:
+def plan(
+    resources: dict, workers: Optional[int], cpus_per_worker: float = 1, gpus_per_worker: Optional[float] = None
+) -> tuple:
     """(replicas, GPUs per replica) for a cluster's resources: a GPU each when the
     cluster has GPUs (unless told otherwise), and by default as many replicas as the
     GPUs - or the CPUs - allow."""
@@ -199,12 +216,26 @@ def _explain_error(exc: BaseException) -> Optional[ExplainError]:
     return None
 
 
-def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: Union[str, Path], *,
-                     fmt: Optional[str] = None, column: str = "text", pair_column: str = "text_pair", batch_size: int = 32,
-                     retry_failed: bool = False, progress: Optional[bool] = None, address: Optional[str] = None,
-                     workers: Optional[int] = None, cpus_per_worker: float = 1, gpus_per_worker: Optional[float] = None,
-                     num_cpus: Optional[int] = None, ship_package: bool = True, options: Optional[Options] = None,
-                     **overrides) -> batch.Summary:
+def explain_file_ray(
+    input: Union[str, Path],
+    output: Union[str, Path],
+    model: Union[str, Path],
+    *,
+    fmt: Optional[str] = None,
+    column: str = "text",
+    pair_column: str = "text_pair",
+    batch_size: int = 32,
+    retry_failed: bool = False,
+    progress: Optional[bool] = None,
+    address: Optional[str] = None,
+    workers: Optional[int] = None,
+    cpus_per_worker: float = 1,
+    gpus_per_worker: Optional[float] = None,
+    num_cpus: Optional[int] = None,
+    ship_package: bool = True,
+    options: Optional[Options] = None,
+    **overrides,
+) -> batch.Summary:
     """Explain every row of ``input`` on Ray Data into ``output`` (JSON lines, resumable,
     or ``.parquet``), with the records the local engine writes (``explain_file``).
 
@@ -222,8 +253,10 @@ def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: U
         raise InvalidInput(f"{source!r} is a folder.", "Give one file (a folder only for Parquet).")
     to_parquet = output.suffix.lower() in (".parquet", ".pq")
     if to_parquet and output.exists():
-        raise InvalidInput(f"{output} exists. A Parquet output is written in one go and cannot be resumed.",
-                           "Remove it, or write JSON lines (.jsonl), which a rerun resumes.")
+        raise InvalidInput(
+            f"{output} exists. A Parquet output is written in one go and cannot be resumed.",
+            "Remove it, or write JSON lines (.jsonl), which a rerun resumes.",
+        )
     opts = job_options(str(model), options, **overrides)
     worker_model = _worker_model(model)
     data_logger = logging.getLogger("ray.data")
@@ -232,8 +265,23 @@ def explain_file_ray(input: Union[str, Path], output: Union[str, Path], model: U
         with connected(address, num_cpus, ship_package) as ray:
             data_logger.setLevel(logging.ERROR)  # not even "progress bars disabled": ours shows
             ray.data.DataContext.get_current().enable_progress_bars = False
-            return _run(ray, source, fmt, output, to_parquet, opts, worker_model, column, pair_column, batch_size,
-                        retry_failed, progress, workers, cpus_per_worker, gpus_per_worker)
+            return _run(
+                ray,
+                source,
+                fmt,
+                output,
+                to_parquet,
+                opts,
+                worker_model,
+                column,
+                pair_column,
+                batch_size,
+                retry_failed,
+                progress,
+                workers,
+                cpus_per_worker,
+                gpus_per_worker,
+            )
     except Exception as exc:
         cause = _explain_error(exc)
         if cause is not None and cause is not exc:
@@ -249,8 +297,9 @@ def _read(ray, source: str, fmt: str, column: str, pair_column: str):
     folder of Parquet files: in sorted path order, numbered on from file to file)."""
     extensions = ["parquet"] if fmt == "parquet" and (_is_uri(source) or Path(source).is_dir()) else None
     files = ray.data.read_binary_files(source, include_paths=True, file_extensions=extensions)
-    rows = files.map_batches(_parse_files, fn_kwargs=dict(fmt=fmt, column=column, pair_column=pair_column),
-                             batch_size=1, batch_format="numpy").materialize()
+    rows = files.map_batches(
+        _parse_files, fn_kwargs=dict(fmt=fmt, column=column, pair_column=pair_column), batch_size=1, batch_format="numpy"
+    ).materialize()
     counts: dict = {}
     for b in rows.select_columns(["path"]).iter_batches(batch_size=None, batch_format="numpy"):
         for path in b["path"]:
@@ -260,40 +309,69 @@ def _read(ray, source: str, fmt: str, column: str, pair_column: str):
     offsets, total = {}, 0
     for path in sorted(counts):
         offsets[path], total = total, total + counts[path]
-    return rows.map_batches(_shift, fn_kwargs=dict(offsets=offsets), batch_size=4096,
-                            batch_format="numpy").materialize()
+    return rows.map_batches(_shift, fn_kwargs=dict(offsets=offsets), batch_size=4096, batch_format="numpy").materialize()
 
 
-def _run(ray, source, fmt, output: Path, to_parquet: bool, opts: dict, worker_model: str, column, pair_column,
-         batch_size: int, retry_failed: bool, progress, workers, cpus_per_worker, gpus_per_worker) -> batch.Summary:
+def _run(
+    ray,
+    source,
+    fmt,
+    output: Path,
+    to_parquet: bool,
+    opts: dict,
+    worker_model: str,
+    column,
+    pair_column,
+    batch_size: int,
+    retry_failed: bool,
+    progress,
+    workers,
+    cpus_per_worker,
+    gpus_per_worker,
+) -> batch.Summary:
     from tqdm.auto import tqdm
 
     rows = _read(ray, source, fmt, column, pair_column)
-    keys = [(int(r), str(h)) for b in rows.select_columns(["row", "text_sha256"]).iter_batches(
-            batch_size=None, batch_format="numpy") for r, h in zip(b["row"], b["text_sha256"])]
+    keys = [
+        (int(r), str(h))
+        for b in rows.select_columns(["row", "text_sha256"]).iter_batches(batch_size=None, batch_format="numpy")
+        for r, h in zip(b["row"], b["text_sha256"])
+    ]
     done, failed_before = (set(), set()) if to_parquet else batch.read_done(output, keys, opts, retry_failed)
     summary = batch.Summary(total=len(keys), done_before=len(done), failed_before=len(failed_before))
     summary.failed_rows = sorted(k[0] for k in failed_before)
     todo = len(keys) - len(done)
     workers, gpus = plan(ray.cluster_resources(), workers, cpus_per_worker, gpus_per_worker)
     output.parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(keys), initial=summary.done_before, unit="text", dynamic_ncols=True, desc="explaining",
-               disable={True: False, False: True}.get(progress))
+    bar = tqdm(
+        total=len(keys),
+        initial=summary.done_before,
+        unit="text",
+        dynamic_ncols=True,
+        desc="explaining",
+        disable={True: False, False: True}.get(progress),
+    )
     writer = _ParquetOut(output, opts) if to_parquet else None
     try:
         if todo:
             if done:
-                rows = rows.map_batches(_drop_done, fn_kwargs=dict(done=frozenset(done)), batch_size=4096,
-                                        batch_format="numpy")
+                rows = rows.map_batches(
+                    _drop_done, fn_kwargs=dict(done=frozenset(done)), batch_size=4096, batch_format="numpy"
+                )
             # Blocks of about one batch, ready before the actors take every CPU.
             rows = rows.repartition(max(workers, math.ceil(todo / max(1, batch_size)))).materialize()
             results = rows.map_batches(
-                Explainer, fn_constructor_kwargs=dict(model=worker_model, options=opts,
-                                                      threads=max(1, int(cpus_per_worker)),
-                                                      device="cuda" if gpus else "cpu"),
-                batch_size=max(1, int(batch_size)), batch_format="numpy",
-                compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus_per_worker, num_gpus=gpus)
-            with (writer or output.open("a", encoding="utf-8")) as out:
+                Explainer,
+                fn_constructor_kwargs=dict(
+                    model=worker_model, options=opts, threads=max(1, int(cpus_per_worker)), device="cuda" if gpus else "cpu"
+                ),
+                batch_size=max(1, int(batch_size)),
+                batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=cpus_per_worker,
+                num_gpus=gpus,
+            )
+            with writer or output.open("a", encoding="utf-8") as out:
                 for got in results.iter_batches(batch_size=None, batch_format="numpy"):
                     for row, ok, line in zip(got["row"], got["ok"], got["line"]):
                         out.write(str(line) + "\n")
@@ -318,10 +396,17 @@ class _ParquetOut:
     def __init__(self, path: Path, options: dict) -> None:
         self.pa = batch.need_pyarrow("Writing Parquet")
         self.path, self.buffer, self.writer = path, [], None
-        self.schema = self.pa.schema([("row", self.pa.int64()), ("text_sha256", self.pa.string()),
-                                      ("ok", self.pa.bool_()), ("options", self.pa.string()),
-                                      ("result", self.pa.string()), ("error", self.pa.string()),
-                                      ("text", self.pa.string())])
+        self.schema = self.pa.schema(
+            [
+                ("row", self.pa.int64()),
+                ("text_sha256", self.pa.string()),
+                ("ok", self.pa.bool_()),
+                ("options", self.pa.string()),
+                ("result", self.pa.string()),
+                ("error", self.pa.string()),
+                ("text", self.pa.string()),
+            ]
+        )
         self.partial = path.with_name(path.name + ".partial")
 
     def __enter__(self):
@@ -331,9 +416,17 @@ class _ParquetOut:
     def write(self, line: str) -> None:
         rec = json.loads(line)
         as_json = lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-        self.buffer.append({"row": rec["row"], "text_sha256": rec["text_sha256"], "ok": rec["ok"],
-                            "options": as_json(rec["options"]), "result": as_json(rec.get("result")),
-                            "error": as_json(rec.get("error")), "text": rec.get("text")})
+        self.buffer.append(
+            {
+                "row": rec["row"],
+                "text_sha256": rec["text_sha256"],
+                "ok": rec["ok"],
+                "options": as_json(rec["options"]),
+                "result": as_json(rec.get("result")),
+                "error": as_json(rec.get("error")),
+                "text": rec.get("text"),
+            }
+        )
 
     def flush(self) -> None:
         if self.buffer:

@@ -38,13 +38,17 @@ SENTENCE_END = ".!?…。！？"
 OPENERS = "([{-—–¿¡*_"
 QUOTES = "\"'“‘«‹„‚「『"  # a capital right after one starts a quotation
 
-NAMES_HOW = ("a word that starts with a capital letter, has a lower-case letter after it, and is not at the "
-             "start of the text, of a line, of a sentence (after . ! ? …) or of a quotation (right after a quote "
-             "mark). A rough rule: it misses names at those starts and names written in lower case, "
-             "counts other capitalised words mid-sentence (titles, 'God', German nouns) as names, ignores "
-             "all-caps words, and finds nothing in scripts without capital letters.")
-PUNCTUATION_HOW = ("a word unit made only of Unicode punctuation (categories P*: . , ! ? ' \" - ( ) ...); "
-                   "symbols and emoji are not counted.")
+NAMES_HOW = (
+    "a word that starts with a capital letter, has a lower-case letter after it, and is not at the "
+    "start of the text, of a line, of a sentence (after . ! ? …) or of a quotation (right after a quote "
+    "mark). A rough rule: it misses names at those starts and names written in lower case, "
+    "counts other capitalised words mid-sentence (titles, 'God', German nouns) as names, ignores "
+    "all-caps words, and finds nothing in scripts without capital letters."
+)
+PUNCTUATION_HOW = (
+    "a word unit made only of Unicode punctuation (categories P*: . , ! ? ' \" - ( ) ...); "
+    "symbols and emoji are not counted."
+)
 SPECIAL_HOW = "the tokens the tokenizer adds ([CLS], [SEP], <s>, ...), as each row's tokens mark them."
 # One record is one explained text: the library explains at most 100,000 characters
 # (engine.run.MAX_CHARS), so at most that many word units and (with a text pair) about
@@ -52,8 +56,10 @@ SPECIAL_HOW = "the tokens the tokenizer adds ([CLS], [SEP], <s>, ...), as each r
 MAX_RECORD_UNITS = 100_000
 MAX_RECORD_TOKENS = 250_000
 MAX_LINE_BYTES = 32 * 2**20
-SPECIAL_ZERO = (" They score exactly 0 here by construction: the baseline keeps special tokens, so they do not "
-                "move along the integration path - a model leaning on them cannot show up in this check.")
+SPECIAL_ZERO = (
+    " They score exactly 0 here by construction: the baseline keeps special tokens, so they do not "
+    "move along the integration path - a model leaning on them cannot show up in this check."
+)
 
 
 class _Record(dict):
@@ -69,8 +75,9 @@ def read_records(path: Union[str, Path]) -> Iterator[dict]:
     record is refused, naming its line."""
     path = Path(path)
     if not path.exists():
-        raise InvalidInput(f"There is no file {str(path)!r}.",
-                           "Give the output of `explain --input FILE --output OUT.jsonl --model M`.")
+        raise InvalidInput(
+            f"There is no file {str(path)!r}.", "Give the output of `explain --input FILE --output OUT.jsonl --model M`."
+        )
     if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
         yield from _parquet_records(path)
         return
@@ -88,8 +95,11 @@ def read_records(path: Union[str, Path]) -> Iterator[dict]:
             number += 1
             where = f"Line {number} of {path.name}"
             if len(raw) > MAX_LINE_BYTES:
-                raise InvalidInput(f"{where} is longer than {MAX_LINE_BYTES:,} bytes, more than one explained text "
-                                   "of the batch command takes.", fix)
+                raise InvalidInput(
+                    f"{where} is longer than {MAX_LINE_BYTES:,} bytes, more than one explained text "
+                    "of the batch command takes.",
+                    fix,
+                )
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -116,8 +126,10 @@ def _parquet_records(path: Path) -> Iterator[dict]:
     try:
         table = pa.parquet.read_table(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InvalidInput(f"{path.name} is not a readable Parquet file or folder ({type(exc).__name__}).",
-                           "Give the Parquet output of `explain --engine ray ...`.") from None
+        raise InvalidInput(
+            f"{path.name} is not a readable Parquet file or folder ({type(exc).__name__}).",
+            "Give the Parquet output of `explain --engine ray ...`.",
+        ) from None
     for batch in table.to_batches():
         yield from batch.to_pylist()
 
@@ -155,10 +167,10 @@ def is_name(text: str, start: int, end: int) -> bool:
 def context(text: str, start: int, end: int, score: float, row: int, width: int = CONTEXT_CHARS) -> Context:
     """``text[start:end]`` with up to ``width`` characters either side, cut at spaces,
     '…' where cut, line breaks as spaces."""
-    before, after = text[max(0, start - width):start], text[end:end + width]
+    before, after = text[max(0, start - width) : start], text[end : end + width]
     if start > width:
         cut = before.find(" ")
-        before = "…" + (before[cut + 1:] if 0 <= cut < len(before) - 1 else before)
+        before = "…" + (before[cut + 1 :] if 0 <= cut < len(before) - 1 else before)
     if end + width < len(text):
         cut = after.rfind(" ")
         after = (after[:cut] if cut > 0 else after) + "…"
@@ -275,8 +287,11 @@ class _Label:
             stat.sums.append(total)
             stat.abs_sums.append(total_abs)
             stat.counts.append(n)
-            for best, spot, rank in ((stat.high, high, high[0]), (stat.low, low, -low[0]),
-                                     (stat.strong, strong, abs(strong[0]))):
+            for best, spot, rank in (
+                (stat.high, high, high[0]),
+                (stat.low, low, -low[0]),
+                (stat.strong, strong, abs(strong[0])),
+            ):
                 best.offer(rank, row, lambda spot=spot: context(spot[1], spot[2], spot[3], spot[0], row))
 
 
@@ -324,8 +339,10 @@ def _result_problem(result: dict) -> Optional[str]:
     if not isinstance(tokens, list):
         return "its tokens are not a list"
     if len(words) > MAX_RECORD_UNITS:
-        return (f"it has {len(words):,} word units; one explained text has at most {MAX_RECORD_UNITS:,} (the "
-                "explainer's longest text)")
+        return (
+            f"it has {len(words):,} word units; one explained text has at most {MAX_RECORD_UNITS:,} (the "
+            "explainer's longest text)"
+        )
     if len(tokens) > MAX_RECORD_TOKENS:
         return f"it has {len(tokens):,} tokens; one explained text has at most {MAX_RECORD_TOKENS:,}"
     for i, w in enumerate(words, 1):
@@ -393,16 +410,26 @@ def word_rng(seed: int, label: str, segment: int, word: str) -> np.random.Genera
     return np.random.default_rng([int(seed), code(label), int(segment), code(word)])
 
 
-def build_report(records: Iterable[dict], *, source: str = "", top_k: int = 10, min_texts: int = 5,
-                 bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0,
-                 labels: Optional[Iterable[str]] = None) -> DatasetReport:
+def build_report(
+    records: Iterable[dict],
+    *,
+    source: str = "",
+    top_k: int = 10,
+    min_texts: int = 5,
+    bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    labels: Optional[Iterable[str]] = None,
+) -> DatasetReport:
     """Sum up explained rows per label (see the module's docstring). ``records``: the
     batch output's records (dicts with ``ok`` and ``result`` - a dict or its JSON - or
     ``error``). Only words in at least ``min_texts`` texts are ranked; each list keeps
     ``top_k``. ``labels``: only these labels (default: every label explained)."""
     if top_k < 1 or min_texts < 1 or bootstrap < 0 or not 0 < confidence < 1:
-        raise InvalidInput("top_k and min_texts must be at least 1, bootstrap at least 0, confidence in (0, 1).",
-                           "Use e.g. --top 10 --min-texts 5 --bootstrap 1000 --confidence 0.95.")
+        raise InvalidInput(
+            "top_k and min_texts must be at least 1, bootstrap at least 0, confidence in (0, 1).",
+            "Use e.g. --top 10 --min-texts 5 --bootstrap 1000 --confidence 0.95.",
+        )
     groups: dict = {}
     errors: Counter = Counter()
     seen, options_seen, models = set(), [], Counter()
@@ -436,8 +463,9 @@ def build_report(records: Iterable[dict], *, source: str = "", top_k: int = 10, 
             continue
         result = _object(rec.get("result"), "result", where)
         if not isinstance(result, dict) or "words" not in result:
-            raise InvalidInput(f"{where} holds no explanation.",
-                               "Give the output of the batch command (or of explain.corpus.hf_datasets).")
+            raise InvalidInput(
+                f"{where} holds no explanation.", "Give the output of the batch command (or of explain.corpus.hf_datasets)."
+            )
         problem = _result_problem(result)
         if problem:
             raise InvalidInput(f"{where}: {problem}.", _FIX)
@@ -455,8 +483,11 @@ def build_report(records: Iterable[dict], *, source: str = "", top_k: int = 10, 
     if wanted is not None:
         missing = [x for x in wanted if x not in groups]
         if missing:
-            raise InvalidInput(f"No row explains {', '.join(map(repr, missing))} (labels explained: "
-                               f"{', '.join(map(repr, sorted(groups))) or 'none'}).", "Pick one of those labels.")
+            raise InvalidInput(
+                f"No row explains {', '.join(map(repr, missing))} (labels explained: "
+                f"{', '.join(map(repr, sorted(groups))) or 'none'}).",
+                "Pick one of those labels.",
+            )
     order = wanted if wanted is not None else sorted(groups, key=lambda g: (-groups[g].texts, g))
     label_reports = tuple(_finish(groups[g], top_k, min_texts, bootstrap, confidence, seed) for g in order)
     notes = [
@@ -476,10 +507,22 @@ def build_report(records: Iterable[dict], *, source: str = "", top_k: int = 10, 
         notes.append(f"{duplicates} duplicate records (the same row and text twice) were counted once.")
     if len(options_seen) > 1:
         notes.append(f"The rows were made with {len(options_seen)} different option sets; they are summed together.")
-    return DatasetReport(source=str(source), models=tuple(m for m, _ in models.most_common()), rows=rows,
-                         explained=explained, failed=failed, errors=dict(errors.most_common()),
-                         options=options_seen[0] if options_seen else {}, labels=label_reports, top_k=top_k,
-                         min_texts=min_texts, bootstrap=bootstrap, confidence=confidence, seed=seed, notes=tuple(notes))
+    return DatasetReport(
+        source=str(source),
+        models=tuple(m for m, _ in models.most_common()),
+        rows=rows,
+        explained=explained,
+        failed=failed,
+        errors=dict(errors.most_common()),
+        options=options_seen[0] if options_seen else {},
+        labels=label_reports,
+        top_k=top_k,
+        min_texts=min_texts,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        notes=tuple(notes),
+    )
 
 
 def _finish(g: _Label, top_k: int, min_texts: int, bootstrap: int, confidence: float, seed: int) -> LabelReport:
@@ -493,6 +536,7 @@ def _finish(g: _Label, top_k: int, min_texts: int, bootstrap: int, confidence: f
     def flips(w: _Word) -> bool:
         n = len(w.sums)
         return sum(s > 0 for s in w.sums) >= FLIP_SHARE * n and sum(s < 0 for s in w.sums) >= FLIP_SHARE * n
+
     flipping = sorted((k for k, w in eligible.items() if flips(w)), key=lambda k: (-means[k][1], by_word(k)))[:top_k]
     intervals: dict = {}
 
@@ -502,35 +546,67 @@ def _finish(g: _Label, top_k: int, min_texts: int, bootstrap: int, confidence: f
             # In row order, so that the same rows give the same interval whatever order
             # they were written in (engines write rows as they finish).
             order = sorted(range(len(w.rows)), key=w.rows.__getitem__)
-            intervals[key] = bootstrap_interval([w.sums[i] for i in order], [w.abs_sums[i] for i in order],
-                                                [w.counts[i] for i in order], bootstrap, confidence,
-                                                word_rng(seed, g.label, key[0], key[1]))
+            intervals[key] = bootstrap_interval(
+                [w.sums[i] for i in order],
+                [w.abs_sums[i] for i in order],
+                [w.counts[i] for i in order],
+                bootstrap,
+                confidence,
+                word_rng(seed, g.label, key[0], key[1]),
+            )
         low, high, abs_low, abs_high = intervals[key]
         mean, mean_abs = means[key]
-        return WordStat(word=key[1], segment=key[0], count=int(sum(w.counts)), texts=len(w.counts),
-                        share=len(w.counts) / g.texts, mean=mean, mean_low=low, mean_high=high, mean_abs=mean_abs,
-                        abs_low=abs_low, abs_high=abs_high, positive=sum(s > 0 for s in w.sums),
-                        negative=sum(s < 0 for s in w.sums), contexts=contexts)
+        return WordStat(
+            word=key[1],
+            segment=key[0],
+            count=int(sum(w.counts)),
+            texts=len(w.counts),
+            share=len(w.counts) / g.texts,
+            mean=mean,
+            mean_low=low,
+            mean_high=high,
+            mean_abs=mean_abs,
+            abs_low=abs_low,
+            abs_high=abs_high,
+            positive=sum(s > 0 for s in w.sums),
+            negative=sum(s < 0 for s in w.sums),
+            contexts=contexts,
+        )
 
     total = g.word_abs + g.special.abs_sum
 
     def share(kind: _Kind, name: str, units_of: int, how: str) -> ShortcutShare:
-        return ShortcutShare(kind=name, units=kind.units, unit_share=kind.units / units_of if units_of else 0.0,
-                             attribution_share=kind.abs_sum / total if total else 0.0,
-                             mean=kind.signed / kind.units if kind.units else None, how=how,
-                             examples=tuple((t, n) for t, n in sorted(kind.seen.items(), key=lambda x: (-x[1], x[0]))[:5]))
+        return ShortcutShare(
+            kind=name,
+            units=kind.units,
+            unit_share=kind.units / units_of if units_of else 0.0,
+            attribution_share=kind.abs_sum / total if total else 0.0,
+            mean=kind.signed / kind.units if kind.units else None,
+            how=how,
+            examples=tuple((t, n) for t, n in sorted(kind.seen.items(), key=lambda x: (-x[1], x[0]))[:5]),
+        )
+
     special_how = SPECIAL_HOW + (SPECIAL_ZERO if g.special.units and g.special.abs_sum == 0 else "")
     return LabelReport(
-        label=g.label, explained=g.explained.most_common(1)[0][0] if g.explained else "", texts=g.texts,
-        predicted=g.predicted, words=g.words, distinct=len(g.vocab), eligible=len(eligible),
-        not_converged=g.not_converged, median_error=statistics.median(g.errors) if g.errors else None,
+        label=g.label,
+        explained=g.explained.most_common(1)[0][0] if g.explained else "",
+        texts=g.texts,
+        predicted=g.predicted,
+        words=g.words,
+        distinct=len(g.vocab),
+        eligible=len(eligible),
+        not_converged=g.not_converged,
+        median_error=statistics.median(g.errors) if g.errors else None,
         toward=tuple(stat(k, eligible[k].high.contexts()) for k in toward),
         against=tuple(stat(k, eligible[k].low.contexts()) for k in against),
         strongest=tuple(stat(k, eligible[k].strong.contexts()) for k in strongest),
         flips=tuple(stat(k, eligible[k].high.contexts()[:1] + eligible[k].low.contexts()[:1]) for k in flipping),
-        shortcuts=(share(g.special, "special tokens", g.tokens, special_how),
-                   share(g.punctuation, "punctuation", g.words, PUNCTUATION_HOW),
-                   share(g.names, "names", g.words, NAMES_HOW)))
+        shortcuts=(
+            share(g.special, "special tokens", g.tokens, special_how),
+            share(g.punctuation, "punctuation", g.words, PUNCTUATION_HOW),
+            share(g.names, "names", g.words, NAMES_HOW),
+        ),
+    )
 
 
 def dataset_report(source: Union[str, Path, Iterable[dict]], **kwargs) -> DatasetReport:

@@ -13,12 +13,12 @@ from .reference import BASELINE_KINDS, reference_token
 from .run import check_text, explain_loaded
 
 __all__ = [
-           "BASELINE_KINDS",
-           "Classifier",
-           "Options",
-           "check_deadline",
-           "check_text",
-           "deadline",
-           "explain_loaded",
-           "reference_token",
+    "BASELINE_KINDS",
+    "Classifier",
+    "Options",
+    "check_deadline",
+    "check_text",
+    "deadline",
+    "explain_loaded",
+    "reference_token",
 ]

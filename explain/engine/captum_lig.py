@@ -72,6 +72,7 @@ def integrate_with_captum(runner: PathRunner, index: int, n_steps: int, toleranc
                 return (ids, *args[1:]), kwargs
             key = "input_ids" if "input_ids" in kwargs else "input"
             return args, {**kwargs, key: ids}
+
         return hook
 
     def forward(asked_ids: torch.Tensor) -> torch.Tensor:
@@ -88,12 +89,18 @@ def integrate_with_captum(runner: PathRunner, index: int, n_steps: int, toleranc
     budget = activation_budget(ids.device)
     chunk = chunk_rows(model.config, runner.positions, grad=True, budget=budget)
     with sites.installed():
-        handles = [site.caller.register_forward_pre_hook(rewrite(i, site), with_kwargs=True)
-                   for i, site in enumerate(sites.sites)]
+        handles = [
+            site.caller.register_forward_pre_hook(rewrite(i, site), with_kwargs=True) for i, site in enumerate(sites.sites)
+        ]
         try:
             lig = LayerIntegratedGradients(forward, layers if len(layers) > 1 else layers[0])
-            attr = lig.attribute(ids, baselines=item.references[0].to(ids.device), n_steps=n_steps,
-                                 method="gausslegendre", internal_batch_size=min(chunk, n_steps))
+            attr = lig.attribute(
+                ids,
+                baselines=item.references[0].to(ids.device),
+                n_steps=n_steps,
+                method="gausslegendre",
+                internal_batch_size=min(chunk, n_steps),
+            )
         finally:
             for h in handles:
                 h.remove()

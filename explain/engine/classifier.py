@@ -21,14 +21,31 @@ from .sites import EmbeddingSites, find_sites
 
 MAX_POSITIONS = 512
 # RoBERTa-like models start positions at pad + 1, so they accept pad + 1 fewer tokens.
-_PAD_OFFSET_TYPES = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart", "data2vec-text",
-                     "xmod", "roberta-prelayernorm", "ibert", "markuplm", "mpnet", "esm"}
+_PAD_OFFSET_TYPES = {
+    "roberta",
+    "xlm-roberta",
+    "camembert",
+    "longformer",
+    "bart",
+    "mbart",
+    "data2vec-text",
+    "xmod",
+    "roberta-prelayernorm",
+    "ibert",
+    "markuplm",
+    "mpnet",
+    "esm",
+}
 
 
 # Texts a converted tokenizer must split exactly as the slow one does (several scripts,
 # accents, digits, punctuation, an emoji, odd spacing).
-_TWIN_PROBES = ("The film wasn't good - 42 naïve cafés, @bob #win 3.14!", "Der Film war  langweilig; très émouvant.",
-                "東京は雨でした 🙂 ok", "UPPER lower MiXeD   spaces\tand\nlines")
+_TWIN_PROBES = (
+    "The film wasn't good - 42 naïve cafés, @bob #win 3.14!",
+    "Der Film war  langweilig; très émouvant.",
+    "東京は雨でした 🙂 ok",
+    "UPPER lower MiXeD   spaces\tand\nlines",
+)
 
 
 def fast_twin(tokenizer) -> Optional[Any]:
@@ -44,10 +61,13 @@ def fast_twin(tokenizer) -> Optional[Any]:
         converter = next((SLOW_TO_FAST_CONVERTERS[n] for n in names if n in SLOW_TO_FAST_CONVERTERS), None)
         if converter is None:
             return None
-        twin = PreTrainedTokenizerFast(tokenizer_object=converter(tokenizer).converted(),
-                                       **tokenizer.special_tokens_map, model_max_length=tokenizer.model_max_length,
-                                       padding_side=tokenizer.padding_side,
-                                       model_input_names=list(tokenizer.model_input_names))
+        twin = PreTrainedTokenizerFast(
+            tokenizer_object=converter(tokenizer).converted(),
+            **tokenizer.special_tokens_map,
+            model_max_length=tokenizer.model_max_length,
+            padding_side=tokenizer.padding_side,
+            model_input_names=list(tokenizer.model_input_names),
+        )
         for text in _TWIN_PROBES:
             for args in ((text,), (text, _TWIN_PROBES[0])):
                 a = tokenizer(*args, return_special_tokens_mask=True)
@@ -82,8 +102,11 @@ class Classifier:
 
     @property
     def checkpoint(self) -> dict:
-        return {"source": self.source, "revision": self.revision,
-                "model_type": getattr(self.model.config, "model_type", None)}
+        return {
+            "source": self.source,
+            "revision": self.revision,
+            "model_type": getattr(self.model.config, "model_type", None),
+        }
 
     @property
     def nbytes(self) -> int:
@@ -109,23 +132,30 @@ class Classifier:
     def _make_padder(self) -> Optional[Callable[[list], dict]]:
         tok = self.tokenizer
         sites = self.sites.sites
-        if (len(sites) != 1 or sites[0].shift or sites[0].seq_first or getattr(tok, "padding_side", "right") != "right"
-                or tok.pad_token_id is None or "attention_mask" not in getattr(tok, "model_input_names", ())):
+        if (
+            len(sites) != 1
+            or sites[0].shift
+            or sites[0].seq_first
+            or getattr(tok, "padding_side", "right") != "right"
+            or tok.pad_token_id is None
+            or "attention_mask" not in getattr(tok, "model_input_names", ())
+        ):
             return None
-        fill = {"input_ids": tok.pad_token_id, "attention_mask": 0,
-                "token_type_ids": getattr(tok, "pad_token_type_id", 0)}
+        fill = {"input_ids": tok.pad_token_id, "attention_mask": 0, "token_type_ids": getattr(tok, "pad_token_type_id", 0)}
 
         def pad(encodings: list) -> dict:
             width = max(int(e["input_ids"].shape[1]) for e in encodings)
             out = {}
             for key in encodings[0]:
                 value = fill.get(key, 0)
-                out[key] = torch.cat([torch.nn.functional.pad(e[key], (0, width - e[key].shape[1]), value=value)
-                                      for e in encodings])
+                out[key] = torch.cat(
+                    [torch.nn.functional.pad(e[key], (0, width - e[key].shape[1]), value=value) for e in encodings]
+                )
             return out
 
         def encode(text: str) -> dict:
             return {k: v.to(self.device) for k, v in tok(text, return_tensors="pt").items()}
+
         short, long = encode("a short probe"), encode("a longer probe sentence, padded next to the short one")
         with torch.no_grad():
             alone = self.model(**short).logits.float()
@@ -148,23 +178,33 @@ class Classifier:
                 p.requires_grad_(True)
 
     @classmethod
-    def from_objects(cls, model, tokenizer, *, source: Optional[str] = None,
-                     revision: Optional[str] = None, device: Union[str, torch.device, None] = None,
-                     owned: bool = False) -> Classifier:
+    def from_objects(
+        cls,
+        model,
+        tokenizer,
+        *,
+        source: Optional[str] = None,
+        revision: Optional[str] = None,
+        device: Union[str, torch.device, None] = None,
+        owned: bool = False,
+    ) -> Classifier:
         """Wrap a model and tokenizer already in memory (e.g. one just trained). The model
         is put in eval mode; ``owned`` (models this package loaded) also freezes it."""
         if not getattr(tokenizer, "is_fast", False):
             twin = fast_twin(tokenizer)
             if twin is None:
-                raise UnsupportedModel("The tokenizer is a slow (Python) tokenizer without character offsets, and "
-                                       "transformers has no converter that reproduces it.",
-                                       "Load it with AutoTokenizer.from_pretrained(..., use_fast=True), or save the "
-                                       "checkpoint with a tokenizer.json.")
+                raise UnsupportedModel(
+                    "The tokenizer is a slow (Python) tokenizer without character offsets, and "
+                    "transformers has no converter that reproduces it.",
+                    "Load it with AutoTokenizer.from_pretrained(..., use_fast=True), or save the "
+                    "checkpoint with a tokenizer.json.",
+                )
             tokenizer = twin
         config = model.config
         if not hasattr(model, "get_input_embeddings") or getattr(config, "num_labels", None) is None:
-            raise NotAClassifier("This model is not a sequence classifier.",
-                                 "Use an AutoModelForSequenceClassification model.")
+            raise NotAClassifier(
+                "This model is not a sequence classifier.", "Use an AutoModelForSequenceClassification model."
+            )
         if device is None and not owned:  # a model the caller holds stays where it is
             dev = next(model.parameters()).device
         else:
@@ -182,8 +222,9 @@ class Classifier:
                 pad = getattr(config, "eos_token_id", None)
                 pad = pad[0] if isinstance(pad, list) else pad
             if pad is None:
-                raise UnsupportedModel("The model has no pad or end-of-sequence token id.",
-                                       "Set model.config.pad_token_id before explaining.")
+                raise UnsupportedModel(
+                    "The model has no pad or end-of-sequence token id.", "Set model.config.pad_token_id before explaining."
+                )
             config.pad_token_id = pad
         if tokenizer.pad_token_id is None and config.pad_token_id is not None:
             tokenizer.pad_token_id = config.pad_token_id
@@ -198,7 +239,15 @@ class Classifier:
         sample = tokenizer("a probe sentence for the embedding layer", return_tensors="pt")
         sample = {k: v.to(dev) for k, v in sample.items()}
         sites = find_sites(model, sample)
-        return cls(model=model, tokenizer=tokenizer, source=source or getattr(config, "_name_or_path", "") or "in-memory",
-                   revision=revision, labels=label_names(config), head=head_kind(config), sites=sites,
-                   max_length=min(limits), device=dev,
-                   n_parameters=sum(p.numel() for p in model.parameters()))
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            source=source or getattr(config, "_name_or_path", "") or "in-memory",
+            revision=revision,
+            labels=label_names(config),
+            head=head_kind(config),
+            sites=sites,
+            max_length=min(limits),
+            device=dev,
+            n_parameters=sum(p.numel() for p in model.parameters()),
+        )

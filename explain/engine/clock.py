@@ -38,5 +38,7 @@ def check_deadline() -> None:
     """Raise ServerBusy if the current request ran past its deadline."""
     now = _DEADLINE.get()
     if now is not None and time.monotonic() > now[0]:
-        raise ServerBusy(f"This explanation ran past this server's limit of {now[1]:g} s, so it was stopped.",
-                         "Try a shorter text or fewer integration steps, or run the explainer locally.")
+        raise ServerBusy(
+            f"This explanation ran past this server's limit of {now[1]:g} s, so it was stopped.",
+            "Try a shorter text or fewer integration steps, or run the explainer locally.",
+        )

@@ -47,4 +47,3 @@ def configure_threads(threads: Optional[int] = None) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
-

@@ -105,7 +105,7 @@ class Quantity:
         if self.contrast is not None:
             return out - values[:, self.contrast]
         if self.output == "log-odds" and self.head == SOFTMAX:
-            others = torch.cat([values[:, :self.target], values[:, self.target + 1:]], dim=1)
+            others = torch.cat([values[:, : self.target], values[:, self.target + 1 :]], dim=1)
             out = out - torch.logsumexp(others, dim=1)
         return out
 
@@ -134,8 +134,7 @@ class Quantity:
                 return f"the probability of '{name}' minus the probability of '{other}'"
             if self.head == SIGMOID:
                 return f"the log-odds of '{name}' minus the log-odds of '{other}'"
-            return (f"the logit of '{name}' minus the logit of '{other}' (the log of p('{name}') / "
-                    f"p('{other}'))")
+            return f"the logit of '{name}' minus the logit of '{other}' (the log of p('{name}') / p('{other}'))"
         if self.output == "probability":
             return f"the probability of '{name}'"
         if self.head == SIGMOID:
@@ -145,17 +144,18 @@ class Quantity:
         return f"the logit of '{name}'"
 
 
-def make_quantity(head: str, labels: Sequence[str], target_index: int,
-                  contrast=None, output: str = "auto") -> Quantity:
+def make_quantity(head: str, labels: Sequence[str], target_index: int, contrast=None, output: str = "auto") -> Quantity:
     """The explained quantity. ``output`` "auto": the log-odds (of the target, or of it
     against the contrast), the value for regression."""
     contrast_index = resolve_label(contrast, labels, "contrast label")
     if contrast_index is not None and contrast_index == target_index:
-        raise InvalidInput("The contrast label is the target label itself.",
-                           "Pick a different label to contrast with, or none.")
+        raise InvalidInput(
+            "The contrast label is the target label itself.", "Pick a different label to contrast with, or none."
+        )
     if head == REGRESSION and contrast_index is not None:
-        raise InvalidInput("A regression model has one output; there is nothing to contrast with.",
-                           "Leave the contrast label empty.")
+        raise InvalidInput(
+            "A regression model has one output; there is nothing to contrast with.", "Leave the contrast label empty."
+        )
     if output == "auto":
         output = "log-odds" if head == SOFTMAX and contrast_index is None else "logit"
     return Quantity(head, target_index, contrast_index, output)
@@ -212,11 +212,13 @@ def nli_labels(labels: Sequence[str]) -> tuple:
     has_entailment = any(k.startswith("entail") for k in keys)
     has_contradiction = any(k.startswith(("contradict", "not entail", "non entail")) for k in keys)
     if not (has_entailment and has_contradiction):
-        raise InvalidInput("Zero-shot classification needs an NLI model, one whose labels include entailment and "
-                           "contradiction (or not_entailment); this model's labels are "
-                           f"{', '.join(repr(str(n)) for n in labels[:8])}{', …' if len(labels) > 8 else ''}.",
-                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or "
-                           "cross-encoder/nli-deberta-v3-small, or leave the candidate labels empty to explain this "
-                           "model's own labels.")
+        raise InvalidInput(
+            "Zero-shot classification needs an NLI model, one whose labels include entailment and "
+            "contradiction (or not_entailment); this model's labels are "
+            f"{', '.join(repr(str(n)) for n in labels[:8])}{', …' if len(labels) > 8 else ''}.",
+            "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or "
+            "cross-encoder/nli-deberta-v3-small, or leave the candidate labels empty to explain this "
+            "model's own labels.",
+        )
     entail = next((i for i, k in enumerate(keys) if k.startswith("entail")), len(labels) - 1)
     return entail, (len(labels) - 1 if entail == 0 else 0)

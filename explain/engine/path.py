@@ -60,8 +60,12 @@ class Item:
     @classmethod
     def single(cls, inputs: dict, reference: torch.Tensor, quantity=None, choose=None) -> Item:
         """One sequence; ``quantity``/``choose`` as for a batch of logits (rows, labels) -> (rows,)."""
-        return cls([inputs], [reference], None if quantity is None else _one(quantity),
-                   None if choose is None else (lambda logits: _one(choose(logits[0]))))
+        return cls(
+            [inputs],
+            [reference],
+            None if quantity is None else _one(quantity),
+            None if choose is None else (lambda logits: _one(choose(logits[0]))),
+        )
 
 
 def _one(quantity: Callable) -> Callable:
@@ -74,8 +78,14 @@ class PathRunner:
     alphas per batched pass. Sequences of equal length share a model call; a chunk of
     calls shares one backward pass per explained quantity."""
 
-    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, items: list,
-                 pad: Optional[Callable[[list], dict]] = None, autocast: Optional[torch.dtype] = None) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        sites: EmbeddingSites,
+        items: list,
+        pad: Optional[Callable[[list], dict]] = None,
+        autocast: Optional[torch.dtype] = None,
+    ) -> None:
         """``pad``: joins sequences of different lengths into one batch (right padding with
         an attention mask; only for models where that leaves every sequence's output
         unchanged, see ``Classifier.padder``). Without it, only sequences of equal
@@ -130,8 +140,9 @@ class PathRunner:
             ids = call_ids(args, kwargs, seq_first)
             for r, (g, _) in enumerate(self._rows):
                 if g not in self._base[i] and g not in self._ids[i]:
-                    self._ids[i][g] = ids[r:r + 1, :self._length(g, ids.shape[1])].detach()
+                    self._ids[i][g] = ids[r : r + 1, : self._length(g, ids.shape[1])].detach()
             return None
+
         return hook
 
     def _hook(self, i: int):
@@ -143,7 +154,7 @@ class PathRunner:
             width = x.shape[1]
             for r, (g, _) in enumerate(rows):
                 if g not in self._base[i]:
-                    mine = x[r:r + 1, :self._length(g, width)]
+                    mine = x[r : r + 1, : self._length(g, width)]
                     self._base[i][g] = self._baseline(i, g).to(x.dtype)
                     self._diff[i][g] = mine - self._base[i][g]
             # Padded positions (a batch of different lengths) keep the model's own values.
@@ -157,14 +168,16 @@ class PathRunner:
                 v = v.detach().requires_grad_(True)
                 self._leaves[i] = v
             return v.to(output.dtype)
+
         return hook
 
     def _length(self, g: int, width: int) -> int:
         """Positions of sequence ``g`` in a call ``width`` wide (its own length when padded)."""
         return int(self.inputs(g)["input_ids"].shape[1]) if self.pad is not None else width
 
-    def _per_row(self, store: dict, rows: list, fill: Optional[torch.Tensor], like: Optional[torch.Tensor] = None
-                 ) -> torch.Tensor:
+    def _per_row(
+        self, store: dict, rows: list, fill: Optional[torch.Tensor], like: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         """Per row of a call, its sequence's values from ``store`` (1, n, ...), padded to the
         call's width with ``fill``'s own rows (zeros when None): one block per run of rows
         of the same sequence (rows of one sequence are adjacent), expanded, not copied."""
@@ -177,8 +190,11 @@ class PathRunner:
             values = store[rows[start][0]]
             n = r - start
             if values.shape[1] != width:
-                pad = fill[start:r, values.shape[1]:] if fill is not None else \
-                    torch.zeros((n, width - values.shape[1], *ref.shape[2:]), dtype=ref.dtype, device=ref.device)
+                pad = (
+                    fill[start:r, values.shape[1] :]
+                    if fill is not None
+                    else torch.zeros((n, width - values.shape[1], *ref.shape[2:]), dtype=ref.dtype, device=ref.device)
+                )
                 blocks.append(torch.cat([values.expand(n, *values.shape[1:]), pad], dim=1))
             else:
                 blocks.append(values.expand(n, *values.shape[1:]))
@@ -215,8 +231,10 @@ class PathRunner:
         (quantities, sequences, positions)."""
         # Items of similar length together (they share calls); each item's alpha = 1 first:
         # it may pick the target.
-        groups = sorted({(i, float(a)) for i, alphas in enumerate(asks) if alphas for a in alphas},
-                        key=lambda ia: (self._item_length(ia[0]), ia[0], -ia[1]))
+        groups = sorted(
+            {(i, float(a)) for i, alphas in enumerate(asks) if alphas for a in alphas},
+            key=lambda ia: (self._item_length(ia[0]), ia[0], -ia[1]),
+        )
         out: list = [None if not alphas else {} for alphas in asks]
         start = 0
         first = True
@@ -238,7 +256,8 @@ class PathRunner:
                 if grad:
                     self.items[i].gradient_rows += n
                     self.grad_row_tokens += len(set(float(a) for a in alphas)) * sum(
-                        int(x["input_ids"].shape[1]) for x in self.items[i].inputs)
+                        int(x["input_ids"].shape[1]) for x in self.items[i].inputs
+                    )
                 else:
                     self.items[i].forward_rows += n
         if grad:
@@ -267,8 +286,11 @@ class PathRunner:
             rows.sort(key=lambda row: self.inputs(row[0])["input_ids"].shape[1])
             calls, start = [], 0
             for r in range(1, len(rows) + 1):
-                if r == len(rows) or self.inputs(rows[r][0])["input_ids"].shape[1] > \
-                        PAD_SPREAD * self.inputs(rows[start][0])["input_ids"].shape[1]:
+                if (
+                    r == len(rows)
+                    or self.inputs(rows[r][0])["input_ids"].shape[1]
+                    > PAD_SPREAD * self.inputs(rows[start][0])["input_ids"].shape[1]
+                ):
                     calls.append(rows[start:r])
                     start = r
             return calls
@@ -311,7 +333,7 @@ class PathRunner:
             picks = [where[(self._seq_of[(i, s)], alpha)] for s in range(len(self.items[i].inputs))]
             if len(picks) == 1:
                 c, r = picks[0]
-                out[(i, alpha)] = got[c][0][r:r + 1]
+                out[(i, alpha)] = got[c][0][r : r + 1]
             else:
                 out[(i, alpha)] = torch.stack([got[c][0][r] for c, r in picks])
         return out
@@ -355,8 +377,18 @@ class PathRunner:
             for s in range(n_sites):
                 grads = [per[k][c * n_sites + s] for k in range(n_q)]
                 # Reduced in float32 on the device, accumulated in float64 on the CPU.
-                contrib = torch.stack([torch.zeros(diffs[s].shape[:2], device=diffs[s].device) if gk is None
-                                       else (gk.float() * diffs[s].float()).sum(-1) for gk in grads]).double().cpu()
+                contrib = (
+                    torch.stack(
+                        [
+                            torch.zeros(diffs[s].shape[:2], device=diffs[s].device)
+                            if gk is None
+                            else (gk.float() * diffs[s].float()).sum(-1)
+                            for gk in grads
+                        ]
+                    )
+                    .double()
+                    .cpu()
+                )
                 for r, key in enumerate(rows):
                     width = self._diff[s][key[0]].shape[1]  # the sequence's own positions
                     rows_out.setdefault(key, [None] * n_sites)[s] = contrib[:, r, :width]  # (quantities, positions)
@@ -373,16 +405,23 @@ class PathRunner:
                 width = max(t.shape[1] for t in seqs)
                 part = torch.zeros(k_i, len(seqs), width, dtype=torch.float64)
                 for j, t in enumerate(seqs):
-                    part[:, j, :t.shape[1]] = t
+                    part[:, j, : t.shape[1]] = t
                 parts.append(part)
             samples.append(quadrature.Sample(f[(i, alpha)], tuple(parts)))
         return samples
 
 
-def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_steps: int = DEFAULT_MAX_STEPS,
-              n_steps: Optional[int] = None, word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
-              first_nodes: Optional[Sequence[float]] = None,
-              draft: Optional[Callable[[list], None]] = None) -> list:
+def integrate(
+    runner: PathRunner,
+    *,
+    config,
+    tolerances: Sequence[float],
+    max_steps: int = DEFAULT_MAX_STEPS,
+    n_steps: Optional[int] = None,
+    word_tolerance: Optional[float] = DEFAULT_WORD_TOLERANCE,
+    first_nodes: Optional[Sequence[float]] = None,
+    draft: Optional[Callable[[list], None]] = None,
+) -> list:
     """Attributions along the path of every item of ``runner`` (inside ``runner.hooks()``),
     all items in lockstep: one batched pass per round for all of them.
 
@@ -401,22 +440,32 @@ def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_st
         # Reduced precision: the prediction and F at both ends come from a forward pass in
         # the model's own precision, so the completeness check measures the gradient rows'
         # rounding too.
-        got = runner.evaluate([[1.0, 0.0] for _ in everyone], grad=False,
-                              chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
+        got = runner.evaluate(
+            [[1.0, 0.0] for _ in everyone], grad=False, chunk=chunk_rows(config, runner.positions, grad=False, budget=budget)
+        )
         exact = [{a: s.f for a, s in got[i].items()} for i in everyone]
     if n_steps is not None:
-        ends = runner.evaluate([[1.0, 0.0] for _ in everyone], grad=False,
-                               chunk=chunk_rows(config, runner.positions, grad=False, budget=budget))
+        ends = runner.evaluate(
+            [[1.0, 0.0] for _ in everyone], grad=False, chunk=chunk_rows(config, runner.positions, grad=False, budget=budget)
+        )
         plans = [quadrature.fixed_plan(n_steps, tolerances[i], {a: s.f for a, s in ends[i].items()}) for i in everyone]
     else:
         drafts: list = [None] * len(everyone)
 
         def keep(i: int) -> Callable:
             return lambda rule: drafts.__setitem__(i, rule)
-        plans = [quadrature.adaptive_plan(tolerance=tolerances[i], max_steps=max_steps, word_tolerance=word_tolerance,
-                                          first_nodes=first_nodes, draft=None if draft is None else keep(i),
-                                          ends=None if exact is None else exact[i])
-                 for i in everyone]
+
+        plans = [
+            quadrature.adaptive_plan(
+                tolerance=tolerances[i],
+                max_steps=max_steps,
+                word_tolerance=word_tolerance,
+                first_nodes=first_nodes,
+                draft=None if draft is None else keep(i),
+                ends=None if exact is None else exact[i],
+            )
+            for i in everyone
+        ]
 
         def between_rounds() -> None:
             check_deadline()
@@ -424,18 +473,22 @@ def integrate(runner: PathRunner, *, config, tolerances: Sequence[float], max_st
                 ready, drafts[:] = list(drafts), [None] * len(drafts)
                 if all(d is not None for d in ready):
                     draft(ready)
-        return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
-                                between_rounds=between_rounds)
-    return quadrature.drive(plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk),
-                            between_rounds=check_deadline)
+
+        return quadrature.drive(
+            plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk), between_rounds=between_rounds
+        )
+    return quadrature.drive(
+        plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk), between_rounds=check_deadline
+    )
 
 
 class PathModel:
     """Runs a model with the word-embedding outputs replaced by given tensors (used to
     evaluate arbitrary points, e.g. words removed, with the attribution's own hooks)."""
 
-    def __init__(self, model: torch.nn.Module, sites: EmbeddingSites, inputs: dict,
-                 quantity: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    def __init__(
+        self, model: torch.nn.Module, sites: EmbeddingSites, inputs: dict, quantity: Callable[[torch.Tensor], torch.Tensor]
+    ) -> None:
         self.model = model
         self.sites = sites
         self.keys = list(inputs)
@@ -451,6 +504,7 @@ class PathModel:
                     return None
                 value = self._inject[i]
                 return value.to(output.dtype) if value.dtype != output.dtype else value
+
             return hook
 
         with self.sites.installed():
@@ -486,11 +540,13 @@ def capture(model: torch.nn.Module, sites: EmbeddingSites, inputs: dict) -> tupl
     def grab_ids(i, site):
         def hook(module, args, kwargs):
             ids_seen[i] = call_ids(args, kwargs, site.seq_first)
+
         return hook
 
     def grab(i):
         def hook(module, args, output):
             out_seen[i] = output.detach()
+
         return hook
 
     with sites.installed():

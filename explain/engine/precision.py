@@ -75,8 +75,9 @@ def measure(clf) -> tuple:
     items = []
     for text, target in zip(prior.PROBES, prof.targets):
         piece = tokenize(clf, text, 0, len(text))
-        items.append(Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special, ref_id),
-                                 quantity=target))
+        items.append(
+            Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special, ref_id), quantity=target)
+        )
     runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder(), autocast=torch.bfloat16)
     chunk = chunk_rows(clf.model.config, runner.positions, grad=True, budget=activation_budget(clf.device))
     with torch.inference_mode(False), clf.frozen(), runner.hooks():

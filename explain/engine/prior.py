@@ -95,13 +95,15 @@ def profile(clf, grid: int = GRID) -> Profile:
             target = int(probabilities(logits[None], clf.head)[0].argmax()) if clf.head != REGRESSION else 0
             targets[k] = make_quantity(clf.head, clf.labels, target)
             return targets[k]
+
         return choose
 
     items = []
     for k, text in enumerate(PROBES):
         piece = tokenize(clf, text, 0, len(text))
-        items.append(Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special, ref_id),
-                                 choose=chooser(k)))
+        items.append(
+            Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special, ref_id), choose=chooser(k))
+        )
     runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder())
     chunk = chunk_rows(clf.model.config, runner.positions, grad=True, budget=activation_budget(clf.device))
     with runner.hooks():
@@ -109,8 +111,7 @@ def profile(clf, grid: int = GRID) -> Profile:
     f, tokens = [], []
     for got in samples:
         f.append(np.array([got[float(a)].f[0] for a in alphas]))
-        tokens.append(np.stack([np.concatenate([p.reshape(1, -1)[0].numpy() for p in got[float(a)].parts])
-                                for a in alphas]))
+        tokens.append(np.stack([np.concatenate([p.reshape(1, -1)[0].numpy() for p in got[float(a)].parts]) for a in alphas]))
     return Profile(alphas, f, tokens, tuple(targets))
 
 
@@ -128,8 +129,7 @@ def nodes_from(density: np.ndarray, n_nodes: int, uniform: float = UNIFORM_SHARE
     return tuple(float(x) for x in np.concatenate([[0.0], inner, [1.0]]))
 
 
-def choose(prof: Profile, tolerance: float = DEFAULT_TOLERANCE,
-           word_tolerance=DEFAULT_WORD_TOLERANCE) -> tuple:
+def choose(prof: Profile, tolerance: float = DEFAULT_TOLERANCE, word_tolerance=DEFAULT_WORD_TOLERANCE) -> tuple:
     """The fewest candidate nodes on which round 1 would be accepted for all probes but
     one (else the most): a smooth model gets few, one that switches sharply more."""
     density = prof.density()

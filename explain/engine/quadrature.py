@@ -107,8 +107,9 @@ class Quadrature:
 
     @property
     def converged(self) -> bool:
-        words = self.word_errors is None or self.word_tolerance is None or \
-            bool((self.word_errors <= self.word_tolerance).all())
+        words = (
+            self.word_errors is None or self.word_tolerance is None or bool((self.word_errors <= self.word_tolerance).all())
+        )
         return bool((self.errors <= self.tolerance).all()) and words
 
     def parts(self) -> tuple:
@@ -152,12 +153,12 @@ def _spline_weights(x: tuple) -> np.ndarray:
     b = np.zeros((n + 1, n + 1))
     # Not-a-knot: the third derivative is continuous at x_1 and x_{n-1}.
     a[0, :3] = (-h[1], h[0] + h[1], -h[0])
-    a[n, n - 2:] = (-h[n - 1], h[n - 2] + h[n - 1], -h[n - 2])
+    a[n, n - 2 :] = (-h[n - 1], h[n - 2] + h[n - 1], -h[n - 2])
     for i in range(1, n):  # continuity of the first derivative: second derivatives m
-        a[i, i - 1:i + 2] = (h[i - 1], 2 * (h[i - 1] + h[i]), h[i])
-        b[i, i - 1:i + 2] = (6 / h[i - 1], -6 / h[i - 1] - 6 / h[i], 6 / h[i])
+        a[i, i - 1 : i + 2] = (h[i - 1], 2 * (h[i - 1] + h[i]), h[i])
+        b[i, i - 1 : i + 2] = (6 / h[i - 1], -6 / h[i - 1] - 6 / h[i], 6 / h[i])
     m = np.linalg.solve(a, b)  # second derivatives = m @ values
-    w -= (h ** 3 / 24)[:, None] * (m[:-1] + m[1:])
+    w -= (h**3 / 24)[:, None] * (m[:-1] + m[1:])
     w.flags.writeable = False
     return w
 
@@ -167,9 +168,16 @@ def _spline_weights(x: tuple) -> np.ndarray:
 Plan = Generator[list, dict, Quadrature]
 
 
-def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST_POINTS,
-                  word_tolerance: Optional[float] = None, first_nodes: Optional[Sequence[float]] = None,
-                  draft: Optional[Callable[[Quadrature], None]] = None, ends: Optional[dict] = None) -> Plan:
+def adaptive_plan(
+    *,
+    tolerance: float,
+    max_steps: int,
+    first_points: int = FIRST_POINTS,
+    word_tolerance: Optional[float] = None,
+    first_nodes: Optional[Sequence[float]] = None,
+    draft: Optional[Callable[[Quadrature], None]] = None,
+    ends: Optional[dict] = None,
+) -> Plan:
     """Integrate to ``tolerance`` (the completeness error of every quantity) and to
     ``word_tolerance`` (the estimated error of the per-token scores; None: not checked)
     with at most ``max_steps`` gradient rows, round 1 included (a first round with more
@@ -204,6 +212,7 @@ def adaptive_plan(*, tolerance: float, max_steps: int, first_points: int = FIRST
     else:
         nodes = thinned(sorted({0.0, 1.0, *(float(x) for x in first_nodes)}), max_steps)
         weights = dict(zip(nodes, spline_weights(nodes).sum(0).tolist()))
+
     def receive(got: dict) -> None:
         store.update(got)
         for a in (0.0, 1.0):
@@ -267,8 +276,18 @@ def snapshot(store: dict, tolerance: float, word_tolerance: Optional[float]) -> 
     weights = spline_weights(xs).sum(0)
     errors = relative_error(weights @ np.array([store[x].g for x in xs]), f0, f1)
     words = _word_errors(store, scale)[0] if word_tolerance is not None and len(xs) >= 4 else None
-    return Quadrature(dict(store), dict(zip(xs, weights.tolist())), f1, f0, np.atleast_1d(errors), tolerance, 1,
-                      len(store), words, word_tolerance)
+    return Quadrature(
+        dict(store),
+        dict(zip(xs, weights.tolist())),
+        f1,
+        f0,
+        np.atleast_1d(errors),
+        tolerance,
+        1,
+        len(store),
+        words,
+        word_tolerance,
+    )
 
 
 def thinned(nodes: Sequence[float], most: int) -> list:
@@ -288,8 +307,9 @@ def _word_errors(store: dict, scale: np.ndarray) -> tuple:
     k = store[xs[0]].f.shape[0]
     if len(xs) < 4:  # the spline rule is the trapezoid rule: no estimate
         return np.zeros(k), np.zeros((len(xs) - 1, k))
-    tokens = np.stack([np.concatenate([p.reshape(k, -1).numpy() for p in store[x].parts], axis=1)
-                       for x in xs])  # (points, quantities, tokens)
+    tokens = np.stack(
+        [np.concatenate([p.reshape(k, -1).numpy() for p in store[x].parts], axis=1) for x in xs]
+    )  # (points, quantities, tokens)
     rule = spline_weights(xs)
     diff = np.einsum("ip,pqt->iqt", rule - trapezoid_weights(xs), tokens)  # (intervals, quantities, tokens)
     scores = np.einsum("p,pqt->qt", rule.sum(0), tokens)
@@ -344,8 +364,7 @@ def fixed_plan(n_steps: int, tolerance: float, ends: dict) -> Plan:
     return Quadrature(store, dict(zip(nodes, w)), f1, f0, np.atleast_1d(errors), tolerance, 1, len(store))
 
 
-def drive(plans: list, evaluate: Callable[[list], list],
-          between_rounds: Optional[Callable[[], None]] = None) -> list:
+def drive(plans: list, evaluate: Callable[[list], list], between_rounds: Optional[Callable[[], None]] = None) -> list:
     """Run plans in lockstep: each round, every unfinished plan's points go to one call
     ``evaluate([alphas of plan 0, alphas of plan 1, ...])`` (None for finished plans)
     which returns their samples in the same order. ``between_rounds()`` runs before
@@ -368,8 +387,14 @@ def drive(plans: list, evaluate: Callable[[list], list],
     return done
 
 
-def adaptive(evaluate: Callable[[Sequence[float]], dict], *, tolerance: float, max_steps: int,
-             first_points: int = FIRST_POINTS, between_rounds: Optional[Callable[[], None]] = None) -> Quadrature:
+def adaptive(
+    evaluate: Callable[[Sequence[float]], dict],
+    *,
+    tolerance: float,
+    max_steps: int,
+    first_points: int = FIRST_POINTS,
+    between_rounds: Optional[Callable[[], None]] = None,
+) -> Quadrature:
     """``adaptive_plan`` for one path: ``evaluate(alphas)`` returns {alpha: Sample}."""
     plan = adaptive_plan(tolerance=tolerance, max_steps=max_steps, first_points=first_points)
     return drive([plan], lambda asks: [evaluate(asks[0])], between_rounds)[0]

@@ -46,8 +46,11 @@ def _reference_token(clf, baseline: str) -> tuple:
     def usable(tid):
         return tid is not None and (norms is None or (0 <= tid < norms.shape[0] and float(norms[tid]) > floor))
 
-    names = {"mask": (tok.mask_token, tok.mask_token_id), "pad": (tok.pad_token, tok.pad_token_id),
-             "unk": (tok.unk_token, tok.unk_token_id)}
+    names = {
+        "mask": (tok.mask_token, tok.mask_token_id),
+        "pad": (tok.pad_token, tok.pad_token_id),
+        "unk": (tok.unk_token, tok.unk_token_id),
+    }
     choice = (baseline or "auto").strip()
     if choice == "auto":
         names.update(eos=(tok.eos_token, tok.eos_token_id), bos=(tok.bos_token, tok.bos_token_id))
@@ -56,8 +59,10 @@ def _reference_token(clf, baseline: str) -> tuple:
             if usable(tid):
                 return kind, str(token), int(tid)
         if norms is None:
-            raise InvalidInput("The tokenizer has no mask, pad or unk token with a usable embedding.",
-                               "Pass baseline='<some token>' naming a neutral token of the vocabulary.")
+            raise InvalidInput(
+                "The tokenizer has no mask, pad or unk token with a usable embedding.",
+                "Pass baseline='<some token>' naming a neutral token of the vocabulary.",
+            )
         # Last resort: the real token closest to the average embedding, a neutral point.
         w = weight.detach().float()
         dist = (w - w.mean(0)).norm(dim=-1)
@@ -69,16 +74,20 @@ def _reference_token(clf, baseline: str) -> tuple:
         if tid is None:
             raise InvalidInput(f"This tokenizer has no {choice} token.", "Use baseline='auto'.")
         if not usable(tid):
-            raise InvalidInput(f"The {choice} token's embedding is all zeros, which makes the attributions "
-                               "meaningless.", "Use baseline='auto' or another token.")
+            raise InvalidInput(
+                f"The {choice} token's embedding is all zeros, which makes the attributions meaningless.",
+                "Use baseline='auto' or another token.",
+            )
         return choice, str(token), int(tid)
     ids = tok(choice, add_special_tokens=False)["input_ids"]
     vocab_id = tok.convert_tokens_to_ids(choice)
     if isinstance(vocab_id, int) and vocab_id != tok.unk_token_id:
         ids = [vocab_id]
     if len(ids) != 1:
-        raise InvalidInput(f"The baseline {choice!r} is {len(ids)} tokens for this tokenizer, not one.",
-                           "Give a single token (e.g. 'mask', 'pad', 'unk', or a word in the vocabulary).")
+        raise InvalidInput(
+            f"The baseline {choice!r} is {len(ids)} tokens for this tokenizer, not one.",
+            "Give a single token (e.g. 'mask', 'pad', 'unk', or a word in the vocabulary).",
+        )
     if not usable(ids[0]):
         raise InvalidInput(f"The baseline token {choice!r} has an all-zero embedding.", "Pick another token.")
     return "token", tok.convert_ids_to_tokens(ids[0]), int(ids[0])

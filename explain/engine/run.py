@@ -66,18 +66,29 @@ def check_text(text, max_chars: int = MAX_CHARS, what: str = "text") -> None:
     if not text.strip():
         raise InvalidInput(f"The {what} is empty.", "Type or paste a sentence to explain.")
     if not has_visible(text):
-        raise InvalidInput(f"The {what} holds only invisible characters (zero-width spaces, byte-order marks...).",
-                           "Type or paste a sentence to explain.")
+        raise InvalidInput(
+            f"The {what} holds only invisible characters (zero-width spaces, byte-order marks...).",
+            "Type or paste a sentence to explain.",
+        )
     if len(text) > max_chars:
-        raise InvalidInput(f"The {what} has {len(text):,} characters; this server explains at most {max_chars:,}.",
-                           "Shorten the text or split it into parts.")
+        raise InvalidInput(
+            f"The {what} has {len(text):,} characters; this server explains at most {max_chars:,}.",
+            "Shorten the text or split it into parts.",
+        )
 
 
 # --- entry points --------------------------------------------------------------------------
 
-def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
-                   text_pair: Optional[str] = None, *, draft: Optional[Callable[[Explanation], None]] = None,
-                   precision: str = "auto") -> Explanation:
+
+def explain_loaded(
+    clf: Classifier,
+    text: str,
+    options: Options = Options(),
+    text_pair: Optional[str] = None,
+    *,
+    draft: Optional[Callable[[Explanation], None]] = None,
+    precision: str = "auto",
+) -> Explanation:
     """Explain ``clf``'s prediction on ``text`` (or the pair) - the engine alone: no
     loading, no cache. ``draft``: called at most once, before the result, with a first,
     coarser Explanation (``draft=True``) when the run is estimated to take more than
@@ -91,18 +102,32 @@ def explain_loaded(clf: Classifier, text: str, options: Options = Options(),
     return _classify(clf, text, text_pair, options, None, once, precision)[0]
 
 
-def explain_labels_loaded(clf: Classifier, text: str, options: Options = Options(), labels="all",
-                          top_k: Optional[int] = None, text_pair: Optional[str] = None, *,
-                          draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
+def explain_labels_loaded(
+    clf: Classifier,
+    text: str,
+    options: Options = Options(),
+    labels="all",
+    top_k: Optional[int] = None,
+    text_pair: Optional[str] = None,
+    *,
+    draft: Optional[Callable[[tuple], None]] = None,
+    precision: str = "auto",
+) -> tuple:
     """One Explanation per label (``labels``: "all" or a list of names/indices; ``top_k``:
     only the k most probable of them), most probable first; one shared path. ``draft``:
     as for ``explain_loaded``, called with the tuple of drafts; ``precision`` as there."""
     return _classify(clf, text, text_pair, options, (labels, top_k), draft, precision)
 
 
-def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options = Options(),
-                        text_pairs: Optional[Sequence[Optional[str]]] = None,
-                        targets: Optional[Sequence] = None, *, precision: str = "auto") -> list:
+def explain_many_loaded(
+    clf: Classifier,
+    texts: Sequence[str],
+    options: Options = Options(),
+    text_pairs: Optional[Sequence[Optional[str]]] = None,
+    targets: Optional[Sequence] = None,
+    *,
+    precision: str = "auto",
+) -> list:
     """Explain many texts, their paths integrated in lockstep: every round is one batched
     pass for all of them (texts of different lengths share it where the model pads
     safely). Each result equals the one-by-one ``explain_loaded`` (same rule, same nodes);
@@ -129,19 +154,31 @@ def explain_many_loaded(clf: Classifier, texts: Sequence[str], options: Options 
                 jobs.append((k, opts, group, choose))
             except ExplainError as exc:
                 out[k] = exc
-        done = _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0,
-                               precision=precision) if jobs else []
+        done = (
+            _attribute_many(clf, [j[2] for j in jobs], [j[3] for j in jobs], options, ref_id, t0, precision=precision)
+            if jobs
+            else []
+        )
         for (k, opts, _, _), d in zip(jobs, done):
             probs = probabilities(d.logits[0][None], clf.head)[0]
-            out[k] = _explanations(clf, texts[k], pairs[k], d, clf.labels, probs, clf.head,
-                                   (ref_kind, ref_token, ref_id), opts, t0)[0]
+            out[k] = _explanations(
+                clf, texts[k], pairs[k], d, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id), opts, t0
+            )[0]
     return out
 
 
-def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, options: Options = Options(),
-                             hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                             every_label: bool = False, *, draft: Optional[Callable[[tuple], None]] = None,
-                             precision: str = "auto") -> tuple:
+def explain_zero_shot_loaded(
+    clf: Classifier,
+    text: str,
+    candidate_labels,
+    options: Options = Options(),
+    hypothesis_template: str = DEFAULT_TEMPLATE,
+    multi_label: bool = False,
+    every_label: bool = False,
+    *,
+    draft: Optional[Callable[[tuple], None]] = None,
+    precision: str = "auto",
+) -> tuple:
     """Zero-shot classification of ``text`` over ``candidate_labels`` with an NLI model,
     scored exactly as transformers' ``pipeline("zero-shot-classification")``; explains
     the target candidate (``options.target``, default the top one), or every candidate
@@ -150,13 +187,16 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
     score sums them. ``draft``, ``precision``: as for ``explain_labels_loaded``."""
     t0 = time.perf_counter()
     check_text(text)
-    options = options.but(candidate_labels=candidate_labels, hypothesis_template=hypothesis_template,
-                          multi_label=bool(multi_label)).validate()
+    options = options.but(
+        candidate_labels=candidate_labels, hypothesis_template=hypothesis_template, multi_label=bool(multi_label)
+    ).validate()
     candidates = list(options.candidate_labels)
     if clf.head == REGRESSION or len(clf.labels) < 2:
-        raise InvalidInput("Zero-shot classification needs an NLI model (entailment / contradiction labels); this "
-                           f"model's labels are {', '.join(clf.labels)}.",
-                           "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or cross-encoder/nli-deberta-v3-small.")
+        raise InvalidInput(
+            "Zero-shot classification needs an NLI model (entailment / contradiction labels); this "
+            f"model's labels are {', '.join(clf.labels)}.",
+            "Use an NLI checkpoint, e.g. facebook/bart-large-mnli or cross-encoder/nli-deberta-v3-small.",
+        )
     entail, contra = nli_labels(clf.labels)
     target = resolve_label(options.target, candidates, "candidate label")
     hypotheses = [hypothesis_template.format(c) for c in candidates]
@@ -166,9 +206,12 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
         longest = max(p.inputs["input_ids"].shape[1] for p in pieces)
         limit = windowing.window_limit(clf, options.max_tokens)
         if longest > limit:
-            raise InvalidInput(f"The text with its longest hypothesis is {longest} tokens; this model reads at most "
-                               f"{limit}, and a zero-shot explanation needs the whole text in every pair "
-                               "(the pipeline would cut it silently).", "Shorten the text, or explain it in parts.")
+            raise InvalidInput(
+                f"The text with its longest hypothesis is {longest} tokens; this model reads at most "
+                f"{limit}, and a zero-shot explanation needs the whole text in every pair "
+                "(the pipeline would cut it silently).",
+                "Shorten the text, or explain it in parts.",
+            )
 
         def quantities(logits) -> list:
             scores = zero_shot_scores(logits, entail, contra, multi_label)
@@ -177,20 +220,39 @@ def explain_zero_shot_loaded(clf: Classifier, text: str, candidate_labels, optio
             return [ZeroShotQuantity(c, entail, contra, multi_label, len(candidates)) for c in chosen]
 
         group = _Group([pieces], [1.0], attributed=(0,))
-        zero = ZeroShot(hypothesis_template=hypothesis_template, multi_label=bool(multi_label),
-                        hypotheses=tuple(hypotheses), entailment=clf.labels[entail], contradiction=clf.labels[contra],
-                        model_labels=tuple(clf.labels))
+        zero = ZeroShot(
+            hypothesis_template=hypothesis_template,
+            multi_label=bool(multi_label),
+            hypotheses=tuple(hypotheses),
+            entailment=clf.labels[entail],
+            contradiction=clf.labels[contra],
+            model_labels=tuple(clf.labels),
+        )
 
         def finish(done: _Done, is_draft: bool = False) -> tuple:
             scores = zero_shot_scores(done.logits, entail, contra, multi_label)
-            return _explanations(clf, text, None, done, candidates, scores, SIGMOID if multi_label else SOFTMAX,
-                                 (ref_kind, ref_token, ref_id), options, t0, zero_shot=zero, draft=is_draft)
+            return _explanations(
+                clf,
+                text,
+                None,
+                done,
+                candidates,
+                scores,
+                SIGMOID if multi_label else SOFTMAX,
+                (ref_kind, ref_token, ref_id),
+                options,
+                t0,
+                zero_shot=zero,
+                draft=is_draft,
+            )
+
         early = None if draft is None else (lambda dones: draft(finish(dones[0], True)))
         done = _attribute(clf, group, quantities, options, ref_id, t0, early, precision)
     return finish(done)
 
 
 # --- the shared core ------------------------------------------------------------------------
+
 
 @dataclass
 class _Group:
@@ -214,8 +276,15 @@ class _Done:
     dtype: str = "float32"  # the precision of the gradient rows
 
 
-def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Options, many,
-              draft: Optional[Callable[[tuple], None]] = None, precision: str = "auto") -> tuple:
+def _classify(
+    clf: Classifier,
+    text: str,
+    text_pair: Optional[str],
+    opts: Options,
+    many,
+    draft: Optional[Callable[[tuple], None]] = None,
+    precision: str = "auto",
+) -> tuple:
     t0 = time.perf_counter()
     check_text(text)
     if text_pair is not None:
@@ -223,8 +292,10 @@ def _classify(clf: Classifier, text: str, text_pair: Optional[str], opts: Option
 
     def finish(done: _Done, is_draft: bool = False) -> tuple:
         probs = probabilities(done.logits[0][None], clf.head)[0]
-        return _explanations(clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id),
-                             opts, t0, draft=is_draft)
+        return _explanations(
+            clf, text, text_pair, done, clf.labels, probs, clf.head, (ref_kind, ref_token, ref_id), opts, t0, draft=is_draft
+        )
+
     with clf.lock, clf.frozen(), torch.inference_mode(False):
         ref_kind, ref_token, ref_id = reference_token(clf, opts.baseline)
         group, quantities = _classification_group(clf, text, text_pair, opts, many)
@@ -240,8 +311,11 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
     chosen = top_k = None
     if many is not None:
         labels, top_k = many
-        chosen = (list(range(len(clf.labels))) if labels in (None, "all") else
-                  [resolve_label(label, clf.labels) for label in labels])
+        chosen = (
+            list(range(len(clf.labels)))
+            if labels in (None, "all")
+            else [resolve_label(label, clf.labels) for label in labels]
+        )
         if top_k is not None:
             top_k = whole_number(top_k, "top_k", "Give how many of the most probable labels to explain.")
     if opts.method == "captum" and chosen is not None and len(chosen) > 1:
@@ -264,15 +338,31 @@ def _classification_group(clf: Classifier, text: str, text_pair: Optional[str], 
     return _Group([[p] for p in pieces], weights, (0, 1), bounds), quantities
 
 
-def _attribute(clf: Classifier, group: _Group, quantities: Callable, opts: Options, ref_id: int, t0: float,
-               draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> _Done:
+def _attribute(
+    clf: Classifier,
+    group: _Group,
+    quantities: Callable,
+    opts: Options,
+    ref_id: int,
+    t0: float,
+    draft: Optional[Callable[[list], None]] = None,
+    precision: str = "auto",
+) -> _Done:
     """Integrate every window of ``group`` along the shared path; ``quantities(logits)``
     picks what is explained from the prediction's logits (sequences, labels)."""
     return _attribute_many(clf, [group], [quantities], opts, ref_id, t0, draft, precision)[0]
 
 
-def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options, ref_id: int, t0: float,
-                    draft: Optional[Callable[[list], None]] = None, precision: str = "auto") -> list:
+def _attribute_many(
+    clf: Classifier,
+    groups: list,
+    choosers: list,
+    opts: Options,
+    ref_id: int,
+    t0: float,
+    draft: Optional[Callable[[list], None]] = None,
+    precision: str = "auto",
+) -> list:
     """Integrate the windows of several texts (``groups``) in lockstep, one batched pass
     per round for all of them; ``choosers[g](logits)`` picks what text g explains.
 
@@ -283,9 +373,11 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     adaptive = opts.method == "engine" and opts.n_steps is None
     rows_dtype = precision_of(clf, precision, opts.tolerance if adaptive else None)
     if adaptive and opts.max_steps < MIN_STEPS:
-        raise InvalidInput(f"max_steps is {opts.max_steps}, but the adaptive rule needs at least {MIN_STEPS} points "
-                           "of the path (its two ends and two inside) to check its own error.",
-                           f"Use max_steps of at least {MIN_STEPS}, or a fixed rule with n_steps.")
+        raise InvalidInput(
+            f"max_steps is {opts.max_steps}, but the adaptive rule needs at least {MIN_STEPS} points "
+            "of the path (its two ends and two inside) to check its own error.",
+            f"Use max_steps of at least {MIN_STEPS}, or a fixed rule with n_steps.",
+        )
 
     def stack(targets: list) -> Callable:
         return lambda logits: torch.stack([t.values(logits) for t in targets], dim=1)
@@ -293,9 +385,12 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
     items, owner = [], []  # every window of every text; the text it belongs to
     for g, group in enumerate(groups):
         for seqs in group.windows:
-            items.append(Item(inputs=[p.inputs for p in seqs],
-                              references=[reference_ids(p.inputs["input_ids"], ~p.attributed(group.attributed), ref_id)
-                                          for p in seqs]))
+            items.append(
+                Item(
+                    inputs=[p.inputs for p in seqs],
+                    references=[reference_ids(p.inputs["input_ids"], ~p.attributed(group.attributed), ref_id) for p in seqs],
+                )
+            )
             owner.append(g)
     picked: list = [[] for _ in groups]
     means: list = [None] * len(groups)
@@ -304,21 +399,31 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
         def choose(logits):
             picked[g][:] = choosers[g](logits)
             return stack(picked[g])
+
         return choose
 
     lengths = {p.inputs["input_ids"].shape[1] for group in groups for seqs in group.windows for p in seqs}
     # The model's round-1 layout (profiled on first use, before this path's hooks go in).
     nodes = prior.first_nodes(clf) if opts.first_round == "calibrated" and adaptive else None
-    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None,
-                        autocast=rows_dtype)
+    runner = PathRunner(clf.model, clf.sites, items, pad=clf.padder() if len(lengths) > 1 else None, autocast=rows_dtype)
     owned = [[i for i in range(len(items)) if owner[i] == g] for g in range(len(groups))]
 
     def done(quads: list, t_pred: float) -> list:
         dtype = str(rows_dtype or next(iter(clf.parameters())).dtype).replace("torch.", "")
-        return [_Done(group, list(picked[g]), [quads[i] for i in owned[g]],
-                      means[g] if means[g] is not None else items[owned[g][0]].logits_at_input,
-                      [items[i] for i in owned[g]], t_pred, time.perf_counter(), dtype)
-                for g, group in enumerate(groups)]
+        return [
+            _Done(
+                group,
+                list(picked[g]),
+                [quads[i] for i in owned[g]],
+                means[g] if means[g] is not None else items[owned[g][0]].logits_at_input,
+                [items[i] for i in owned[g]],
+                t_pred,
+                time.perf_counter(),
+                dtype,
+            )
+            for g, group in enumerate(groups)
+        ]
+
     early = None
     if draft is not None and adaptive:
         first = min(opts.max_steps, len(nodes) if nodes is not None else FIRST_POINTS)
@@ -341,8 +446,7 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
                 continue
             means[g] = sum(w * ends[i][1.0] for w, i in zip(group.weights, mine))
             picked[g][:] = choosers[g](means[g])
-            changes = [[float(t.values(ends[i][1.0][None]) - t.values(ends[i][0.0][None])) for t in picked[g]]
-                       for i in mine]
+            changes = [[float(t.values(ends[i][1.0][None]) - t.values(ends[i][0.0][None])) for t in picked[g]] for i in mine]
             for k in range(len(picked[g])):
                 overall = abs(sum(w * c[k] for w, c in zip(group.weights, changes)))
                 for i, c in zip(mine, changes):
@@ -360,9 +464,16 @@ def _attribute_many(clf: Classifier, groups: list, choosers: list, opts: Options
                 check_deadline()
                 quads.append(integrate_with_captum(runner, i, opts.steps, tolerances[i]))
         else:
-            quads = integrate(runner, config=clf.model.config, tolerances=tolerances, max_steps=opts.max_steps,
-                              n_steps=opts.n_steps, word_tolerance=opts.word_tolerance, first_nodes=nodes,
-                              draft=early)
+            quads = integrate(
+                runner,
+                config=clf.model.config,
+                tolerances=tolerances,
+                max_steps=opts.max_steps,
+                n_steps=opts.n_steps,
+                word_tolerance=opts.word_tolerance,
+                first_nodes=nodes,
+                draft=early,
+            )
     if opts.method == "engine":
         cost.learn(clf, runner.grad_seconds, runner.grad_row_tokens)
     return done(quads, t_pred)
@@ -376,9 +487,21 @@ def precision_of(clf: Classifier, name: str, tolerance: Optional[float]) -> Opti
     return None if tolerance is None else choose_precision(clf, name, tolerance)
 
 
-def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _Done, labels: Sequence[str],
-                  probs: torch.Tensor, head: str, baseline: tuple, opts: Options, t0: float, *,
-                  zero_shot: Optional[ZeroShot] = None, draft: bool = False) -> tuple:
+def _explanations(
+    clf: Classifier,
+    text: str,
+    text_pair: Optional[str],
+    done: _Done,
+    labels: Sequence[str],
+    probs: torch.Tensor,
+    head: str,
+    baseline: tuple,
+    opts: Options,
+    t0: float,
+    *,
+    zero_shot: Optional[ZeroShot] = None,
+    draft: bool = False,
+) -> tuple:
     """One Explanation per explained quantity."""
     ref_kind, ref_token, ref_id = baseline
     pieces, weights, bounds = done.group.windows, done.group.weights, done.group.bounds
@@ -403,8 +526,9 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
                 total += float(scores.sum())
                 values = (scores * weights[w]).tolist()
                 tag = j if zero_shot is not None else None
-                for i, (tid, name, seg, (s, e), v) in enumerate(zip(ids[w][j], names[w][j], piece.segments,
-                                                                  piece.offsets, values)):
+                for i, (tid, name, seg, (s, e), v) in enumerate(
+                    zip(ids[w][j], names[w][j], piece.segments, piece.offsets, values)
+                ):
                     if seg is not None and seg not in attributed:
                         continue  # a zero-shot hypothesis: not on the path, no score
                     if seg is None:  # special
@@ -417,56 +541,82 @@ def _explanations(clf: Classifier, text: str, text_pair: Optional[str], done: _D
             first = seqs[0]
             word = getattr(quad, "word_errors", None)
             word = None if word is None else float(word[k])
-            windows.append(Window(first.start, first.end, lo, hi, int(first.inputs["input_ids"].shape[1]), quad.steps,
-                                  float(quad.errors[k]), bool(quad.errors[k] <= quad.tolerance), f1, f0, total,
-                                  forward_rows=done.items[w].forward_rows, rounds=quad.rounds, weight=weights[w],
-                                  segment=first.windowed, word_error=word))
+            windows.append(
+                Window(
+                    first.start,
+                    first.end,
+                    lo,
+                    hi,
+                    int(first.inputs["input_ids"].shape[1]),
+                    quad.steps,
+                    float(quad.errors[k]),
+                    bool(quad.errors[k] <= quad.tolerance),
+                    f1,
+                    f0,
+                    total,
+                    forward_rows=done.items[w].forward_rows,
+                    rounds=quad.rounds,
+                    weight=weights[w],
+                    segment=first.windowed,
+                    word_error=word,
+                )
+            )
         f_input = sum(w.weight * w.f_input for w in windows)
         f_baseline = sum(w.weight * w.f_baseline for w in windows)
         error = relative_error(f_input - f_baseline + sum(wt * m for wt, m in zip(weights, misses)), f_baseline, f_input)
         word_error = None if any(w.word_error is None for w in windows) else max(w.word_error for w in windows)
-        met = error <= opts.tolerance and (word_error is None or opts.word_tolerance is None
-                                           or word_error <= opts.word_tolerance)
+        met = error <= opts.tolerance and (
+            word_error is None or opts.word_tolerance is None or word_error <= opts.word_tolerance
+        )
         explained = quantity.describe(labels)
         if len(windows) > 1:
             explained = f"the mean over {len(windows)} windows (each weighted by its share of the text) of {explained}"
         unk = getattr(tok, "unk_token_id", None)
         words = word_scores(text, [t for t in tokens if t.segment == 0], unk)
         if text_pair is not None:
-            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1],
-                                                                      unk))
-        out.append(Explanation(
-            text=text,
-            text_pair=text_pair,
-            checkpoint=clf.checkpoint,
-            head=head,
-            labels=tuple(labels),
-            probabilities={name: float(v) for name, v in zip(labels, probs.tolist())},
-            predicted=labels[predicted],
-            target=labels[quantity.target],
-            contrast=None if quantity.contrast is None else labels[quantity.contrast],
-            explained=explained,
-            baseline={"kind": ref_kind, "token": ref_token, "token_id": ref_id,
-                      "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"
-                      + ("; the hypotheses kept" if zero_shot is not None else "")},
-            steps=sum(w.steps for w in windows),
-            tolerance=opts.tolerance,
-            converged=bool(met),
-            completeness_error=float(error),
-            word_error=word_error,
-            word_tolerance=opts.word_tolerance if word_error is not None else None,
-            f_input=float(f_input),
-            f_baseline=float(f_baseline),
-            tokens=tuple(tokens),
-            words=words,
-            windows=tuple(windows),
-            timings={"predict_s": round(done.t_pred - t0, 4), "attribution_s": round(done.t_attr - done.t_pred, 4),
-                     "total_s": round(time.perf_counter() - t0, 4), "cache": "miss"},
-            draft=draft,
-            device=str(clf.device),
-            dtype=done.dtype,
-            method=opts.method,
-            quantity=quantity.kind,
-            zero_shot=zero_shot,
-        ))
+            words += tuple(replace(u, segment=1) for u in word_scores(text_pair, [t for t in tokens if t.segment == 1], unk))
+        out.append(
+            Explanation(
+                text=text,
+                text_pair=text_pair,
+                checkpoint=clf.checkpoint,
+                head=head,
+                labels=tuple(labels),
+                probabilities={name: float(v) for name, v in zip(labels, probs.tolist())},
+                predicted=labels[predicted],
+                target=labels[quantity.target],
+                contrast=None if quantity.contrast is None else labels[quantity.contrast],
+                explained=explained,
+                baseline={
+                    "kind": ref_kind,
+                    "token": ref_token,
+                    "token_id": ref_id,
+                    "description": f"every non-special token replaced by {ref_token!r}; special tokens kept"
+                    + ("; the hypotheses kept" if zero_shot is not None else ""),
+                },
+                steps=sum(w.steps for w in windows),
+                tolerance=opts.tolerance,
+                converged=bool(met),
+                completeness_error=float(error),
+                word_error=word_error,
+                word_tolerance=opts.word_tolerance if word_error is not None else None,
+                f_input=float(f_input),
+                f_baseline=float(f_baseline),
+                tokens=tuple(tokens),
+                words=words,
+                windows=tuple(windows),
+                timings={
+                    "predict_s": round(done.t_pred - t0, 4),
+                    "attribution_s": round(done.t_attr - done.t_pred, 4),
+                    "total_s": round(time.perf_counter() - t0, 4),
+                    "cache": "miss",
+                },
+                draft=draft,
+                device=str(clf.device),
+                dtype=done.dtype,
+                method=opts.method,
+                quantity=quantity.kind,
+                zero_shot=zero_shot,
+            )
+        )
     return tuple(out)

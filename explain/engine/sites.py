@@ -70,7 +70,7 @@ class Site:
         tokens replaced by ``per_token`` (batch, tokens, ...), realigned for the shift."""
         out = at_site.clone()
         lo, hi = self.span(per_token.shape[1], at_site.shape[1])
-        out[:, lo:hi] = per_token[:, :hi - lo].to(out.device)
+        out[:, lo:hi] = per_token[:, : hi - lo].to(out.device)
         return out
 
     def to_tokens(self, per_position: torch.Tensor, n_tokens: int) -> torch.Tensor:
@@ -78,7 +78,7 @@ class Site:
         the site never saw a token."""
         out = torch.zeros(n_tokens, dtype=per_position.dtype)
         lo, hi = self.span(n_tokens, per_position.shape[0])
-        out[:hi - lo] = per_position[lo:hi]
+        out[: hi - lo] = per_position[lo:hi]
         return out
 
 
@@ -100,8 +100,10 @@ class EmbeddingSites:
 
     @property
     def describe(self) -> str:
-        return ", ".join(f"{s.path}{' (shifted +%d)' % s.shift if s.shift else ''}"
-                         f"{' (sequence-first)' if s.seq_first else ''}" for s in self.sites)
+        return ", ".join(
+            f"{s.path}{' (shifted +%d)' % s.shift if s.shift else ''}{' (sequence-first)' if s.seq_first else ''}"
+            for s in self.sites
+        )
 
     @property
     def weight(self) -> Optional[torch.Tensor]:
@@ -113,6 +115,7 @@ def _capture_ids(store: list, seq_first: bool):
         ids = call_ids(args, kwargs, seq_first)
         if isinstance(ids, torch.Tensor):
             store.append(ids)
+
     return hook
 
 
@@ -121,8 +124,10 @@ def find_sites(model: nn.Module, sample: dict) -> EmbeddingSites:
     places where word embeddings enter the model."""
     emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
     if emb is None:
-        raise UnsupportedModel("This model does not expose its word embeddings (get_input_embeddings() is empty).",
-                               "Use a transformers sequence classifier with a standard embedding layer.")
+        raise UnsupportedModel(
+            "This model does not expose its word embeddings (get_input_embeddings() is empty).",
+            "Use a transformers sequence classifier with a standard embedding layer.",
+        )
     ids = sample["input_ids"]
     seen: list = []
     handle = emb.register_forward_pre_hook(_capture_ids(seen, False), with_kwargs=True)
@@ -139,9 +144,11 @@ def find_sites(model: nn.Module, sample: dict) -> EmbeddingSites:
         if got.dim() == 2 and got.shape[1] == ids.shape[0]:  # (seq, batch): wrap and transpose
             candidates = [(p, n) for p, n in _attribute_paths(model, emb)]
             return _wrap(model, emb, candidates, sample, seq_first=True)
-        raise UnsupportedModel(f"The word embeddings see ids of shape {tuple(got.shape)} for an input of "
-                               f"shape {tuple(ids.shape)}; cannot tell batch from sequence.",
-                               "This architecture is not supported; please report it.")
+        raise UnsupportedModel(
+            f"The word embeddings see ids of shape {tuple(got.shape)} for an input of "
+            f"shape {tuple(ids.shape)}; cannot tell batch from sequence.",
+            "This architecture is not supported; please report it.",
+        )
     # Never called (BART: each stack has its own tied copy) or called more than once (T5):
     # attribute at each call site instead.
     candidates = [(p, n) for p, n in _attribute_paths(model, emb)]
@@ -172,16 +179,21 @@ def _wrap(model, emb, candidates, sample, seq_first: bool) -> EmbeddingSites:
         if wrapper.calls == 0:
             continue
         if wrapper.calls > 1:
-            raise UnsupportedModel(f"The word embeddings at {name} are called {wrapper.calls} times in one "
-                                   "forward pass; attributions would be ambiguous.",
-                                   "This architecture is not supported; please report it.")
+            raise UnsupportedModel(
+                f"The word embeddings at {name} are called {wrapper.calls} times in one "
+                "forward pass; attributions would be ambiguous.",
+                "This architecture is not supported; please report it.",
+            )
         shift = _shift_of(store[0], ids, name)
         path = _path_of(model, parent) + "." + name
-        keep.append(((parent, name, original, wrapper),
-                     Site(path.lstrip("."), original, wrapper.tap, wrapper, shift, seq_first)))
+        keep.append(
+            ((parent, name, original, wrapper), Site(path.lstrip("."), original, wrapper.tap, wrapper, shift, seq_first))
+        )
     if not keep:
-        raise UnsupportedModel("Could not find where this model uses its word embeddings.",
-                               "This architecture is not supported; please report it.")
+        raise UnsupportedModel(
+            "Could not find where this model uses its word embeddings.",
+            "This architecture is not supported; please report it.",
+        )
     for _, _, _, w in installs:
         w.calls = 0
     return EmbeddingSites([s for _, s in keep], [i for i, _ in keep])
@@ -208,10 +220,11 @@ def _shift_of(site_ids: torch.Tensor, ids: torch.Tensor, where: str) -> int:
     n = ids.shape[1]
     for shift in (0, 1):
         m = min(n - shift, site_ids.shape[1] - shift)
-        if m > 0 and torch.equal(site_ids[:, shift:shift + m], ids[:, :m]):
+        if m > 0 and torch.equal(site_ids[:, shift : shift + m], ids[:, :m]):
             return shift
-    raise UnsupportedModel(f"The ids reaching {where} do not match the input ids.",
-                           "This architecture is not supported; please report it.")
+    raise UnsupportedModel(
+        f"The ids reaching {where} do not match the input ids.", "This architecture is not supported; please report it."
+    )
 
 
 def _path_of(model: nn.Module, module: nn.Module) -> str:

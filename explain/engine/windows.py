@@ -48,8 +48,9 @@ def tokenize(clf, text: str, start: int, end: int, pair: Optional[str] = None, w
         args = (text[start:end],)
     else:
         args = (text[start:end], pair) if windowed == 0 else (text, pair[start:end])
-    enc = clf.tokenizer(*args, return_tensors="pt", return_offsets_mapping=True,
-                        return_special_tokens_mask=True, truncation=False)
+    enc = clf.tokenizer(
+        *args, return_tensors="pt", return_offsets_mapping=True, return_special_tokens_mask=True, truncation=False
+    )
     segments = list(enc.sequence_ids(0))
     offsets = []
     for (s, e), seg in zip(enc.pop("offset_mapping")[0].tolist(), segments):
@@ -79,12 +80,17 @@ def split(clf, text: str, max_tokens: Optional[int] = None, pair: Optional[str] 
     extra = clf.tokenizer.num_special_tokens_to_add(pair=True)
     if room - extra < MIN_WINDOW:
         which = "text" if windowed == 1 else "text pair"
-        raise InvalidInput(f"The {which} alone leaves less than {MIN_WINDOW} of the model's {limit} tokens for the "
-                           "other text, so the pair cannot be cut into windows the model accepts.",
-                           f"Shorten the {which}.")
-    return [tokenize(clf, text, s, e, pair, windowed)
-            for s, e in spans(clf, long, room, extra=extra,
-                              measure=lambda s, e: _pair_length(clf, text, pair, windowed, s, e), limit=limit)]
+        raise InvalidInput(
+            f"The {which} alone leaves less than {MIN_WINDOW} of the model's {limit} tokens for the "
+            "other text, so the pair cannot be cut into windows the model accepts.",
+            f"Shorten the {which}.",
+        )
+    return [
+        tokenize(clf, text, s, e, pair, windowed)
+        for s, e in spans(
+            clf, long, room, extra=extra, measure=lambda s, e: _pair_length(clf, text, pair, windowed, s, e), limit=limit
+        )
+    ]
 
 
 def _pair_length(clf, text: str, pair: str, windowed: int, start: int, end: int) -> int:
@@ -98,8 +104,10 @@ def window_limit(clf, max_tokens: Optional[int] = None) -> int:
     if extra is None:  # the tokenizer encodes an empty text to count them: once per model
         extra = clf.memo["special_tokens_alone"] = clf.tokenizer.num_special_tokens_to_add(pair=False)
     if limit < extra + MIN_WINDOW:
-        raise InvalidInput(f"A window of {limit} tokens leaves too little room for text next to the "
-                           f"model's {extra} special tokens.", f"Use max_tokens of at least {extra + MIN_WINDOW}.")
+        raise InvalidInput(
+            f"A window of {limit} tokens leaves too little room for text next to the model's {extra} special tokens.",
+            f"Use max_tokens of at least {extra + MIN_WINDOW}.",
+        )
     return limit
 
 
@@ -121,9 +129,11 @@ def spans(clf, text: str, room: int, extra: Optional[int] = None, measure=None, 
         if longest <= limit:
             return out
         if size == MIN_WINDOW:
-            raise InvalidInput("This text cannot be cut into windows the model accepts (a slice of it "
-                               f"tokenizes to {longest} tokens, more than the model's {limit}).",
-                               "Split the text into shorter parts yourself.")
+            raise InvalidInput(
+                "This text cannot be cut into windows the model accepts (a slice of it "
+                f"tokenizes to {longest} tokens, more than the model's {limit}).",
+                "Split the text into shorter parts yourself.",
+            )
         slack += longest - limit + 2
 
 

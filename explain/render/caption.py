@@ -45,8 +45,13 @@ class Caption:
 
     def markdown(self) -> str:
         esc = lambda s: escape.markdown(s, inline=True)
-        parts = [self._sentence(esc, lambda s: f"**{esc(s)}**"), esc(self.effect),
-                 f"**Orange**: {esc(self.toward)}. **Blue**: {esc(self.against)}.", esc(self.strength), esc(self.note)]
+        parts = [
+            self._sentence(esc, lambda s: f"**{esc(s)}**"),
+            esc(self.effect),
+            f"**Orange**: {esc(self.toward)}. **Blue**: {esc(self.against)}.",
+            esc(self.strength),
+            esc(self.note),
+        ]
         return " ".join(p for p in parts if p)
 
     def sentence_html(self) -> str:
@@ -59,8 +64,10 @@ class Caption:
         esc = lambda s: escape.html(s, quote=False)
         parts = [self._sentence(esc, lambda s: f"<strong>{esc(s)}</strong>"), esc(self.effect)]
         if key:
-            parts += [f"<strong>Orange</strong>: {esc(self.toward)}. <strong>Blue</strong>: {esc(self.against)}.",
-                      esc(self.strength)]
+            parts += [
+                f"<strong>Orange</strong>: {esc(self.toward)}. <strong>Blue</strong>: {esc(self.against)}.",
+                esc(self.strength),
+            ]
         return " ".join(p for p in parts + [esc(self.note)] if p)
 
     def _sentence(self, plain, label) -> str:
@@ -84,8 +91,7 @@ def caption(expl: Explanation) -> Caption:
     gets."""
     base = _caption(expl)
     notes = [n for n in (base.note, windows_note(expl)) if n]
-    return Caption(base.sentence, base.toward, base.against, " ".join(notes), effect_sentence(expl),
-                   strength_sentence(expl))
+    return Caption(base.sentence, base.toward, base.against, " ".join(notes), effect_sentence(expl), strength_sentence(expl))
 
 
 def amount(value: float, unit: str) -> str:
@@ -114,19 +120,22 @@ def effect_sentence(expl: Explanation) -> str:
         else:
             where = f"the model says {e.label}"
         if e.negligible:
-            out = (f"The words barely matter to this model here: with every word hidden {where} {start}, and your "
-                   f"text leaves it at {end}.")
+            out = (
+                f"The words barely matter to this model here: with every word hidden {where} {start}, and your "
+                f"text leaves it at {end}."
+            )
         else:
             way = "up to" if e.end > e.start else "down to" if e.end < e.start else "back to"
             out = f"With every word hidden {where} {start}; your words bring it {way} {end}."
     elif expl.f_input is not None and expl.f_baseline is not None:
-        out = (f"The word scores add up to how far your words move {expl.explained}: from {expl.f_baseline:+.2f} "
-               f"with every word hidden to {expl.f_input:+.2f}.")
+        out = (
+            f"The word scores add up to how far your words move {expl.explained}: from {expl.f_baseline:+.2f} "
+            f"with every word hidden to {expl.f_input:+.2f}."
+        )
     tie = near_tie(expl)
     if tie is not None and expl.contrast is None:
         a, b, pa, pb = tie
-        out += (f" Near tie: {a} {percent(pa)}, {b} {percent(pb)} - a small change to the text could flip the "
-                "prediction.")
+        out += f" Near tie: {a} {percent(pa)}, {b} {percent(pb)} - a small change to the text could flip the prediction."
     return out.strip()
 
 
@@ -135,11 +144,15 @@ def strength_sentence(expl: Explanation) -> str:
     if not expl.words:
         return ""
     if effect(expl).negligible or floored(expl):
-        return ("Colours stay faint: no word moves the answer much (the deepest shade would need a score of "
-                f"{scale(expl):.2g} or more).")
+        return (
+            "Colours stay faint: no word moves the answer much (the deepest shade would need a score of "
+            f"{scale(expl):.2g} or more)."
+        )
     strongest = max(expl.words, key=lambda w: abs(w.score))
-    return (f"Deepest colour: at least 70% of the strongest word's score ({strongest.text.strip()!s} "
-            f"{strongest.score:+.3g}); uncoloured: under 10% of it.")
+    return (
+        f"Deepest colour: at least 70% of the strongest word's score ({strongest.text.strip()!s} "
+        f"{strongest.score:+.3g}); uncoloured: under 10% of it."
+    )
 
 
 def windows_note(expl: Explanation) -> str:
@@ -148,14 +161,17 @@ def windows_note(expl: Explanation) -> str:
     n = len(expl.windows)
     if n < 2:
         return ""
-    note = (f"The text is longer than the model reads at once, so it was read in {n} overlapping windows, each "
-            "explained on its own; the colours are the windows' scores averaged, each window weighted by the share "
-            "of the text it stands for - not the same as one explanation of the whole text.")
+    note = (
+        f"The text is longer than the model reads at once, so it was read in {n} overlapping windows, each "
+        "explained on its own; the colours are the windows' scores averaged, each window weighted by the share "
+        "of the text it stands for - not the same as one explanation of the whole text."
+    )
     leaning = windows_leaning(expl)
     if leaning:
         which = ", ".join(map(str, leaning))
-        note += (f" On their own, window{'s' if len(leaning) > 1 else ''} {which} of {n} lean the other way about "
-                 f"{expl.target}.")
+        note += (
+            f" On their own, window{'s' if len(leaning) > 1 else ''} {which} of {n} lean the other way about {expl.target}."
+        )
     return note
 
 
@@ -165,12 +181,21 @@ def _caption(expl: Explanation) -> Caption:
     zero_shot = " among the candidate labels" if expl.zero_shot is not None else ""
     if expl.head == "regression":
         value = next(iter(expl.probabilities.values()), float("nan"))
-        return Caption((("Explaining the predicted value of ", False), (t, True), (f": {value:.4g}.", False)),
-                       "pushes the value up", "pushes it down")
+        return Caption(
+            (("Explaining the predicted value of ", False), (t, True), (f": {value:.4g}.", False)),
+            "pushes the value up",
+            "pushes it down",
+        )
     if expl.head == "sigmoid" and len(expl.labels) == 1:
-        return Caption((("Explaining ", False), (t, True), (f": score {percent(p_target or 0.0)} (the sigmoid of the "
-                                                               "model's one output).", False)),
-                       "pushes the score up", "pushes it down")
+        return Caption(
+            (
+                ("Explaining ", False),
+                (t, True),
+                (f": score {percent(p_target or 0.0)} (the sigmoid of the model's one output).", False),
+            ),
+            "pushes the score up",
+            "pushes it down",
+        )
     if c:
         toward, against = f"evidence for {t} over {c}", f"evidence for {c} over {t}"
         head = [("Explaining ", False), (t, True), (" rather than ", False), (c, True)]
@@ -183,8 +208,10 @@ def _caption(expl: Explanation) -> Caption:
         sign = ">" if state == "present" else "<"
         head += [(f"{zero_shot}: {state} ({percent(p_target or 0.0)} {sign} 50%).", False)]
         listed = ", ".join(present) if present else "none"
-        note = (f"Labels present (> 50%): {listed}. Each label is scored on its own, so the scores are "
-                "independent and need not add up to 100%.")
+        note = (
+            f"Labels present (> 50%): {listed}. Each label is scored on its own, so the scores are "
+            "independent and need not add up to 100%."
+        )
         zero = _zero_shot_note(expl)
         return Caption(tuple(head), toward, against, f"{note} {zero} {unknown_note(expl)}".strip())
     p_pred = expl.probabilities.get(expl.predicted, 0.0)
@@ -203,14 +230,16 @@ def unknown_note(expl: Explanation) -> str:
     unknown = [w.text for w in expl.words if getattr(w, "unknown", False)]
     if not unknown:
         return ""
-    shown = ", ".join(f"\"{t if len(t) <= 24 else t[:23] + '…'}\"" for t in unknown[:3])
+    shown = ", ".join(f'"{t if len(t) <= 24 else t[:23] + "…"}"' for t in unknown[:3])
     more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-    return (f"Unknown to the tokenizer (the model saw only an unknown token there): {shown}{more}.")
+    return f"Unknown to the tokenizer (the model saw only an unknown token there): {shown}{more}."
 
 
 def _zero_shot_note(expl: Explanation) -> str:
     z = expl.zero_shot
     if z is None:
         return ""
-    return (f"Each candidate label was scored as the hypothesis \"{z.hypothesis_template}\" after the text; the "
-            "colours are on the text's words.")
+    return (
+        f'Each candidate label was scored as the hypothesis "{z.hypothesis_template}" after the text; the '
+        "colours are on the text's words."
+    )

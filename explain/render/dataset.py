@@ -31,14 +31,14 @@ class CardFacts:
     revision, the data (its name and size), the method and when it was made."""
 
     model: str
-    revision: str           # a Hub commit, or a local folder's weights digest, or "unknown"
-    data: str               # the file's name (or "pasted texts")
-    rows: int               # rows read
+    revision: str  # a Hub commit, or a local folder's weights digest, or "unknown"
+    data: str  # the file's name (or "pasted texts")
+    rows: int  # rows read
     explained: int
     failed: int
-    method: str             # in words: the attribution method, steps, baseline, what is explained
-    date: str               # ISO date (UTC)
-    stopped: str = ""       # why the run ended early ("" : it did not)
+    method: str  # in words: the attribution method, steps, baseline, what is explained
+    date: str  # ISO date (UTC)
+    stopped: str = ""  # why the run ended early ("" : it did not)
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class WrongWord:
     given: str
     predicted: str
     word: str
-    texts: int              # wrong rows whose strongest words (toward the prediction) include it
-    mean: float             # its mean score in those rows
+    texts: int  # wrong rows whose strongest words (toward the prediction) include it
+    mean: float  # its mean score in those rows
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,13 @@ class Evaluation:
     """The model's answers against the labels a file gives (the rows explained and labelled)."""
 
     column: str
-    labelled: int           # explained rows with a label
-    matched: int            # of them, with a label the model has
+    labelled: int  # explained rows with a label
+    matched: int  # of them, with a label the model has
     correct: int
-    how: str                # how the file's labels were matched to the model's
-    labels: tuple           # the model's labels, in its order
-    confusion: tuple        # ((given, predicted, rows), ...) every cell with rows
-    unknown: tuple = ()     # ((a label of the file the model does not have, rows), ...)
+    how: str  # how the file's labels were matched to the model's
+    labels: tuple  # the model's labels, in its order
+    confusion: tuple  # ((given, predicted, rows), ...) every cell with rows
+    unknown: tuple = ()  # ((a label of the file the model does not have, rows), ...)
     wrong_words: tuple = ()  # WrongWord, ...
 
     @property
@@ -83,6 +83,7 @@ class ExampleRow:
 
 # --- Markdown (a model card) ---------------------------------------------------------------
 
+
 def _md(text) -> str:
     """A Markdown table cell or inline text: formula-safe, then escaped."""
     return escape.markdown(cell(str(text)), inline=True)
@@ -100,8 +101,10 @@ def facts_lines(f: CardFacts) -> list:
 def accuracy_line(e: Evaluation) -> str:
     """'Accuracy 87.5% (70 of 80 rows with a label the model has; column label)' (plain)."""
     if not e.matched:
-        return (f"No row's label (column {e.column}) is one of the model's labels ({', '.join(e.labels)}), so there "
-                "is no accuracy.")
+        return (
+            f"No row's label (column {e.column}) is one of the model's labels ({', '.join(e.labels)}), so there "
+            "is no accuracy."
+        )
     line = f"Accuracy {percent(e.accuracy)} ({e.correct:,} of {e.matched:,} rows; labels from the column {e.column}"
     line += f", matched {e.how})" if e.how else ")"
     if e.unknown:
@@ -122,18 +125,26 @@ def evaluation_markdown(e: Evaluation) -> str:
     out = ["### Accuracy and confusion", "", _md(accuracy_line(e)) + ".", ""]
     given, counts = _confusion_grid(e)
     if given:
-        out += ["| label in the file \\\\ model says | " + " | ".join(_md(p) for p in e.labels) + " |",
-                "|---|" + "---|" * len(e.labels)]
+        out += [
+            "| label in the file \\\\ model says | " + " | ".join(_md(p) for p in e.labels) + " |",
+            "|---|" + "---|" * len(e.labels),
+        ]
         for g in given:
             out.append(f"| {_md(g)} | " + " | ".join(str(counts.get((g, p), 0)) for p in e.labels) + " |")
         out.append("")
     out += ["### Words that most often drive the wrong answers", ""]
     if not e.wrong_words:
-        out += ["None: the model got every labelled row right." if e.matched and e.correct == e.matched else
-                "None to show.", ""]
+        out += [
+            "None: the model got every labelled row right." if e.matched and e.correct == e.matched else "None to show.",
+            "",
+        ]
         return "\n".join(out)
-    out += ["Each wrong row's three words that pushed hardest toward the model's (wrong) answer, counted over the "
-            "wrong rows.", "", "| model says (label in the file) | word | wrong rows | mean score |", "|---|---|---|---|"]
+    out += [
+        "Each wrong row's three words that pushed hardest toward the model's (wrong) answer, counted over the wrong rows.",
+        "",
+        "| model says (label in the file) | word | wrong rows | mean score |",
+        "|---|---|---|---|",
+    ]
     for w in e.wrong_words:
         out.append(f"| {_md(w.predicted)} ({_md(w.given)}) | {_md(w.word)} | {w.texts} | {w.mean:+.3f} |")
     return "\n".join(out + [""])
@@ -187,11 +198,18 @@ def evaluation_html(e: Evaluation) -> str:
         rows = [[_h(g)] + [str(counts.get((g, p), 0)) for p in e.labels] for g in given]
         out.append(_table(head, rows, "Confusion: rows are the file's labels, columns the model's answers"))
     if e.wrong_words:
-        rows = [[f"{_h(w.predicted)} ({_h(w.given)})", f"<b>{_h(w.word)}</b>", str(w.texts), f"{w.mean:+.3f}"]
-                for w in e.wrong_words]
-        out.append(_table(["model says (label in the file)", "word", "wrong rows", "mean score"], rows,
-                          "Words that most often drive the wrong answers (each wrong row's three strongest words "
-                          "toward the model's answer)"))
+        rows = [
+            [f"{_h(w.predicted)} ({_h(w.given)})", f"<b>{_h(w.word)}</b>", str(w.texts), f"{w.mean:+.3f}"]
+            for w in e.wrong_words
+        ]
+        out.append(
+            _table(
+                ["model says (label in the file)", "word", "wrong rows", "mean score"],
+                rows,
+                "Words that most often drive the wrong answers (each wrong row's three strongest words "
+                "toward the model's answer)",
+            )
+        )
     elif e.matched:
         out.append('<p style="margin:4px 0">No wrong answer among the labelled rows.</p>')
     return "<div>" + "".join(out) + "</div>"
@@ -199,16 +217,27 @@ def evaluation_html(e: Evaluation) -> str:
 
 def card_html(facts: CardFacts, report: DatasetReport, evaluation: Optional[Evaluation] = None) -> str:
     """The HTML download: the facts, the evaluation and the per-label report (inline styles, no script)."""
-    head = (f'<div style="font-family:{FONT};max-width:980px;background:#ffffff;color:#111111;padding:8px 16px">'
-            + facts_html(facts) + (evaluation_html(evaluation) if evaluation is not None else "") + "</div>")
+    head = (
+        f'<div style="font-family:{FONT};max-width:980px;background:#ffffff;color:#111111;padding:8px 16px">'
+        + facts_html(facts)
+        + (evaluation_html(evaluation) if evaluation is not None else "")
+        + "</div>"
+    )
     return head + report_html(report)
 
 
 def _words_table(title: str, words: tuple, confidence: float) -> str:
     if not words:
         return f'<div><strong>{esc(title)}</strong><p style="margin:4px 0">none among the ranked words</p></div>'
-    rows = [[f"<b>{esc(cell_word(w))}</b>", f"{signed(w.mean)} ({signed(w.mean_low)} to {signed(w.mean_high)})",
-             f"{w.texts} ({w.share:.0%})", str(w.count)] for w in words]
+    rows = [
+        [
+            f"<b>{esc(cell_word(w))}</b>",
+            f"{signed(w.mean)} ({signed(w.mean_low)} to {signed(w.mean_high)})",
+            f"{w.texts} ({w.share:.0%})",
+            str(w.count),
+        ]
+        for w in words
+    ]
     return "<div>" + _table(["word", f"mean score ({confidence:.0%} CI)", "texts", "count"], rows, esc(title)) + "</div>"
 
 
@@ -219,20 +248,29 @@ def labels_html(report: DatasetReport) -> str:
         return "<p>No explained rows.</p>"
     out = []
     for lab in report.labels:
-        out.append(f'<h4 style="margin:12px 0 2px">{esc(lab.label)}</h4>'
-                   f'<div style="font-size:13px">{esc(label_line(lab))}</div>'
-                   '<div style="display:flex;flex-wrap:wrap;gap:0 24px">'
-                   + _words_table(f"Pushes toward {lab.label}", lab.toward, report.confidence)
-                   + _words_table(f"Pushes against {lab.label}", lab.against, report.confidence) + "</div>")
+        out.append(
+            f'<h4 style="margin:12px 0 2px">{esc(lab.label)}</h4>'
+            f'<div style="font-size:13px">{esc(label_line(lab))}</div>'
+            '<div style="display:flex;flex-wrap:wrap;gap:0 24px">'
+            + _words_table(f"Pushes toward {lab.label}", lab.toward, report.confidence)
+            + _words_table(f"Pushes against {lab.label}", lab.against, report.confidence)
+            + "</div>"
+        )
     return "".join(out)
 
 
 def page_html(facts: CardFacts, report: DatasetReport, evaluation: Optional[Evaluation] = None) -> str:
     """What the tab shows first: the facts, the evaluation, and per label its top words
     either way (the full report is ``report_html``)."""
-    head = f"<h3 style=\"margin:4px 0\">{esc(f'What drives each label: {facts.model} on {facts.data}')}</h3>"
-    return ('<div class="explain-report">' + head + facts_html(facts)
-            + (evaluation_html(evaluation) if evaluation is not None else "") + labels_html(report) + "</div>")
+    head = f'<h3 style="margin:4px 0">{esc(f"What drives each label: {facts.model} on {facts.data}")}</h3>'
+    return (
+        '<div class="explain-report">'
+        + head
+        + facts_html(facts)
+        + (evaluation_html(evaluation) if evaluation is not None else "")
+        + labels_html(report)
+        + "</div>"
+    )
 
 
 def example_html(ex: ExampleRow) -> str:
@@ -243,15 +281,27 @@ def example_html(ex: ExampleRow) -> str:
     said = f"row {ex.row}: the model says {esc(e.predicted)} ({percent(p)})"
     if ex.given is not None:
         agrees = ex.given == e.predicted
-        said += (f' <span class="explain-mark {"explain-right" if agrees else "explain-wrong"}">'
-                 f'{"✓" if agrees else "✗"} the file says {esc(ex.given)}</span>')
-    return (f'<span class="explain-example"><span class="explain-mark">{said}</span><br>{words_html(e)}</span>')
+        said += (
+            f' <span class="explain-mark {"explain-right" if agrees else "explain-wrong"}">'
+            f"{'✓' if agrees else '✗'} the file says {esc(ex.given)}</span>"
+        )
+    return f'<span class="explain-example"><span class="explain-mark">{said}</span><br>{words_html(e)}</span>'
 
 
 # --- CSV (a spreadsheet of the rows) ----------------------------------------------------------
 
-CSV_COLUMNS = ("row", "text", "label_in_file", "predicted", "probability", "correct", "explained_label",
-               "words_toward", "words_against", "error")
+CSV_COLUMNS = (
+    "row",
+    "text",
+    "label_in_file",
+    "predicted",
+    "probability",
+    "correct",
+    "explained_label",
+    "words_toward",
+    "words_against",
+    "error",
+)
 
 
 def rows_csv(rows: list) -> str:

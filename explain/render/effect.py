@@ -15,16 +15,21 @@ from typing import Optional
 
 from ..result import Explanation
 
-NEGLIGIBLE = 0.01   # the words move the shown probability by less than one point: they barely matter
-NEAR_TIE = 0.05     # the top two labels within five points
+NEGLIGIBLE = 0.01  # the words move the shown probability by less than one point: they barely matter
+NEAR_TIE = 0.05  # the top two labels within five points
 # The smallest score the colour scale may treat as "the strongest word": a word is coloured
 # relative to max(strongest word, this), so tiny effects stay faint instead of deep. In
 # log-odds, 0.2 moves a probability near 50% by about five points.
-FLOORS = {"log-odds": 0.2, "log-ratio": 0.2, "log-score": 0.2, "logit": 0.2, "probability": 0.05,
-          "probability difference": 0.05}
+FLOORS = {
+    "log-odds": 0.2,
+    "log-ratio": 0.2,
+    "log-score": 0.2,
+    "logit": 0.2,
+    "probability": 0.05,
+    "probability difference": 0.05,
+}
 # How far one unit of the quantity moves the shown probability at most (d sigmoid / dx <= 1/4).
-_SENSITIVITY = {"log-odds": 0.25, "log-ratio": 0.25, "log-score": 1.0, "probability": 1.0,
-                "probability difference": 1.0}
+_SENSITIVITY = {"log-odds": 0.25, "log-ratio": 0.25, "log-score": 1.0, "probability": 1.0, "probability difference": 1.0}
 
 
 def _sigmoid(x: float) -> float:
@@ -79,8 +84,7 @@ def effect(expl: Explanation) -> Effect:
     elif start is None or end is None:
         negligible = False
     else:
-        negligible = (abs(end - start) < NEGLIGIBLE
-                      and strongest * _SENSITIVITY.get(expl.quantity, 1.0) < NEGLIGIBLE)
+        negligible = abs(end - start) < NEGLIGIBLE and strongest * _SENSITIVITY.get(expl.quantity, 1.0) < NEGLIGIBLE
     return Effect(expl.target, start, end, unit, negligible, expl.contrast)
 
 

@@ -57,14 +57,15 @@ def css() -> str:
     keys = [_style_match(k) for k in APP_TOWARD + APP_AGAINST]
     assert len(set(keys)) == len(keys), "the color_map colours must differ in their red channel"
     rules = []  # one selector per rule: Gradio scopes each rule, and mangles selector lists
-    for colours_, light, dark, side in ((APP_TOWARD, TOWARD, DARK_TOWARD, "t"),
-                                        (APP_AGAINST, AGAINST, DARK_AGAINST, "a")):
+    for colours_, light, dark, side in ((APP_TOWARD, TOWARD, DARK_TOWARD, "t"), (APP_AGAINST, AGAINST, DARK_AGAINST, "a")):
         for k, key in enumerate(colours_):
             for selector in (f".explain-words .token.highlighted{_style_match(key)}", f".explain-lvl-{side}{k + 1}"):
-                rules.append(f"{selector} {{ background-color: {light[k][0]} !important; "
-                             f"color: {light[k][1]} !important; }}")
-                rules.append(f".dark {selector} {{ background-color: {dark[k][0]} !important; "
-                             f"color: {dark[k][1]} !important; }}")
+                rules.append(
+                    f"{selector} {{ background-color: {light[k][0]} !important; color: {light[k][1]} !important; }}"
+                )
+                rules.append(
+                    f".dark {selector} {{ background-color: {dark[k][0]} !important; color: {dark[k][1]} !important; }}"
+                )
     return "\n".join(rules) + "\n" + _CSS
 
 
@@ -78,17 +79,30 @@ def _data(expl: Explanation, refining: bool = False) -> str:
     scale = colour_scale(expl) or 1.0
     order = sorted(range(len(expl.words)), key=lambda i: -abs(expl.words[i].score))
     rank = {i: r + 1 for r, i in enumerate(order)}
-    words = [[w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1,
-              int(w.unknown)]
-             for i, w in enumerate(expl.words)]
+    words = [
+        [w.start, w.end, round(w.score, 10), rank[i], level(w.score / scale), w.segment, i + 1, int(w.unknown)]
+        for i, w in enumerate(expl.words)
+    ]
     windowed = expl.windows[0].segment if expl.windows else 0
     windows = [[w.owned_start, k + 1] for k, w in enumerate(expl.windows)] if len(expl.windows) > 1 else []
     cap = caption(expl)
-    return json.dumps({"text": expl.text, "pair": expl.text_pair, "words": words, "windows": windows,
-                       "decimals": decimals(w.score for w in expl.words),
-                       "window_segment": windowed, "target": expl.target, "toward": cap.toward,
-                       "against": against_text(expl), "n": len(words), "draft": refining}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(
+        {
+            "text": expl.text,
+            "pair": expl.text_pair,
+            "words": words,
+            "windows": windows,
+            "decimals": decimals(w.score for w in expl.words),
+            "window_segment": windowed,
+            "target": expl.target,
+            "toward": cap.toward,
+            "against": against_text(expl),
+            "n": len(words),
+            "draft": refining,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def against_text(expl: Explanation) -> str:
@@ -105,33 +119,42 @@ def caption_panel(expl: Explanation, refining: bool = False) -> str:
     ``refining``: a first, coarser answer, said so at the top (a click on a word waits for
     the final one)."""
     cap = caption(expl)
-    chips_against = "".join(f'<span class="explain-chip {_level_class(-k)}">{STRENGTHS[k - 1]}</span>'
-                            for k in (3, 2, 1))
-    chips_toward = "".join(f'<span class="explain-chip {_level_class(k)}">{STRENGTHS[k - 1]}</span>'
-                           for k in (1, 2, 3))
+    chips_against = "".join(f'<span class="explain-chip {_level_class(-k)}">{STRENGTHS[k - 1]}</span>' for k in (3, 2, 1))
+    chips_toward = "".join(f'<span class="explain-chip {_level_class(k)}">{STRENGTHS[k - 1]}</span>' for k in (1, 2, 3))
     against = against_text(expl)
     top = min(TOP_WORDS, sum(1 for w in expl.words if w.score != 0))
-    jump = (f'<button type="button" id="explain-jump" class="explain-jump" data-top="{top}">'
-            f"Next top word ↓ ({top})</button>" if top else "")
+    jump = (
+        f'<button type="button" id="explain-jump" class="explain-jump" data-top="{top}">Next top word ↓ ({top})</button>'
+        if top
+        else ""
+    )
     effect = f'<p class="explain-effect">{escape.html(cap.effect, quote=False)}</p>' if cap.effect else ""
     note = f" {cap.note}" if cap.note else ""
-    banner = ('<p class="explain-refining" role="status">Refining... these first colours come from a coarse pass; '
-              "the final ones follow in a moment.</p>" if refining else "")
-    return (f'<div class="explain-caption{" explain-draft" if refining else ""}" '
-            f'data-explain="{escape.html(_data(expl, refining))}">{banner}'
-            f'<p class="explain-caption-text">{cap.sentence_html()}</p>{effect}'
-            f'<div class="explain-legend" role="note" aria-label="colour key">'
-            f'<span class="explain-legend-end">← {escape.html(against)}</span>{chips_against}{chips_toward}'
-            f'<span class="explain-legend-end">{escape.html(cap.toward)} →</span>{jump}</div>'
-            f'<p class="explain-hint">{escape.html(cap.strength, quote=False)} Hover over or tap a word for its '
-            "score; click it (or press Enter on it) to see the model's answer without it."
-            f"{escape.html(note, quote=False)}</p></div>")
+    banner = (
+        '<p class="explain-refining" role="status">Refining... these first colours come from a coarse pass; '
+        "the final ones follow in a moment.</p>"
+        if refining
+        else ""
+    )
+    return (
+        f'<div class="explain-caption{" explain-draft" if refining else ""}" '
+        f'data-explain="{escape.html(_data(expl, refining))}">{banner}'
+        f'<p class="explain-caption-text">{cap.sentence_html()}</p>{effect}'
+        f'<div class="explain-legend" role="note" aria-label="colour key">'
+        f'<span class="explain-legend-end">← {escape.html(against)}</span>{chips_against}{chips_toward}'
+        f'<span class="explain-legend-end">{escape.html(cap.toward)} →</span>{jump}</div>'
+        f'<p class="explain-hint">{escape.html(cap.strength, quote=False)} Hover over or tap a word for its '
+        "score; click it (or press Enter on it) to see the model's answer without it."
+        f"{escape.html(note, quote=False)}</p></div>"
+    )
 
 
 def verify_hint() -> str:
     """The verify panel before any check: what a click on a word does."""
-    return ('<div class="explain-verify" aria-live="polite"><p class="explain-hint">Check the colours yourself: click '
-            "a word (or press Enter on it) to see what the model says without it, or hide the top 3 words.</p></div>")
+    return (
+        '<div class="explain-verify" aria-live="polite"><p class="explain-hint">Check the colours yourself: click '
+        "a word (or press Enter on it) to see what the model says without it, or hide the top 3 words.</p></div>"
+    )
 
 
 def verify_panel(h: WordsHidden) -> str:
@@ -139,20 +162,27 @@ def verify_panel(h: WordsHidden) -> str:
     names = [w.text.strip() for w in h.words]
     shown = ", ".join(f"“{n}”" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     # One decimal on every number of the check, so that the model's answer and the claim compare.
-    fmt = lambda v: ("n/a" if v is None else f"{v:.4g}" if h.unit == "value" else amount(v, h.unit) if h.unit == "share"
-                     else f"{v:.1%}")
+    fmt = lambda v: (
+        "n/a" if v is None else f"{v:.4g}" if h.unit == "value" else amount(v, h.unit) if h.unit == "share" else f"{v:.1%}"
+    )
     if h.measured is not None and h.before is not None:
-        said = (f"the model says {escape.html(h.target, quote=False)} {fmt(h.measured)} "
-                f"(with {'them' if len(names) > 1 else 'it'}: {fmt(h.before)})")
+        said = (
+            f"the model says {escape.html(h.target, quote=False)} {fmt(h.measured)} "
+            f"(with {'them' if len(names) > 1 else 'it'}: {fmt(h.before)})"
+        )
     else:
         top = max(h.probabilities, key=h.probabilities.get)
         said = f"the model says {escape.html(top, quote=False)} {percent(h.probabilities[top])}"
-    claim = (f" The word scores predicted about {fmt(h.claimed)}." if h.claimed is not None and h.measured is not None
-             else "")
-    flip = (f" The prediction becomes <strong>{escape.html(h.predicted, quote=False)}</strong>."
-            if h.predicted != h.target and h.unit != "value" and h.probabilities.get(h.target, 1.0) < 0.5 else "")
-    return (f'<div class="explain-verify" aria-live="polite"><p><strong>Without {escape.html(shown, quote=False)}</strong>'
-            f": {said}.{claim}{flip}</p></div>")
+    claim = f" The word scores predicted about {fmt(h.claimed)}." if h.claimed is not None and h.measured is not None else ""
+    flip = (
+        f" The prediction becomes <strong>{escape.html(h.predicted, quote=False)}</strong>."
+        if h.predicted != h.target and h.unit != "value" and h.probabilities.get(h.target, 1.0) < 0.5
+        else ""
+    )
+    return (
+        f'<div class="explain-verify" aria-live="polite"><p><strong>Without {escape.html(shown, quote=False)}</strong>'
+        f": {said}.{claim}{flip}</p></div>"
+    )
 
 
 def verify_message(message: str) -> str:
@@ -173,16 +203,20 @@ def empty_caption() -> str:
 def error_panel(message: str, kept: bool, title: str = "Could not explain this.") -> str:
     """The inline error at the top of the results: the message (escaped here, once) and,
     when a previous result stays on the page, that it is the previous one."""
-    old = (" The result below, dimmed, is from your previous request." if kept else "")
-    return (f'<div class="explain-error" role="alert"><strong>{escape.html(title, quote=False)}</strong> '
-            f"{escape.html(message, quote=False)}{old}</div>")
+    old = " The result below, dimmed, is from your previous request." if kept else ""
+    return (
+        f'<div class="explain-error" role="alert"><strong>{escape.html(title, quote=False)}</strong> '
+        f"{escape.html(message, quote=False)}{old}</div>"
+    )
 
 
 def counter(limit: int, n: int = 0) -> str:
     """The character counter under the text box (the page's script keeps it live)."""
     over = n > limit
-    return (f'<div class="explain-count{" over" if over else ""}" data-limit="{int(limit)}" aria-live="polite">'
-            f"{n:,} / {limit:,} characters</div>")
+    return (
+        f'<div class="explain-count{" over" if over else ""}" data-limit="{int(limit)}" aria-live="polite">'
+        f"{n:,} / {limit:,} characters</div>"
+    )
 
 
 def words_html(expl: Explanation, segment: int = 0) -> str:
@@ -195,8 +229,10 @@ def words_html(expl: Explanation, segment: int = 0) -> str:
         if lvl == 0:
             out.append(escape.html(piece, quote=False))
         else:
-            out.append(f'<span class="{_level_class(lvl)}" title="{score * unit:+.{places}f}">'
-                       f"{escape.html(piece, quote=False)}</span>")
+            out.append(
+                f'<span class="{_level_class(lvl)}" title="{score * unit:+.{places}f}">'
+                f"{escape.html(piece, quote=False)}</span>"
+            )
     return "".join(out)
 
 
@@ -209,19 +245,28 @@ def present_panel(explanations) -> str:
     present = set(present_labels(explanations[0]))
     shown = [e for e in explanations if e.target in present]
     if not shown:
-        return ('<div class="explain-present"><p>No label is present (none over 50%); each label is scored on its '
-                "own.</p></div>")
+        return (
+            '<div class="explain-present"><p>No label is present (none over 50%); each label is scored on its own.</p></div>'
+        )
     blocks = []
     for e in shown:
         cap = caption(e)
-        blocks.append(f"<h4>{escape.html(e.target)} - present ({percent(e.probabilities[e.target])})</h4>"
-                      f'<p class="explain-hint">Orange: {escape.html(cap.toward)}. Blue: {escape.html(cap.against)}.</p>'
-                      f'<div class="explain-text">{words_html(e)}</div>')
+        blocks.append(
+            f"<h4>{escape.html(e.target)} - present ({percent(e.probabilities[e.target])})</h4>"
+            f'<p class="explain-hint">Orange: {escape.html(cap.toward)}. Blue: {escape.html(cap.against)}.</p>'
+            f'<div class="explain-text">{words_html(e)}</div>'
+        )
     missing = sorted(present - {e.target for e in shown})
-    more = (f"<p class=\"explain-hint\">Also present, not explained here (pick it as the label to explain): "
-            f"{escape.html(', '.join(missing))}.</p>" if missing else "")
-    return ('<div class="explain-present"><p><strong>Words for every present label</strong> (each label is scored '
-            "on its own; the colours of each block explain that label).</p>" + "".join(blocks) + more + "</div>")
+    more = (
+        f'<p class="explain-hint">Also present, not explained here (pick it as the label to explain): '
+        f"{escape.html(', '.join(missing))}.</p>"
+        if missing
+        else ""
+    )
+    return (
+        '<div class="explain-present"><p><strong>Words for every present label</strong> (each label is scored '
+        "on its own; the colours of each block explain that label).</p>" + "".join(blocks) + more + "</div>"
+    )
 
 
 def example_html(text: str, expected: Optional[str], predicted: Optional[tuple], lang: Optional[str] = None) -> str:
@@ -230,8 +275,11 @@ def example_html(text: str, expected: Optional[str], predicted: Optional[tuple],
     shown = escape.html(text if len(text) <= 160 else text[:159].rstrip() + "…", quote=False)
     where = f' <span class="explain-lang">({escape.html(lang)})</span>' if lang else ""
     if predicted is None:
-        mark = (f'<span class="explain-mark">expected {escape.html(expected)}</span>' if expected else
-                '<span class="explain-mark">no expected label</span>')
+        mark = (
+            f'<span class="explain-mark">expected {escape.html(expected)}</span>'
+            if expected
+            else '<span class="explain-mark">no expected label</span>'
+        )
     else:
         label, p = predicted
         got = f"{escape.html(label)} ({percent(p)})"
@@ -240,17 +288,25 @@ def example_html(text: str, expected: Optional[str], predicted: Optional[tuple],
         elif label == expected:
             mark = f'<span class="explain-mark explain-right">✓ {escape.html(expected)}: the model agrees</span>'
         else:
-            mark = (f'<span class="explain-mark explain-wrong">✗ expected {escape.html(expected)}, the model says '
-                    f"{got}: see why the model gets this wrong</span>")
+            mark = (
+                f'<span class="explain-mark explain-wrong">✗ expected {escape.html(expected)}, the model says '
+                f"{got}: see why the model gets this wrong</span>"
+            )
     return f'<span class="explain-example">{mark}<br>{shown}{where}</span>'
 
 
 def chip_html(chip: dict) -> str:
     """A well-known checkpoint's button: its ID, what it is, its labels and its size."""
-    bits = [chip.get("what"), f"labels: {chip['labels']}" if chip.get("labels") else "", chip.get("size"),
-            "reads a text pair" if chip.get("pair") else ""]
-    return (f'<span class="explain-example"><strong>{escape.html(chip["id"], quote=False)}</strong><br>'
-            f'{escape.html(" · ".join(b for b in bits if b), quote=False)}</span>')
+    bits = [
+        chip.get("what"),
+        f"labels: {chip['labels']}" if chip.get("labels") else "",
+        chip.get("size"),
+        "reads a text pair" if chip.get("pair") else "",
+    ]
+    return (
+        f'<span class="explain-example"><strong>{escape.html(chip["id"], quote=False)}</strong><br>'
+        f"{escape.html(' · '.join(b for b in bits if b), quote=False)}</span>"
+    )
 
 
 # The page's script (Gradio runs it once on load). It reads the caption's data attribute

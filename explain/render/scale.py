@@ -74,7 +74,7 @@ def colours(lvl: int, theme: str = "light") -> Optional[tuple]:
 def luminance(hex_colour: str) -> float:
     """Relative luminance of an sRGB colour '#rrggbb' (WCAG 2)."""
     h = hex_colour.lstrip("#")
-    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
@@ -113,9 +113,9 @@ def segments(text: str, words: Sequence[WordScore], scale: Optional[float] = Non
     pos = 0
     for w in words:
         if w.start > pos:
-            out.append((text[pos:w.start], None))
+            out.append((text[pos : w.start], None))
         value = w.score / scale if scale else 0.0
-        out.append((text[w.start:w.end], round(max(-1.0, min(1.0, value)), 4)))
+        out.append((text[w.start : w.end], round(max(-1.0, min(1.0, value)), 4)))
         pos = w.end
     if pos < len(text):
         out.append((text[pos:], None))

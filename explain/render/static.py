@@ -76,7 +76,7 @@ def excerpt(expl: Explanation, segment: int = 0, limit: int = EXCERPT_CHARS) -> 
         for piece, score in parts:
             a, b = max(pos, lo), min(pos + len(piece), hi)
             if a < b:
-                out.append((piece[a - pos:b - pos], score))
+                out.append((piece[a - pos : b - pos], score))
             pos += len(piece)
     if spans and spans[-1][1] < len(text):
         out.append((" …", None))
@@ -104,8 +104,10 @@ def to_html(expl: Explanation, link: Optional[str] = None) -> str:
             if pair is None:
                 spans.append(esc(piece))
             else:
-                spans.append(f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
-                             f'title="{score * unit:+.{places}f}">{esc(piece)}</span>')  # the word's own score
+                spans.append(
+                    f'<span style="background:{pair[0]};color:{pair[1]};border-radius:3px" '
+                    f'title="{score * unit:+.{places}f}">{esc(piece)}</span>'
+                )  # the word's own score
         return spans
 
     parts, short = excerpt(expl, 0)
@@ -114,24 +116,36 @@ def to_html(expl: Explanation, link: Optional[str] = None) -> str:
     if expl.text_pair is not None:
         pair_parts, pair_short = excerpt(expl, 1)
         short = short or pair_short
-        second = ('<div style="font-size:12px;color:#444444">Text pair</div>'
-                  f'<div style="font-size:16px;white-space:pre-wrap;margin:2px 0 6px">{"".join(coloured(pair_parts))}</div>')
+        second = (
+            '<div style="font-size:12px;color:#444444">Text pair</div>'
+            f'<div style="font-size:16px;white-space:pre-wrap;margin:2px 0 6px">{"".join(coloured(pair_parts))}</div>'
+        )
     link = _safe_link(link)
     cut = ""
     if short:
-        cut = ('<div style="font-size:12px;color:#444444">An excerpt around the strongest words of a '
-               f"{len(expl.text) + len(expl.text_pair or ''):,}-character text"
-               + (f' - <a href="{esc(link)}" style="color:#0b5cad">open the full explanation</a>' if link else
-                  " - the full explanation is in its JSON") + ".</div>")
-    footer = (f"{_key_html(expl)} &middot; explained: {esc(expl.explained)} &middot; completeness error "
-              f"{expl.completeness_error:.1e}")
+        cut = (
+            '<div style="font-size:12px;color:#444444">An excerpt around the strongest words of a '
+            f"{len(expl.text) + len(expl.text_pair or ''):,}-character text"
+            + (
+                f' - <a href="{esc(link)}" style="color:#0b5cad">open the full explanation</a>'
+                if link
+                else " - the full explanation is in its JSON"
+            )
+            + ".</div>"
+        )
+    footer = (
+        f"{_key_html(expl)} &middot; explained: {esc(expl.explained)} &middot; completeness error "
+        f"{expl.completeness_error:.1e}"
+    )
     if link:
         footer += f' &middot; <a href="{esc(link)}" style="color:#0b5cad">open in the explainer</a>'
-    return (f'<div style="font-family:{FONT};max-width:760px;background:#ffffff;color:#111111;'
-            'border:1px solid #d0d7de;border-radius:8px;padding:12px 14px;line-height:1.8">'
-            f'<div style="font-size:13px;color:#444444">{esc(headline(expl))}. {caption(expl).html()}</div>'
-            f'<div style="font-size:16px;white-space:pre-wrap;margin:6px 0">{"".join(spans)}</div>'
-            f'{second}{cut}<div style="font-size:12px;color:#444444">{footer}</div></div>')
+    return (
+        f'<div style="font-family:{FONT};max-width:760px;background:#ffffff;color:#111111;'
+        'border:1px solid #d0d7de;border-radius:8px;padding:12px 14px;line-height:1.8">'
+        f'<div style="font-size:13px;color:#444444">{esc(headline(expl))}. {caption(expl).html()}</div>'
+        f'<div style="font-size:16px;white-space:pre-wrap;margin:6px 0">{"".join(spans)}</div>'
+        f'{second}{cut}<div style="font-size:12px;color:#444444">{footer}</div></div>'
+    )
 
 
 # --- SVG: no browser to lay out text, so we wrap with estimated widths. The words are set
@@ -144,7 +158,7 @@ MONO = "ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,'Liberation Mono','Courie
 MONO_EM = 0.61  # advance of one character in em (DejaVu Sans Mono and Menlo 0.602, Courier 0.6, Consolas 0.55)
 
 _NARROW = set("iljI.,:;'|!`")
-_SEMI = set("frt()[]{}/\\-\" ")
+_SEMI = set('frt()[]{}/\\-" ')
 _WIDE = set("mwMW@%")
 _SYMBOL = set("=+<>~^&#$_*")
 _MARGIN = 1.08  # estimates run this much wide
@@ -177,8 +191,7 @@ def text_width(text: str, size: float) -> float:
 
 def mono_width(text: str, size: float) -> float:
     """Advance of ``text`` in the monospaced font (wide East Asian characters count two)."""
-    cells = sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-                for ch in text)
+    cells = sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return cells * MONO_EM * size
 
 
@@ -277,8 +290,9 @@ def to_svg(expl: Explanation, width: int = 720, size: float = 15.0) -> str:
     parts, short = _svg_parts(expl)
     lines = _lines(parts, size, inner)
     cap = caption(expl)
-    head = [(headline(expl) + ".", 13, "#111111")] + [(t, 13, "#444444") for t in _wrap_plain(
-        " ".join(p for p in (cap.plain_sentence(), cap.note) if p), 13, inner)]
+    head = [(headline(expl) + ".", 13, "#111111")] + [
+        (t, 13, "#444444") for t in _wrap_plain(" ".join(p for p in (cap.plain_sentence(), cap.note) if p), 13, inner)
+    ]
     head_lines = [(line, 13, fill) for text, _, fill in head for line in _wrap_plain(text, 13, inner)]
     body = []
     y_head = pad + 12
@@ -291,11 +305,15 @@ def to_svg(expl: Explanation, width: int = 720, size: float = 15.0) -> str:
             pair = colours(lvl)
             fill = "#111111"
             if pair:
-                body.append(f'<rect x="{pad + x - 1:.1f}" y="{base - size * 1.02:.1f}" width="{adv + 2:.1f}" '
-                            f'height="{size * 1.32:.1f}" rx="3" fill="{pair[0]}"/>')
+                body.append(
+                    f'<rect x="{pad + x - 1:.1f}" y="{base - size * 1.02:.1f}" width="{adv + 2:.1f}" '
+                    f'height="{size * 1.32:.1f}" rx="3" fill="{pair[0]}"/>'
+                )
                 fill = pair[1]
-            body.append(f'<text x="{pad + x:.1f}" y="{base:.1f}" fill="{fill}" font-family="{esc(MONO)}" '
-                        f'xml:space="preserve">{esc(part)}</text>')
+            body.append(
+                f'<text x="{pad + x:.1f}" y="{base:.1f}" fill="{fill}" font-family="{esc(MONO)}" '
+                f'xml:space="preserve">{esc(part)}</text>'
+            )
     y = y0 + len(lines) * line_h + 12
     against = cap.against if cap.against != "evidence against it" else f"evidence against {expl.target}"
     swatches = []
@@ -303,30 +321,42 @@ def to_svg(expl: Explanation, width: int = 720, size: float = 15.0) -> str:
     for bg, _ in list(reversed(AGAINST)) + list(TOWARD):
         swatches.append(f'<rect x="{sx:.1f}" y="{y:.1f}" width="16" height="10" fill="{bg}"/>')
         sx += 16
-    notes = [f"blue (left): {against} · orange (right): {cap.toward}",
-             f"explained: {expl.explained}; completeness error {expl.completeness_error:.1e}"]
+    notes = [
+        f"blue (left): {against} · orange (right): {cap.toward}",
+        f"explained: {expl.explained}; completeness error {expl.completeness_error:.1e}",
+    ]
     if short:
         notes.append("An excerpt around the strongest words; the full explanation is at its link.")
     note_lines = [t for n in notes for t in _wrap_plain(n, 12, inner)]
-    used = max([x + adv for line in lines for x, _, _, adv in line] + [text_width(t, 13) for t, _, _ in head_lines]
-               + [text_width(t, 12) for t in note_lines] + [300])
+    used = max(
+        [x + adv for line in lines for x, _, _, adv in line]
+        + [text_width(t, 13) for t, _, _ in head_lines]
+        + [text_width(t, 12) for t in note_lines]
+        + [300]
+    )
     width = int(min(width, used + 2 * pad + 4))
     height = y + 22 + 16 * len(note_lines)
     title = f"{headline(expl)}. {cap.text()}"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
-            f'viewBox="0 0 {width} {height:.0f}" font-family="{esc(FONT)}" font-size="{size:g}">'
-            f'<title>{esc(title)}</title>'
-            f'<rect width="100%" height="100%" rx="8" fill="#ffffff" stroke="#d0d7de"/>'
-            + "".join(body) + "".join(swatches)
-            + "".join(f'<text x="{pad}" y="{y + 26 + 16 * i:.1f}" font-size="12" fill="#444444">{esc(t)}</text>'
-                      for i, t in enumerate(note_lines))
-            + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
+        f'viewBox="0 0 {width} {height:.0f}" font-family="{esc(FONT)}" font-size="{size:g}">'
+        f"<title>{esc(title)}</title>"
+        f'<rect width="100%" height="100%" rx="8" fill="#ffffff" stroke="#d0d7de"/>'
+        + "".join(body)
+        + "".join(swatches)
+        + "".join(
+            f'<text x="{pad}" y="{y + 26 + 16 * i:.1f}" font-size="12" fill="#444444">{esc(t)}</text>'
+            for i, t in enumerate(note_lines)
+        )
+        + "</svg>"
+    )
 
 
 def to_markdown(expl: Explanation, link: Optional[str] = None, top: int = 8) -> str:
     """A Markdown block for a model card: headline and caption, the text quoted (an excerpt
     around the strongest words of a long text, with a link to the whole), the strongest
     words."""
+
     def quote(parts: list) -> str:
         text = "".join(p for p, _ in parts)
         return "\n".join("> " + _md(line) if line.strip() else ">" for line in text.splitlines())
@@ -339,15 +369,26 @@ def to_markdown(expl: Explanation, link: Optional[str] = None, top: int = 8) -> 
         quoted += "\n>\n> Text pair: " + quote(second)[2:]
     cap = caption(expl)
     against = cap.against if cap.against != "evidence against it" else f"evidence against {expl.target}"
-    rows = [f"| {_md(w.text.replace(chr(10), ' '))}{' (text pair)' if w.segment else ''} | {w.score:+.4f} | "
-            f"{_md(cap.toward if w.score > 0 else against)} |" for w in expl.top_words(top)]
+    rows = [
+        f"| {_md(w.text.replace(chr(10), ' '))}{' (text pair)' if w.segment else ''} | {w.score:+.4f} | "
+        f"{_md(cap.toward if w.score > 0 else against)} |"
+        for w in expl.top_words(top)
+    ]
     link = _safe_link(link)
     out = [f"**{_md(headline(expl))}.** {cap.markdown()}", "", quoted, ""]
     if short:
-        out += [f"_An excerpt around the strongest words of a {len(expl.text) + len(expl.text_pair or ''):,}-character "
-                "text" + (f"; [open the full explanation]({link})._" if link else "._"), ""]
-    out += [f"Explained: {_md(expl.explained)}; completeness error {expl.completeness_error:.1e}.", "",
-            "| word | attribution | reads as |", "|---|---:|---|", *rows]
+        out += [
+            f"_An excerpt around the strongest words of a {len(expl.text) + len(expl.text_pair or ''):,}-character "
+            "text" + (f"; [open the full explanation]({link})._" if link else "._"),
+            "",
+        ]
+    out += [
+        f"Explained: {_md(expl.explained)}; completeness error {expl.completeness_error:.1e}.",
+        "",
+        "| word | attribution | reads as |",
+        "|---|---:|---|",
+        *rows,
+    ]
     if link:
         out += ["", f"[Open this explanation in the explainer]({link})"]
     return "\n".join(out)

@@ -14,8 +14,10 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
     """A terminal view: prediction, the text (coloured when ``colour``) and the
     strongest words with signed scores. Without colour the text is printed as is."""
     cap = caption(expl)
-    out = [cap.plain_sentence() + (" " + cap.note if cap.note else ""),
-           f"Predicted: {expl.predicted}   Explained: {expl.explained}"]
+    out = [
+        cap.plain_sentence() + (" " + cap.note if cap.note else ""),
+        f"Predicted: {expl.predicted}   Explained: {expl.explained}",
+    ]
     if expl.head != "regression":
         for name, p in sorted(expl.probabilities.items(), key=lambda kv: -kv[1]):
             out.append(f"  {_bar(p, 20)} {percent(p):>6}  {name}")
@@ -49,8 +51,10 @@ def ansi(expl: Explanation, colour: bool = True, top: int = 8) -> str:
             out.append(f"  {w.score:+9.4f} {bar:<10} {escape.terminal(w.text)}")
     state = "met" if expl.converged else "NOT met"
     out.append("")
-    out.append(f"Completeness error {expl.completeness_error:.2e} (tolerance {expl.tolerance:g}, {state}); "
-               f"{expl.steps} steps, {expl.timings.get('total_s', 0.0):.2f} s")
+    out.append(
+        f"Completeness error {expl.completeness_error:.2e} (tolerance {expl.tolerance:g}, {state}); "
+        f"{expl.steps} steps, {expl.timings.get('total_s', 0.0):.2f} s"
+    )
     return "\n".join(out)
 
 

@@ -13,8 +13,12 @@ from .effect import effect
 from .scale import categories, category, decimals, level, pieces
 
 # Faithfulness curves: report field -> the plot's series name.
-CURVES = {"deletion": "deletion (top words)", "random_deletion": "deletion (random words)",
-          "insertion": "insertion (top words)", "random_insertion": "insertion (random words)"}
+CURVES = {
+    "deletion": "deletion (top words)",
+    "random_deletion": "deletion (random words)",
+    "insertion": "insertion (top words)",
+    "random_insertion": "insertion (random words)",
+}
 _MARK = {"pass": "**✓ pass**", "warn": "**! caution**", "fail": "**✗ fail**", "not run": "**– not run**"}
 __all__ = [
     "CURVES",
@@ -62,8 +66,7 @@ def label_choices(explanations) -> list:
         if e.head == "regression" or p is None:
             out.append((e.target, e.target))
         elif e.head == "sigmoid" and len(e.labels) > 1:
-            out.append((f"{e.target} ({percent(p)}, {'present' if e.target in present_labels(e) else 'absent'})",
-                        e.target))
+            out.append((f"{e.target} ({percent(p)}, {'present' if e.target in present_labels(e) else 'absent'})", e.target))
         else:
             out.append((f"{e.target} ({percent(p)})", e.target))
     return out
@@ -76,8 +79,7 @@ def summary_markdown(expl: Explanation) -> str:
     p = expl.probabilities.get(expl.predicted)
     said = f" ({percent(p)})" if p is not None and expl.head != "regression" else ""
     lines = [
-        f"**Predicted:** {escape.markdown(expl.predicted)}{said} &nbsp; **Explained:** "
-        f"{escape.markdown(expl.explained)}",
+        f"**Predicted:** {escape.markdown(expl.predicted)}{said} &nbsp; **Explained:** {escape.markdown(expl.explained)}",
         f"**Baseline:** every word replaced by `{escape.code(expl.baseline.get('token'))}` "
         f"({escape.markdown(str(expl.baseline.get('kind')))}); special tokens kept",
         f"**Completeness error:** {expl.completeness_error:.2e} - {_exactness(expl)} "
@@ -90,33 +92,43 @@ def summary_markdown(expl: Explanation) -> str:
         z = expl.zero_shot
         shown = "; ".join(f"'{escape.markdown(h, inline=True)}'" for h in z.hypotheses[:6])
         more = f" and {len(z.hypotheses) - 6} more" if len(z.hypotheses) > 6 else ""
-        lines.append(f"**Zero-shot:** the text was paired with one hypothesis per candidate label ({shown}{more}) "
-                     f"and scored by the model's {escape.markdown(z.entailment)} logit"
-                     + (" against its own contradiction logit (each label on its own)." if z.multi_label else
-                        ", compared across the candidates."))
+        lines.append(
+            f"**Zero-shot:** the text was paired with one hypothesis per candidate label ({shown}{more}) "
+            f"and scored by the model's {escape.markdown(z.entailment)} logit"
+            + (
+                " against its own contradiction logit (each label on its own)."
+                if z.multi_label
+                else ", compared across the candidates."
+            )
+        )
     if len(expl.windows) > 1:
-        lines.append(f"**Long text:** longer than the model's limit, so it was read in {len(expl.windows)} "
-                     "overlapping windows, each weighted by the share of the text it stands for; the prediction "
-                     "is the weighted mean of their logits, and the scores explain the weighted mean over the "
-                     "windows (a word in an overlap gets its share from each window that contains it). "
-                     f"Window boundaries (characters, marked in the text): {window_spans(expl)}.")
+        lines.append(
+            f"**Long text:** longer than the model's limit, so it was read in {len(expl.windows)} "
+            "overlapping windows, each weighted by the share of the text it stands for; the prediction "
+            "is the weighted mean of their logits, and the scores explain the weighted mean over the "
+            "windows (a word in an overlap gets its share from each window that contains it). "
+            f"Window boundaries (characters, marked in the text): {window_spans(expl)}."
+        )
     top = expl.top_words(5)
     if top:
         places = decimals(w.score for w in top)
-        lines.append("**Strongest words:** " + ", ".join(
-            f"{escape.markdown(w.text)} ({_where(expl, w)}, {w.score:+.{places}f})" for w in top))
+        lines.append(
+            "**Strongest words:** "
+            + ", ".join(f"{escape.markdown(w.text)} ({_where(expl, w)}, {w.score:+.{places}f})" for w in top)
+        )
     return "\n\n".join(lines)
 
 
 def _exactness(expl: Explanation) -> str:
     """One line on what the two error figures mean for this result."""
-    total = (f"the word scores add up to the change in the explained quantity to within "
-             f"{expl.completeness_error:.2%}")
+    total = f"the word scores add up to the change in the explained quantity to within {expl.completeness_error:.2%}"
     if expl.word_error is None:
         return total + "; the error of single word scores is not estimated for a fixed rule of steps"
     bound = f", bound {expl.word_tolerance:.0%}" if expl.word_tolerance else ""
-    return (total + f"; estimated word error {expl.word_error:.2%}: how far the single word scores may be off, "
-                    f"relative to all of them together{bound}")
+    return (
+        total + f"; estimated word error {expl.word_error:.2%}: how far the single word scores may be off, "
+        f"relative to all of them together{bound}"
+    )
 
 
 def _where(expl: Explanation, word) -> str:
@@ -130,7 +142,7 @@ def window_spans(expl: Explanation, limit: int = 12) -> str:
     (character offsets; each boundary is the middle of the overlap between two windows)."""
     spans = [f"{k + 1}: {w.owned_start}-{w.owned_end}" for k, w in enumerate(expl.windows)]
     if len(spans) > limit:
-        spans = spans[:limit - 1] + ["...", spans[-1]]
+        spans = spans[: limit - 1] + ["...", spans[-1]]
     return ", ".join(spans)
 
 
@@ -143,8 +155,11 @@ def trust_markdown(items) -> str:
     return "\n".join(lines)
 
 
-_PLAIN = {"completeness": "the numbers add up", "faithfulness": "the words matter to the model",
-          "baselines": "the ranking does not depend on the reference token"}
+_PLAIN = {
+    "completeness": "the numbers add up",
+    "faithfulness": "the words matter to the model",
+    "baselines": "the ranking does not depend on the reference token",
+}
 _SHORT = {"pass": "✓", "warn": "!", "fail": "✗", "not run": "–"}
 
 
@@ -161,8 +176,10 @@ def trust_headline(expl: Explanation) -> str:
     tail = ""
     report = expl.extras.faithfulness
     if report is None and expl.zero_shot is None:
-        tail = " Tick **Faithfulness check** and explain again to test whether hiding these words really changes " \
-               "the prediction."
+        tail = (
+            " Tick **Faithfulness check** and explain again to test whether hiding these words really changes "
+            "the prediction."
+        )
     elif report is not None and report.skipped:
         tail = f" {escape.markdown(report.skipped, inline=True)}"
     return f"**Can I trust this?** {first}{tail}" + ("\n\n" + " &nbsp;·&nbsp; ".join(checks) if checks else "")
@@ -182,12 +199,15 @@ def _faithful_sentence(expl: Explanation) -> Optional[str]:
     what = escape.markdown(report.measured, inline=True)
     words = "word" if k == 1 else "words"
     side = f"{escape.markdown(expl.target, inline=True)}" + (
-        f" over {escape.markdown(expl.contrast, inline=True)}" if expl.contrast else "")
+        f" over {escape.markdown(expl.contrast, inline=True)}" if expl.contrast else ""
+    )
     verb = "drops" if top < full else "raises"
     only = " only" if abs(rand - full) < abs(top - full) else ""
-    return (f"Hiding the {k} {words} that speak most for {side} {verb} {what} from {full:.2f} to {top:.2f}; "
-            f"hiding {k} random {words}{only} moves it to {rand:.2f} (average of {report.random.permutations} "
-            "random choices).")
+    return (
+        f"Hiding the {k} {words} that speak most for {side} {verb} {what} from {full:.2f} to {top:.2f}; "
+        f"hiding {k} random {words}{only} moves it to {rand:.2f} (average of {report.random.permutations} "
+        "random choices)."
+    )
 
 
 def _complete_sentence(expl: Explanation) -> str:
@@ -196,8 +216,10 @@ def _complete_sentence(expl: Explanation) -> str:
         moved = f" ({amount(e.start, e.unit)} with every word hidden, {amount(e.end, e.unit)} for your text)"
     else:
         moved = ""
-    return (f"The word scores add up to the change the words make{moved} to within {expl.completeness_error:.2%}. "
-            "This checks the arithmetic, not whether the model relies on these words.")
+    return (
+        f"The word scores add up to the change the words make{moved} to within {expl.completeness_error:.2%}. "
+        "This checks the arithmetic, not whether the model relies on these words."
+    )
 
 
 def comparison_markdown(comparison: Optional[BaselineComparison]) -> str:
@@ -206,8 +228,12 @@ def comparison_markdown(comparison: Optional[BaselineComparison]) -> str:
     if not comparison:
         return ""
     cell = lambda text: escape.markdown(text, inline=True)
-    lines = [f"**Baselines compared** (explaining {cell(comparison.explained)})", "",
-             "| baseline | completeness error | strongest words |", "|---|---|---|"]
+    lines = [
+        f"**Baselines compared** (explaining {cell(comparison.explained)})",
+        "",
+        "| baseline | completeness error | strongest words |",
+        "|---|---|---|",
+    ]
     for b in comparison.baselines:
         words = ", ".join(f"{cell(t)} ({s:+.3f})" for t, s in b.top_words[:3])
         lines.append(f"| {cell(b.baseline)} | {b.completeness_error:.1e} | {words} |")
@@ -258,8 +284,15 @@ def word_rows(expl: Explanation, limit: Optional[int] = None, context: int = 4) 
         before = ids[max(0, n - context)]
         after = ids[min(len(ids) - 1, n + context)]
         lo, hi = words[before].start, words[after].end
-        shown = (("… " if lo > 0 else "") + source[lo:w.start] + "[" + source[w.start:w.end] + "]"
-                 + source[w.end:hi] + (" …" if hi < len(source) else ""))
+        shown = (
+            ("… " if lo > 0 else "")
+            + source[lo : w.start]
+            + "["
+            + source[w.start : w.end]
+            + "]"
+            + source[w.end : hi]
+            + (" …" if hi < len(source) else "")
+        )
         way = cap.toward if w.score > 0 else cap.against if w.score < 0 else "neither way"
         if way == "evidence against it":
             way = f"evidence against {expl.target}"
@@ -281,6 +314,8 @@ def curve_note(expl: Explanation) -> str:
     if report is None or report.curve is None or report.full is None or report.empty is None:
         return ""
     what = escape.markdown(report.measured, inline=True)
-    return (f"At 0% nothing is hidden: {what} = {report.full:.2f} (your text). At 100% every word is hidden "
-            f"(deletion): {what} = {report.empty:.2f}, the baseline; insertion ends where deletion starts. Dark "
-            "lines: the explanation's ranking; light lines: random word orders.")
+    return (
+        f"At 0% nothing is hidden: {what} = {report.full:.2f} (your text). At 100% every word is hidden "
+        f"(deletion): {what} = {report.empty:.2f}, the baseline; insertion ends where deletion starts. Dark "
+        "lines: the explanation's ranking; light lines: random word orders."
+    )

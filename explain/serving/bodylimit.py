@@ -65,9 +65,17 @@ class BodyLimit:
         message = f"The request is {sent}; this server accepts at most {self.max_bytes:,} bytes per request"
         message += f" ({self.explain})." if self.explain else "."
         body = json.dumps({"error": message, "detail": message}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

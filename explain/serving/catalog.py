@@ -41,14 +41,22 @@ def chip(entry: dict) -> dict:
     """What a well-known checkpoint's chip shows: its ID, what it is, its labels and size,
     and whether it reads a text pair (plain texts; the page escapes them)."""
     size = re.sub(r"\s*\(about ([^)]*)\)", r", \1", str(entry.get("params") or "")).strip()
-    return {"id": str(entry.get("id")), "what": _what(entry), "labels": _labels_text(entry.get("labels")),
-            "size": size, "pair": "pair" in str(entry.get("input") or "")}
+    return {
+        "id": str(entry.get("id")),
+        "what": _what(entry),
+        "labels": _labels_text(entry.get("labels")),
+        "size": size,
+        "pair": "pair" in str(entry.get("input") or ""),
+    }
 
 
 def catalog_line(entry: dict) -> str:
     """One line about a well-known checkpoint (plain text; the app escapes it)."""
-    bits = [f"{entry.get('id')}: {entry.get('what')}", f"labels: {_labels_text(entry.get('labels'))}",
-            f"size: {entry.get('params')}"]
+    bits = [
+        f"{entry.get('id')}: {entry.get('what')}",
+        f"labels: {_labels_text(entry.get('labels'))}",
+        f"size: {entry.get('params')}",
+    ]
     if entry.get("input"):
         bits.append(f"input: {entry['input']}")
     return "; ".join(b for b in bits if b) + "."
@@ -63,7 +71,7 @@ def _front_matter(text: str) -> dict:
     """The simple ``key: value`` lines of a model card's YAML front matter."""
     m = re.match(r"^---\n(.*?)\n---\n", text, re.S)
     out = {}
-    for line in (m.group(1).splitlines() if m else []):
+    for line in m.group(1).splitlines() if m else []:
         kv = re.match(r"^([A-Za-z_]+):\s*(\S.*)$", line)
         if kv:
             out[kv.group(1)] = kv.group(2).strip().strip("'\"")
@@ -102,8 +110,10 @@ def default_line(name: str, folder: Optional[str], labels) -> str:
     if labels:
         parts.append(f"Labels: {', '.join(labels)}.")
     if card.get("accuracy"):
-        parts.append(f"Held-out accuracy {card['accuracy']}: it gets about one text in "
-                     f"{_one_in(card['accuracy'])} wrong - the examples below show some.")
+        parts.append(
+            f"Held-out accuracy {card['accuracy']}: it gets about one text in "
+            f"{_one_in(card['accuracy'])} wrong - the examples below show some."
+        )
     return " ".join(parts)
 
 
@@ -115,14 +125,18 @@ def _one_in(accuracy: str) -> int:
     return round(1 / wrong) if wrong > 0 else 0
 
 
-def model_line(name: str, head: str, labels, n_parameters: int, entry: Optional[dict] = None,
-               card: Optional[dict] = None) -> str:
+def model_line(
+    name: str, head: str, labels, n_parameters: int, entry: Optional[dict] = None, card: Optional[dict] = None
+) -> str:
     """One line about a loaded checkpoint (plain text): the catalog's words for a well-known
     one, else its card's first sentence (a local folder), head, labels and size as loaded."""
     if entry:
         return "Model: " + catalog_line(entry)
-    kind = {"softmax": "single-label (softmax)", "sigmoid": "multi-label or one-score (sigmoid)",
-            "regression": "regression"}.get(head, head)
+    kind = {
+        "softmax": "single-label (softmax)",
+        "sigmoid": "multi-label or one-score (sigmoid)",
+        "regression": "regression",
+    }.get(head, head)
     shown = ", ".join(labels[:12]) + (f" and {len(labels) - 12} more" if len(labels) > 12 else "")
     summary = f" {card['summary']}" if card and card.get("summary") else ""
     accuracy = f" Held-out accuracy {card['accuracy']}." if card and card.get("accuracy") else ""
@@ -142,7 +156,7 @@ def _size(n: int) -> str:
 class Tasks:
     """Which inputs a model takes besides one text."""
 
-    pair: bool = False       # a second text (an NLI hypothesis, a reranker's passage)
+    pair: bool = False  # a second text (an NLI hypothesis, a reranker's passage)
     zero_shot: bool = False  # candidate labels scored through an NLI model
     pair_name: str = "Second text"
 

@@ -45,24 +45,26 @@ from . import fairness
 from .limits import ServeLimits, check_field, check_steps, check_text
 
 Progress = Callable[[float, str], None]
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt",
-           ".text": "txt"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt", ".text": "txt"}
 TEXT_COLUMN, LABEL_COLUMN, PAIR_COLUMN = "text", "label", "text_pair"
-CHUNK_S = 2.0          # estimated model time of one chunk: the longest a single-text visitor waits for a report
-MAX_CHUNK = 32         # rows in one chunk at most (one packed pass)
-PACKED_SHARE = 0.5     # a packed row costs about this share of the same row explained alone (first guess)
-GIVE_WAY_S = 30.0      # the longest one chunk waits for other visitors' explanations before it goes anyway
+CHUNK_S = 2.0  # estimated model time of one chunk: the longest a single-text visitor waits for a report
+MAX_CHUNK = 32  # rows in one chunk at most (one packed pass)
+PACKED_SHARE = 0.5  # a packed row costs about this share of the same row explained alone (first guess)
+GIVE_WAY_S = 30.0  # the longest one chunk waits for other visitors' explanations before it goes anyway
 POLL_S = 0.2
-BOOTSTRAP = 1000       # resamples behind each interval, as the command line
-EXAMPLES = 3           # example rows per label
-WRONG_WORDS = 3        # each wrong row's strongest words toward its (wrong) answer
-WRONG_SHOWN = 12       # rows of the wrong-answers table
+BOOTSTRAP = 1000  # resamples behind each interval, as the command line
+EXAMPLES = 3  # example rows per label
+WRONG_WORDS = 3  # each wrong row's strongest words toward its (wrong) answer
+WRONG_SHOWN = 12  # rows of the wrong-answers table
 RATE_KEY = "report_seconds_per_row_token"  # a model's measured packed speed (its memo)
-COMMAND_LINE = ("or run the command line on your own machine: explain --input FILE --output rows.jsonl --model "
-                "MODEL, then explain report rows.jsonl --output report.md")
+COMMAND_LINE = (
+    "or run the command line on your own machine: explain --input FILE --output rows.jsonl --model "
+    "MODEL, then explain report rows.jsonl --output report.md"
+)
 
 
 # --- the file ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -79,9 +81,11 @@ class Upload:
 
 def limits_line(limits: ServeLimits) -> str:
     """What this server takes, in one sentence (shown before anything is uploaded)."""
-    return (f"This server explains files of up to {limits.report_max_rows:,} rows and {_size(limits.report_max_bytes)} "
-            f"(CSV, TSV, JSON lines or plain text, UTF-8), each text up to {limits.max_chars:,} characters, in at "
-            f"most {limits.report_deadline_s:g} s of model time per report.")
+    return (
+        f"This server explains files of up to {limits.report_max_rows:,} rows and {_size(limits.report_max_bytes)} "
+        f"(CSV, TSV, JSON lines or plain text, UTF-8), each text up to {limits.max_chars:,} characters, in at "
+        f"most {limits.report_deadline_s:g} s of model time per report."
+    )
 
 
 def _size(n: int) -> str:
@@ -91,13 +95,20 @@ def _size(n: int) -> str:
 def too_large(limits: ServeLimits, name: str, size: Optional[int]) -> InvalidInput:
     """The refusal of a file over the size limit (``size`` None: more than it)."""
     sized = f"{size:,} bytes ({_size(size)})" if size is not None else f"more than {limits.report_max_bytes:,} bytes"
-    return InvalidInput(f"{name} is {sized}; this server reads files of up to {limits.report_max_bytes:,} bytes "
-                        f"({_size(limits.report_max_bytes)}) and {limits.report_max_rows:,} rows.",
-                        f"Upload a part of it (its first rows), {COMMAND_LINE}.")
+    return InvalidInput(
+        f"{name} is {sized}; this server reads files of up to {limits.report_max_bytes:,} bytes "
+        f"({_size(limits.report_max_bytes)}) and {limits.report_max_rows:,} rows.",
+        f"Upload a part of it (its first rows), {COMMAND_LINE}.",
+    )
 
 
-def read_upload(limits: ServeLimits, path: Any = None, pasted: Any = None, text_column: Any = TEXT_COLUMN,
-                label_column: Any = LABEL_COLUMN) -> Upload:
+def read_upload(
+    limits: ServeLimits,
+    path: Any = None,
+    pasted: Any = None,
+    text_column: Any = TEXT_COLUMN,
+    label_column: Any = LABEL_COLUMN,
+) -> Upload:
     """A file on the server's disk (as the web framework stored the upload; its name says
     its format) or pasted lines (one text per line) -> an ``Upload``. The size is checked
     before the file is read, the rows while it is parsed (parsing stops past the limit).
@@ -113,8 +124,10 @@ def read_upload(limits: ServeLimits, path: Any = None, pasted: Any = None, text_
         name = path.name
         fmt = FORMATS.get(path.suffix.lower())
         if fmt is None:
-            raise InvalidInput(f"Cannot tell the format of {name!r} from its name.",
-                               "Name it .csv, .tsv, .jsonl or .txt (Parquet: use the command line).")
+            raise InvalidInput(
+                f"Cannot tell the format of {name!r} from its name.",
+                "Name it .csv, .tsv, .jsonl or .txt (Parquet: use the command line).",
+            )
         try:
             size = path.stat().st_size
             if size > limits.report_max_bytes:
@@ -134,11 +147,13 @@ def read_upload(limits: ServeLimits, path: Any = None, pasted: Any = None, text_
             raise too_large(limits, name, size)
         content = pasted.replace("\r\n", "\n").replace("\r", "\n")
     else:
-        raise InvalidInput("There is no file and no pasted text.",
-                           "Upload a CSV, TSV, JSONL or TXT file, or paste texts, one per line.")
+        raise InvalidInput(
+            "There is no file and no pasted text.", "Upload a CSV, TSV, JSONL or TXT file, or paste texts, one per line."
+        )
     if fmt in ("csv", "tsv"):
-        rows, given, label_column = _table_rows(content, fmt, text_column, label_column, label_default, name,
-                                                limits.report_max_rows)
+        rows, given, label_column = _table_rows(
+            content, fmt, text_column, label_column, label_default, name, limits.report_max_rows
+        )
     elif fmt == "jsonl":
         rows, given = _json_rows(content, text_column, label_column, limits.report_max_rows, name)
     else:
@@ -157,8 +172,10 @@ def _column(limits: ServeLimits, value: Any, default: str, what: str) -> str:
 
 
 def _too_many(limits_rows: int, name: str) -> InvalidInput:
-    return InvalidInput(f"{name} has more than {limits_rows:,} rows; this server explains at most {limits_rows:,} "
-                        "per report.", f"Upload its first {limits_rows:,} rows, {COMMAND_LINE}.")
+    return InvalidInput(
+        f"{name} has more than {limits_rows:,} rows; this server explains at most {limits_rows:,} per report.",
+        f"Upload its first {limits_rows:,} rows, {COMMAND_LINE}.",
+    )
 
 
 def _line_rows(content: str, max_rows: int, name: str) -> list:
@@ -196,8 +213,7 @@ def _json_rows(content: str, column: str, label_column: str, max_rows: int, name
             given.append(None)
         elif isinstance(value, dict) and isinstance(value.get(column), str):
             pair = value.get(PAIR_COLUMN)
-            rows.append(batch.Row(i, value[column], raw=line, text_pair=pair if isinstance(pair, str) and pair
-                                  else None))
+            rows.append(batch.Row(i, value[column], raw=line, text_pair=pair if isinstance(pair, str) and pair else None))
             given.append(_label(value.get(label_column)) if label_column else None)
         else:
             rows.append(batch.Row(i, None, problem=f"Line {i + 1} has no {column!r} string field.", raw=line))
@@ -205,8 +221,9 @@ def _json_rows(content: str, column: str, label_column: str, max_rows: int, name
     return rows, given
 
 
-def _table_rows(content: str, fmt: str, column: str, label_column: str, label_default: bool, name: str,
-                max_rows: int) -> tuple:
+def _table_rows(
+    content: str, fmt: str, column: str, label_column: str, label_default: bool, name: str, max_rows: int
+) -> tuple:
     reader = csv.reader(io.StringIO(content, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     try:
         header = [h.strip() for h in next(reader)]
@@ -216,12 +233,16 @@ def _table_rows(content: str, fmt: str, column: str, label_column: str, label_de
         raise InvalidInput(f"{name} is not a readable {fmt.upper()} file ({exc}).", "Check the file.") from None
     shown = ", ".join(repr(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
     if column not in header:
-        raise InvalidInput(f"{name} has no {column!r} column (its columns: {shown}).",
-                           "Name the column of texts 'text', or type its name in the text column box.")
+        raise InvalidInput(
+            f"{name} has no {column!r} column (its columns: {shown}).",
+            "Name the column of texts 'text', or type its name in the text column box.",
+        )
     if label_column and label_column not in header:
         if not label_default:
-            raise InvalidInput(f"{name} has no {label_column!r} column (its columns: {shown}).",
-                               "Type the name of the column that holds each row's label, or leave the box empty.")
+            raise InvalidInput(
+                f"{name} has no {label_column!r} column (its columns: {shown}).",
+                "Type the name of the column that holds each row's label, or leave the box empty.",
+            )
         label_column = ""
     at, label_at = header.index(column), header.index(label_column) if label_column else None
     pair_at = header.index(PAIR_COLUMN) if PAIR_COLUMN in header and PAIR_COLUMN != column else None
@@ -232,8 +253,14 @@ def _table_rows(content: str, fmt: str, column: str, label_column: str, label_de
                 continue
             if len(rows) == max_rows:
                 raise _too_many(max_rows, name)
-            rows.append(batch.Row(i, _at(rec, at) or "", raw=json.dumps(dict(zip(header, rec)), ensure_ascii=False),
-                                  text_pair=_at(rec, pair_at) or None))
+            rows.append(
+                batch.Row(
+                    i,
+                    _at(rec, at) or "",
+                    raw=json.dumps(dict(zip(header, rec)), ensure_ascii=False),
+                    text_pair=_at(rec, pair_at) or None,
+                )
+            )
             given.append(_label(_at(rec, label_at)) if label_at is not None else None)
     except csv.Error as exc:
         raise InvalidInput(f"{name} is not a readable {fmt.upper()} file ({exc}).", "Check the file.") from None
@@ -246,6 +273,7 @@ def _at(record: list, k: Optional[int]) -> Optional[str]:
 
 # --- what it will cost ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Plan:
     """An upload on a loaded model: per row its estimated seconds (None: it will not be
@@ -254,8 +282,8 @@ class Plan:
     seconds: tuple
     tokens: int
     total: float
-    problems: dict        # row index in the upload -> why it is not explained
-    rate: float = 0.0     # the packed rate the seconds were estimated with
+    problems: dict  # row index in the upload -> why it is not explained
+    rate: float = 0.0  # the packed rate the seconds were estimated with
 
     @property
     def ready(self) -> int:
@@ -304,9 +332,11 @@ def plan(limits: ServeLimits, clf, upload: Upload, n_steps: int = 0) -> Plan:
                 spent += s
             fit += 1
         ready = sum(s is not None for s in seconds)
-        raise ServerBusy(f"This report would take about {total:,.0f} s on this server ({ready:,} texts, {tokens:,} "
-                         f"tokens); a report may run for {limits.report_deadline_s:g} s.",
-                         f"Upload its first {fit:,} rows or shorter texts, {COMMAND_LINE}.")
+        raise ServerBusy(
+            f"This report would take about {total:,.0f} s on this server ({ready:,} texts, {tokens:,} "
+            f"tokens); a report may run for {limits.report_deadline_s:g} s.",
+            f"Upload its first {fit:,} rows or shorter texts, {COMMAND_LINE}.",
+        )
     return Plan(seconds=tuple(seconds), tokens=tokens, total=total, problems=problems, rate=rate)
 
 
@@ -315,16 +345,20 @@ def _tokens(clf, text: str, limits: ServeLimits) -> int:
     if n == 0:
         raise InvalidInput("This model's tokenizer finds no tokens in the text.", "Give words to explain.")
     if n > limits.max_tokens:
-        raise InvalidInput(f"The text is {n:,} tokens long for this model; this server explains at most "
-                           f"{limits.max_tokens:,}.", "Shorten it.")
+        raise InvalidInput(
+            f"The text is {n:,} tokens long for this model; this server explains at most {limits.max_tokens:,}.",
+            "Shorten it.",
+        )
     return n
 
 
 def estimate_line(upload: Upload, p: Plan, model: str) -> str:
     """'82 texts (2,345 tokens) on <model>: about 25 s on this server.' (plain text)."""
     skipped = len(p.problems)
-    line = (f"{upload.name}: {len(upload.rows):,} rows, {p.ready:,} to explain ({p.tokens:,} tokens) on {model}: "
-            f"about {max(1, math.ceil(p.total)):,} s of model time on this server")
+    line = (
+        f"{upload.name}: {len(upload.rows):,} rows, {p.ready:,} to explain ({p.tokens:,} tokens) on {model}: "
+        f"about {max(1, math.ceil(p.total)):,} s of model time on this server"
+    )
     if skipped:
         line += f"; {skipped:,} rows will be reported as not explained (e.g. row {_first(p.problems, upload)})"
     if upload.label_column:
@@ -339,6 +373,7 @@ def _first(problems: dict, upload: Upload) -> str:
 
 # --- the run ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Finished:
     """A finished (or stopped) report: what the card states, the report, the evaluation, the
@@ -347,23 +382,33 @@ class Finished:
     facts: card.CardFacts
     report: DatasetReport
     evaluation: Optional[card.Evaluation]
-    examples: tuple       # ExampleRow, ... grouped by label, in the model's label order
-    records: tuple        # the JSON-line records, in row order
-    files: dict           # kind ("md", "html", "svg", "csv", "jsonl") -> Path
-    model: str            # the model as a reader names it (the model box takes it back)
+    examples: tuple  # ExampleRow, ... grouped by label, in the model's label order
+    records: tuple  # the JSON-line records, in row order
+    files: dict  # kind ("md", "html", "svg", "csv", "jsonl") -> Path
+    model: str  # the model as a reader names it (the model box takes it back)
     markdown: str
 
     def to_dict(self) -> dict:
         """The API's answer: the report's JSON, the card's facts, the evaluation, the example
         rows and the Markdown section."""
-        return {"facts": dataclasses.asdict(self.facts), "report": self.report.to_dict(),
-                "evaluation": None if self.evaluation is None else {
-                    **dataclasses.asdict(self.evaluation), "accuracy": self.evaluation.accuracy},
-                "examples": [{"row": x.row, "label_in_file": x.given, "text": x.explanation.text,
-                              "predicted": x.explanation.predicted,
-                              "probability": x.explanation.probabilities.get(x.explanation.predicted)}
-                             for x in self.examples],
-                "markdown": self.markdown}
+        return {
+            "facts": dataclasses.asdict(self.facts),
+            "report": self.report.to_dict(),
+            "evaluation": None
+            if self.evaluation is None
+            else {**dataclasses.asdict(self.evaluation), "accuracy": self.evaluation.accuracy},
+            "examples": [
+                {
+                    "row": x.row,
+                    "label_in_file": x.given,
+                    "text": x.explanation.text,
+                    "predicted": x.explanation.predicted,
+                    "probability": x.explanation.probabilities.get(x.explanation.predicted),
+                }
+                for x in self.examples
+            ],
+            "markdown": self.markdown,
+        }
 
 
 class Folders:
@@ -409,8 +454,9 @@ class Sessions:
 
     def __post_init__(self) -> None:
         if self.finished is None:
-            self.finished = BoundedLRU(self.limits.sessions, self.limits.sessions * EXAMPLES * 64,
-                                       weight=lambda shown: max(1, len(shown.texts)))
+            self.finished = BoundedLRU(
+                self.limits.sessions, self.limits.sessions * EXAMPLES * 64, weight=lambda shown: max(1, len(shown.texts))
+            )
 
     def start(self, session: Optional[str]) -> threading.Event:
         """A new run's stop flag (a session's earlier flag is replaced)."""
@@ -453,7 +499,7 @@ class Sessions:
 class ReportService:
     """Reports on a public server, with its ``Service`` (models, limits, folders)."""
 
-    service: Any                       # explain.serving.Service
+    service: Any  # explain.serving.Service
     folders: Folders = field(default_factory=Folders)
     sessions: Optional[Sessions] = None
     clock: Callable[[], float] = time.perf_counter
@@ -467,19 +513,30 @@ class ReportService:
     def limits(self) -> ServeLimits:
         return self.service.limits
 
-    def read(self, path: Any = None, pasted: Any = None, text_column: Any = TEXT_COLUMN,
-             label_column: Any = LABEL_COLUMN) -> Upload:
+    def read(
+        self, path: Any = None, pasted: Any = None, text_column: Any = TEXT_COLUMN, label_column: Any = LABEL_COLUMN
+    ) -> Upload:
         return read_upload(self.limits, path, pasted, text_column, label_column)
 
     def estimate(self, upload: Upload, checkpoint: Any = "", n_steps: Any = 0) -> str:
         """The cost line shown before a run (loads the model); raises the refusal when it is over."""
         clf, local = self.service.load(checkpoint)
-        return estimate_line(upload, plan(self.limits, clf, upload, check_steps(self.limits, n_steps)),
-                             self._shown(checkpoint, clf, local))
+        return estimate_line(
+            upload, plan(self.limits, clf, upload, check_steps(self.limits, n_steps)), self._shown(checkpoint, clf, local)
+        )
 
-    def run(self, upload: Upload, checkpoint: Any = "", n_steps: Any = 0, *, top_k: Any = 10, min_texts: Any = 3,
-            progress: Optional[Progress] = None, stop: Optional[threading.Event] = None,
-            give_way: Optional[Callable[[], bool]] = None) -> Finished:
+    def run(
+        self,
+        upload: Upload,
+        checkpoint: Any = "",
+        n_steps: Any = 0,
+        *,
+        top_k: Any = 10,
+        min_texts: Any = 3,
+        progress: Optional[Progress] = None,
+        stop: Optional[threading.Event] = None,
+        give_way: Optional[Callable[[], bool]] = None,
+    ) -> Finished:
         """Explain every row of ``upload`` in chunks and sum them up (see the module's docstring).
         ``stop``: set it to end the run after the current chunk (the finished rows are kept);
         ``give_way()``: true while other visitors' explanations wait or run."""
@@ -509,8 +566,10 @@ class ReportService:
                 stopped = f"stopped by the visitor after {i:,} of {len(order):,} texts"
                 break
             if spent > limits.report_deadline_s:
-                stopped = (f"stopped at this server's time limit for a report ({limits.report_deadline_s:g} s) after "
-                           f"{i:,} of {len(order):,} texts")
+                stopped = (
+                    f"stopped at this server's time limit for a report ({limits.report_deadline_s:g} s) after "
+                    f"{i:,} of {len(order):,} texts"
+                )
                 break
             chunk = _chunk(order, i, p.seconds, pace)
             rows = [upload.rows[k] for k in chunk]
@@ -518,9 +577,14 @@ class ReportService:
             t0 = self.clock()
             try:
                 with deadline(limits.deadline_s):
-                    got = api.explain_many([r.text for r in rows], clf, options,
-                                           text_pairs=pairs if any(x is not None for x in pairs) else None,
-                                           errors="return", batch_size=MAX_CHUNK)
+                    got = api.explain_many(
+                        [r.text for r in rows],
+                        clf,
+                        options,
+                        text_pairs=pairs if any(x is not None for x in pairs) else None,
+                        errors="return",
+                        batch_size=MAX_CHUNK,
+                    )
             except ExplainError as exc:
                 got = [exc] * len(rows)
             seconds = self.clock() - t0
@@ -533,8 +597,12 @@ class ReportService:
             i += len(chunk)
             done_est += estimated
             left = spent * (total_est - done_est) / done_est if done_est else p.total
-            say(done_est / total_est, f"Explained {i:,} of {len(order):,} texts... about {math.ceil(left):,} s left"
-                if i < len(order) else f"Explained {i:,} texts; summing them up")
+            say(
+                done_est / total_est,
+                f"Explained {i:,} of {len(order):,} texts... about {math.ceil(left):,} s left"
+                if i < len(order)
+                else f"Explained {i:,} texts; summing them up",
+            )
         return self._finish(upload, clf, local, shown, recorded, results, steps, top_k, min_texts, stopped)
 
     def _give_way(self, busy: Optional[Callable[[], bool]], stop, say: Progress, at: float) -> None:
@@ -554,8 +622,19 @@ class ReportService:
             return self.service.folders.default_name()
         return Path(clf.source).name if local else str(checkpoint).strip()
 
-    def _finish(self, upload: Upload, clf, local: bool, shown: str, recorded: dict, results: dict, steps: int,
-                top_k: int, min_texts: int, stopped: str) -> Finished:
+    def _finish(
+        self,
+        upload: Upload,
+        clf,
+        local: bool,
+        shown: str,
+        recorded: dict,
+        results: dict,
+        steps: int,
+        top_k: int,
+        min_texts: int,
+        stopped: str,
+    ) -> Finished:
         records, explained = [], {}
         for k in sorted(results):
             got = results[k]
@@ -565,30 +644,48 @@ class ReportService:
             elif isinstance(got, ExplainError):
                 got = self.service.public(got)
             else:
-                got = InvalidInput(self.service.hide_paths(f"{type(got).__name__}: {got}"[:300]),
-                                   "Try again; if it persists, report it with the row.")
+                got = InvalidInput(
+                    self.service.hide_paths(f"{type(got).__name__}: {got}"[:300]),
+                    "Try again; if it persists, report it with the row.",
+                )
             records.append(batch.record(upload.rows[k], recorded, got))
-        report = build_report(records, source=upload.name, top_k=top_k, min_texts=min_texts, bootstrap=BOOTSTRAP,
-                              seed=0)
+        report = build_report(records, source=upload.name, top_k=top_k, min_texts=min_texts, bootstrap=BOOTSTRAP, seed=0)
         evaluation = evaluate(upload, explained, list(clf.labels)) if upload.label_column else None
         examples = pick_examples(upload, explained, list(clf.labels))
-        facts = card.CardFacts(model=shown, revision=_revision(clf, local), data=upload.name, rows=len(upload.rows),
-                               explained=report.explained, failed=report.failed,
-                               method=method_line(next(iter(explained.values()), None), steps), date=self.today(),
-                               stopped=stopped)
+        facts = card.CardFacts(
+            model=shown,
+            revision=_revision(clf, local),
+            data=upload.name,
+            rows=len(upload.rows),
+            explained=report.explained,
+            failed=report.failed,
+            method=method_line(next(iter(explained.values()), None), steps),
+            date=self.today(),
+            stopped=stopped,
+        )
         markdown = card.card_markdown(facts, report, evaluation)
-        files = write_files(self.folders.new(), facts, report, evaluation, markdown, upload, records, explained,
-                            list(clf.labels))
-        return Finished(facts=facts, report=report, evaluation=evaluation, examples=examples,
-                        records=tuple(records), files=files, model=shown, markdown=markdown)
+        files = write_files(
+            self.folders.new(), facts, report, evaluation, markdown, upload, records, explained, list(clf.labels)
+        )
+        return Finished(
+            facts=facts,
+            report=report,
+            evaluation=evaluation,
+            examples=examples,
+            records=tuple(records),
+            files=files,
+            model=shown,
+            markdown=markdown,
+        )
 
 
 def _whole(value: Any, what: str, low: int, high: int) -> int:
     if value is None:
         return low
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not low <= value <= high:
-        raise InvalidInput(f"{what} must be a whole number from {low} to {high}, not {value!r}.",
-                           f"Give a number from {low} to {high}.")
+        raise InvalidInput(
+            f"{what} must be a whole number from {low} to {high}, not {value!r}.", f"Give a number from {low} to {high}."
+        )
     return int(value)
 
 
@@ -596,7 +693,7 @@ def _chunk(order: list, i: int, seconds: tuple, pace: float = 1.0) -> list:
     """Rows from ``order[i]`` on, about CHUNK_S of model time (at least one row): their
     estimated seconds times ``pace``, how much longer than estimated the last chunk took."""
     chunk, spent = [], 0.0
-    for k in order[i:i + MAX_CHUNK]:
+    for k in order[i : i + MAX_CHUNK]:
         if chunk and spent + seconds[k] * pace > CHUNK_S:
             break
         chunk.append(k)
@@ -655,6 +752,7 @@ def method_line(e: Optional[Explanation], steps: int) -> str:
 
 # --- labels: accuracy, confusion, the words behind wrong answers ------------------------------------
 
+
 def match_labels(values: set, labels: list) -> tuple:
     """{a label as the file writes it: the model's label} and how they were matched: by
     name, ignoring case, or as label numbers (0 = the first label)."""
@@ -707,13 +805,18 @@ def evaluate(upload: Upload, explained: dict, labels: list) -> card.Evaluation:
     ranked = sorted(wrong.items(), key=lambda kv: (-kv[1][0], -kv[1][1] / kv[1][0], kv[0]))[:WRONG_SHOWN]
     order = {x: n for n, x in enumerate(labels)}
     return card.Evaluation(
-        column=upload.label_column, labelled=labelled, matched=sum(cells.values()), correct=correct, how=how,
+        column=upload.label_column,
+        labelled=labelled,
+        matched=sum(cells.values()),
+        correct=correct,
+        how=how,
         labels=tuple(labels),
-        confusion=tuple((g, p, n) for (g, p), n in sorted(cells.items(), key=lambda c: (order[c[0][0]],
-                                                                                         order.get(c[0][1], 0)))),
+        confusion=tuple(
+            (g, p, n) for (g, p), n in sorted(cells.items(), key=lambda c: (order[c[0][0]], order.get(c[0][1], 0)))
+        ),
         unknown=tuple(unknown.most_common(10)),
-        wrong_words=tuple(card.WrongWord(given=g, predicted=p, word=w, texts=n, mean=t / n)
-                          for (g, p, w), (n, t) in ranked))
+        wrong_words=tuple(card.WrongWord(given=g, predicted=p, word=w, texts=n, mean=t / n) for (g, p, w), (n, t) in ranked),
+    )
 
 
 def pick_examples(upload: Upload, explained: dict, labels: list) -> tuple:
@@ -723,16 +826,21 @@ def pick_examples(upload: Upload, explained: dict, labels: list) -> tuple:
     gold, _ = gold_labels(upload, labels)
     out = []
     for label in labels:
-        rows = sorted((k for k, e in explained.items() if e.predicted == label),
-                      key=lambda k: (-explained[k].probabilities.get(label, 0.0), k))
+        rows = sorted(
+            (k for k, e in explained.items() if e.predicted == label),
+            key=lambda k: (-explained[k].probabilities.get(label, 0.0), k),
+        )
         wrong = [k for k in rows if gold[k] is not None and gold[k] != label][:1]
         picked = (wrong + [k for k in rows if k not in wrong])[:EXAMPLES]
-        out += [card.ExampleRow(row=upload.rows[k].row + 1, given=gold[k] or upload.given[k],
-                                explanation=explained[k]) for k in picked]
+        out += [
+            card.ExampleRow(row=upload.rows[k].row + 1, given=gold[k] or upload.given[k], explanation=explained[k])
+            for k in picked
+        ]
     return tuple(out)
 
 
 # --- the files ------------------------------------------------------------------------------------
+
 
 def csv_rows(upload: Upload, records: list, explained: dict, labels: list) -> list:
     """One dict per row for ``render.dataset.rows_csv``."""
@@ -742,15 +850,17 @@ def csv_rows(upload: Upload, records: list, explained: dict, labels: list) -> li
     for k, row in enumerate(upload.rows):
         rec = by_row.get(row.row)
         e = explained.get(k)
-        item = {"row": row.row + 1, "text": row.text if row.text is not None else row.raw,
-                "label_in_file": upload.given[k]}
+        item = {"row": row.row + 1, "text": row.text if row.text is not None else row.raw, "label_in_file": upload.given[k]}
         if e is not None:
             ranked = sorted(e.words, key=lambda w: -w.score)
-            item.update(predicted=e.predicted, probability=f"{e.probabilities.get(e.predicted, 0.0):.4f}",
-                        correct="" if gold[k] is None else str(gold[k] == e.predicted).lower(),
-                        explained_label=e.target,
-                        words_toward=" ".join(w.text for w in ranked[:5] if w.score > 0),
-                        words_against=" ".join(w.text for w in ranked[::-1][:5] if w.score < 0))
+            item.update(
+                predicted=e.predicted,
+                probability=f"{e.probabilities.get(e.predicted, 0.0):.4f}",
+                correct="" if gold[k] is None else str(gold[k] == e.predicted).lower(),
+                explained_label=e.target,
+                words_toward=" ".join(w.text for w in ranked[:5] if w.score > 0),
+                words_against=" ".join(w.text for w in ranked[::-1][:5] if w.score < 0),
+            )
         elif rec is not None:
             item["error"] = (rec.get("error") or {}).get("message", "not explained")
         else:
@@ -759,15 +869,31 @@ def csv_rows(upload: Upload, records: list, explained: dict, labels: list) -> li
     return out
 
 
-def write_files(folder: Path, facts: card.CardFacts, report: DatasetReport, evaluation, markdown: str,
-                upload: Upload, records: list, explained: dict, labels: list) -> dict:
+def write_files(
+    folder: Path,
+    facts: card.CardFacts,
+    report: DatasetReport,
+    evaluation,
+    markdown: str,
+    upload: Upload,
+    records: list,
+    explained: dict,
+    labels: list,
+) -> dict:
     """The downloads, in ``folder``: the card section (Markdown), HTML, the SVG chart, a CSV
     of the rows and their JSON lines."""
     title = card.escape.html(f"What drives each label: {facts.model}")
-    html = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head><body>'
-            f"{card.card_html(facts, report, evaluation)}</body></html>\n")
-    out = {"md": folder / "report.md", "html": folder / "report.html", "svg": folder / "report.svg",
-           "csv": folder / "rows.csv", "jsonl": folder / "rows.jsonl"}
+    html = (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head><body>'
+        f"{card.card_html(facts, report, evaluation)}</body></html>\n"
+    )
+    out = {
+        "md": folder / "report.md",
+        "html": folder / "report.html",
+        "svg": folder / "report.svg",
+        "csv": folder / "rows.csv",
+        "jsonl": folder / "rows.jsonl",
+    }
     out["md"].write_text(markdown, encoding="utf-8")
     out["html"].write_text(html, encoding="utf-8")
     out["svg"].write_text(report_svg(report) + "\n", encoding="utf-8")

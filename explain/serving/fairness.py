@@ -57,7 +57,7 @@ def address_key(address: str) -> str:
     text = address.strip()
     host = text
     if text.startswith("[") and "]" in text:  # [v6]:port
-        host = text[1:text.index("]")]
+        host = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         host = text.split(":", 1)[0]
     try:
@@ -83,18 +83,20 @@ def over_cap(key: str, pending: Iterable[str], cap: int) -> Optional[str]:
     mine = sum(1 for k in pending if k == key)
     if mine < cap:
         return None
-    return (f"You already have {mine} request{'s' if mine != 1 else ''} waiting or running on this server, "
-            f"its limit per visitor. Wait for {'them' if mine != 1 else 'it'} to finish, then try again.")
+    return (
+        f"You already have {mine} request{'s' if mine != 1 else ''} waiting or running on this server, "
+        f"its limit per visitor. Wait for {'them' if mine != 1 else 'it'} to finish, then try again."
+    )
 
 
 # --- what a request costs ----------------------------------------------------------------------
 
-ADAPTIVE_ROWS = 30        # gradient rows per window an adaptive explanation typically takes
+ADAPTIVE_ROWS = 30  # gradient rows per window an adaptive explanation typically takes
 
-FAITHFULNESS_ROWS = 300   # perturbed copies the curves need at most (6 rankings x ~25 points x 2)
-FORWARD_FRACTION = 0.4    # a forward-only row costs about this much of a gradient row
-WINDOW_OVERLAP = 1.25     # long texts: windows overlap, so more tokens go through the model
-EXTRA_LABEL = 0.6         # each further label explained on the same path: one more backward pass per row
+FAITHFULNESS_ROWS = 300  # perturbed copies the curves need at most (6 rankings x ~25 points x 2)
+FORWARD_FRACTION = 0.4  # a forward-only row costs about this much of a gradient row
+WINDOW_OVERLAP = 1.25  # long texts: windows overlap, so more tokens go through the model
+EXTRA_LABEL = 0.6  # each further label explained on the same path: one more backward pass per row
 # Seconds per gradient row per token per parameter, measured here with the bundled model
 # (2-core CPU, 1 thread): the first guess for a model, until its own requests are timed.
 PRIOR_SECONDS_PER_PARAMETER = 2.5e-11
@@ -135,8 +137,16 @@ def learn(memo: dict, seconds: float, rows: int, tokens_per_window: float) -> No
     memo[MEMO_KEY] = seen if not old else min(old, seen)
 
 
-def estimate(n_tokens: int, max_length: int, n_steps: int, method: str, faithfulness: bool, compare: bool,
-             seconds_per_row_token: float, labels: int = 1) -> Cost:
+def estimate(
+    n_tokens: int,
+    max_length: int,
+    n_steps: int,
+    method: str,
+    faithfulness: bool,
+    compare: bool,
+    seconds_per_row_token: float,
+    labels: int = 1,
+) -> Cost:
     """What a request will cost: rows per window x tokens through the model (more with
     overlapping windows), three explanations with the baseline comparison, plus the
     faithfulness curves' forward passes. ``labels``: labels explained on one shared path
@@ -158,15 +168,20 @@ def check_cost(cost: Cost, deadline_s: float, n_tokens: int, n_steps: int, faith
     when even their typical cost is over."""
     if cost.seconds <= deadline_s:
         return
-    extras = [what for what, on in (("the faithfulness curves", faithfulness), ("the baseline comparison", compare))
-              if on]
+    extras = [what for what, on in (("the faithfulness curves", faithfulness), ("the baseline comparison", compare)) if on]
     steps = f"{n_steps} integration steps" if n_steps else "adaptive steps"
     did = f"{steps} over {n_tokens:,} tokens" + (f", with {' and '.join(extras)}" if extras else "")
     fit = math.floor((deadline_s - cost.fixed) / cost.per_step) if cost.per_step > 0 else 0
-    options = [f"use at most {fit} integration steps{' with these checks' if extras else ''} (0: adaptive)"
-               if n_steps and fit >= 1 else "use a shorter text"]
+    options = [
+        f"use at most {fit} integration steps{' with these checks' if extras else ''} (0: adaptive)"
+        if n_steps and fit >= 1
+        else "use a shorter text"
+    ]
     options += ["leave the checks off"] if extras else []
     options += ["run the explainer locally"]
     fix = ", ".join(options[:-1]) + " or " + options[-1]
-    raise ServerBusy(f"This request would take about {cost.seconds:,.0f} s on this server ({did}); each request "
-                     f"may run for {deadline_s:g} s.", fix[0].upper() + fix[1:] + ".")
+    raise ServerBusy(
+        f"This request would take about {cost.seconds:,.0f} s on this server ({did}); each request "
+        f"may run for {deadline_s:g} s.",
+        fix[0].upper() + fix[1:] + ".",
+    )

@@ -75,10 +75,10 @@ class Shared:
     carries, and every label explained with it (for a switch between them)."""
 
     explanation: Explanation
-    model: Optional[str]   # None: the app's default model
+    model: Optional[str]  # None: the app's default model
     target: Optional[str]
-    labels: tuple = ()     # Explanations, most probable first (``explanation`` among them)
-    link: tuple = ()       # further deep-link parameters: (("text_pair", ...), ("labels", ...), ...)
+    labels: tuple = ()  # Explanations, most probable first (``explanation`` among them)
+    link: tuple = ()  # further deep-link parameters: (("text_pair", ...), ("labels", ...), ...)
 
 
 @dataclass(frozen=True)
@@ -96,21 +96,27 @@ class Checked:
     the options by their one name (``Options``) and valid together."""
 
     text: str
-    checkpoint: str          # "" : the server's default model
+    checkpoint: str  # "" : the server's default model
     text_pair: Optional[str]
     options: Options
     faithfulness: bool
     compare: bool
-    every_label: bool        # also the other labels on the same path (for the page's switch)
+    every_label: bool  # also the other labels on the same path (for the page's switch)
 
     def link(self) -> tuple:
         """The deep link's parameters beyond model, text and target."""
         o = self.options
         zero = o.zero_shot
-        return tuple((k, v) for k, v in (
-            ("text_pair", self.text_pair), ("labels", ", ".join(o.candidate_labels or ())),
-            ("template", o.hypothesis_template if zero and o.hypothesis_template != DEFAULT_TEMPLATE else ""),
-            ("multi_label", "1" if o.multi_label and zero else "")) if v)
+        return tuple(
+            (k, v)
+            for k, v in (
+                ("text_pair", self.text_pair),
+                ("labels", ", ".join(o.candidate_labels or ())),
+                ("template", o.hypothesis_template if zero and o.hypothesis_template != DEFAULT_TEMPLATE else ""),
+                ("multi_label", "1" if o.multi_label and zero else ""),
+            )
+            if v
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class Plan:
     estimated cost, and the checks that will not run (with why)."""
 
     clf: Any
-    local: bool              # an operator's folder (shown by its name only)
+    local: bool  # an operator's folder (shown by its name only)
     n_labels: int
     base: fairness.Cost
     skipped: dict
@@ -129,8 +135,11 @@ class Plan:
 def recent_results(limits: ServeLimits) -> BoundedLRU:
     """Session -> Shared: one per session Gradio keeps, each at most the longest text times
     the labels explained with it."""
-    return BoundedLRU(limits.sessions, limits.sessions * max(limits.max_chars, 1) * max(limits.max_labels, 1),
-                      weight=lambda shared: len(shared.explanation.text) * max(1, len(shared.labels)))
+    return BoundedLRU(
+        limits.sessions,
+        limits.sessions * max(limits.max_chars, 1) * max(limits.max_labels, 1),
+        weight=lambda shared: len(shared.explanation.text) * max(1, len(shared.labels)),
+    )
 
 
 @dataclass
@@ -150,13 +159,21 @@ class Service:
     def from_env(cls, default_model: str, environ: Optional[Mapping[str, str]] = None) -> Service:
         """Settings from the EXPLAIN_* variables; also sizes the process-wide caches of
         loaded models and finished explanations."""
-        CACHE.resize(env.whole("EXPLAIN_CACHE_MODELS", CACHE.max_entries, environ),
-                     env.number("EXPLAIN_CACHE_GB", CACHE.max_weight / 2**30, environ) * 2**30)
-        api.RESULTS.resize(env.whole("EXPLAIN_RESULT_CACHE", api.RESULTS.max_entries, environ),
-                           env.number("EXPLAIN_RESULT_CACHE_CHARS", api.RESULTS.max_weight, environ))
+        CACHE.resize(
+            env.whole("EXPLAIN_CACHE_MODELS", CACHE.max_entries, environ),
+            env.number("EXPLAIN_CACHE_GB", CACHE.max_weight / 2**30, environ) * 2**30,
+        )
+        api.RESULTS.resize(
+            env.whole("EXPLAIN_RESULT_CACHE", api.RESULTS.max_entries, environ),
+            env.number("EXPLAIN_RESULT_CACHE_CHARS", api.RESULTS.max_weight, environ),
+        )
         limits = ServeLimits.from_env(environ)
-        return cls(FolderPolicy(default_model, environ), limits, failures=FailureMemo(limits.failed_ttl_s),
-                   recent=recent_results(limits))
+        return cls(
+            FolderPolicy(default_model, environ),
+            limits,
+            failures=FailureMemo(limits.failed_ttl_s),
+            recent=recent_results(limits),
+        )
 
     def load(self, checkpoint: Any, progress: Optional[Progress] = None) -> tuple:
         """A visitor's checkpoint field -> (Classifier, is an operator's folder). With
@@ -167,21 +184,31 @@ class Service:
             policy = self.hub_policy or HubPolicy.from_env()
             watched = None if allow_local else hub_folder(policy.cache_dir, source)
             with watching_download(progress, watched, source, 0.05):
-                clf = load_classifier(source, allow_local=allow_local, hub_policy=policy,
-                                      max_parameters=policy.max_parameters,
-                                      load_deadline_s=self.limits.load_deadline_s, failures=self.failures)
+                clf = load_classifier(
+                    source,
+                    allow_local=allow_local,
+                    hub_policy=policy,
+                    max_parameters=policy.max_parameters,
+                    load_deadline_s=self.limits.load_deadline_s,
+                    failures=self.failures,
+                )
             return clf, allow_local
         except ExplainError as exc:
             raise self.public(exc) from None
 
-    def explain(self, request: Request, progress: Optional[Progress] = None,
-                session: Optional[str] = None) -> Explanation:
+    def explain(self, request: Request, progress: Optional[Progress] = None, session: Optional[str] = None) -> Explanation:
         """The whole request under the server's limits; raises ExplainError subclasses with
         messages for the visitor. ``session``: remember the result for that session's share panel."""
         return self.answer(request, progress, session, every_label=False).explanation
 
-    def answer(self, request: Request, progress: Optional[Progress] = None, session: Optional[str] = None,
-               every_label: bool = True, draft: Optional[Callable[[Explanation], None]] = None) -> Answer:
+    def answer(
+        self,
+        request: Request,
+        progress: Optional[Progress] = None,
+        session: Optional[str] = None,
+        every_label: bool = True,
+        draft: Optional[Callable[[Explanation], None]] = None,
+    ) -> Answer:
         """As ``explain``, and with ``every_label`` also the other labels on the same path
         (at most ``limits.max_labels``, the most probable; every candidate of a zero-shot
         query), unless a contrast or Captum asks for one label. A failed request forgets
@@ -197,8 +224,14 @@ class Service:
             self.forget(session)
             raise
 
-    def _answer(self, r: Request, progress: Progress, session: Optional[str], every_label: bool,
-                draft: Optional[Callable[[Explanation], None]] = None) -> Answer:
+    def _answer(
+        self,
+        r: Request,
+        progress: Progress,
+        session: Optional[str],
+        every_label: bool,
+        draft: Optional[Callable[[Explanation], None]] = None,
+    ) -> Answer:
         req = self.check(r, every_label)
         progress(0.0, "Loading the model (downloading it the first time)")
         clf, local = self.load(req.checkpoint, progress)
@@ -217,13 +250,25 @@ class Service:
         for name in ("checkpoint", "target", "baseline", "contrast", "method"):
             check_field(limits, getattr(r, name), name)
         steps = check_steps(limits, r.n_steps)
-        options = Options(target=r.target or None, contrast=r.contrast or None, baseline=r.baseline or "auto",
-                          method=r.method or "engine", n_steps=steps or None, candidate_labels=candidates,
-                          hypothesis_template=template, multi_label=check_flag(r.multi_label, "multi-label"))
-        return Checked(text=r.text, checkpoint=str(r.checkpoint or "").strip(), text_pair=pair,
-                       options=options.validate(text_pair=pair is not None),
-                       faithfulness=check_flag(r.faithfulness, "faithfulness"),
-                       compare=check_flag(r.compare, "compare"), every_label=bool(every_label))
+        options = Options(
+            target=r.target or None,
+            contrast=r.contrast or None,
+            baseline=r.baseline or "auto",
+            method=r.method or "engine",
+            n_steps=steps or None,
+            candidate_labels=candidates,
+            hypothesis_template=template,
+            multi_label=check_flag(r.multi_label, "multi-label"),
+        )
+        return Checked(
+            text=r.text,
+            checkpoint=str(r.checkpoint or "").strip(),
+            text_pair=pair,
+            options=options.validate(text_pair=pair is not None),
+            faithfulness=check_flag(r.faithfulness, "faithfulness"),
+            compare=check_flag(r.compare, "compare"),
+            every_label=bool(every_label),
+        )
 
     def plan(self, req: Checked, clf, local: bool) -> Plan:
         """Stage 2: what the request costs on this model (refused when it cannot fit the
@@ -244,12 +289,18 @@ class Service:
         rate = fairness.rate(clf.memo, clf.n_parameters)
         base = fairness.estimate(rows, clf.max_length, steps, o.method, False, False, rate, labels=n_labels)
         fairness.check_cost(base, limits.deadline_s, n_tokens, steps, False, False)
-        return Plan(clf=clf, local=local, n_labels=n_labels, base=base,
-                    skipped=self._plan_checks(req, rows, clf.max_length, rate, base),
-                    n_windows=max(1, -(-n_tokens // max(clf.max_length - 2, 1))))
+        return Plan(
+            clf=clf,
+            local=local,
+            n_labels=n_labels,
+            base=base,
+            skipped=self._plan_checks(req, rows, clf.max_length, rate, base),
+            n_windows=max(1, -(-n_tokens // max(clf.max_length - 2, 1))),
+        )
 
-    def run(self, req: Checked, plan: Plan, progress: Progress,
-            draft: Optional[Callable[[Explanation], None]] = None) -> tuple:
+    def run(
+        self, req: Checked, plan: Plan, progress: Progress, draft: Optional[Callable[[Explanation], None]] = None
+    ) -> tuple:
         """Stage 3, under one deadline: the explanation(s), then the checks that fit.
         Returns (explanations, target first; the baseline comparison or None; skipped checks)."""
         skipped = dict(plan.skipped)
@@ -259,46 +310,64 @@ class Service:
                 explained = self._explain_labels(plan.clf, req, plan.n_labels, self._drafts(draft, plan, req))
             target = explained[0]
             if req.faithfulness:
-                target = target.with_extras(faithfulness=self._faithfulness(plan.clf, target, skipped.get(
-                    "faithfulness"), progress))
+                target = target.with_extras(
+                    faithfulness=self._faithfulness(plan.clf, target, skipped.get("faithfulness"), progress)
+                )
             comparison = None
             if req.compare and "baselines" not in skipped:
                 try:
-                    with ticking(progress, 0.8, 0.95, "Comparing baselines: two more explanations",
-                                 2 * plan.base.seconds / plan.n_labels):
-                        comparison = compare_baselines(plan.clf, req.text, reference=target, options=Options(
-                            n_steps=req.options.n_steps, method=req.options.method))
+                    with ticking(
+                        progress,
+                        0.8,
+                        0.95,
+                        "Comparing baselines: two more explanations",
+                        2 * plan.base.seconds / plan.n_labels,
+                    ):
+                        comparison = compare_baselines(
+                            plan.clf,
+                            req.text,
+                            reference=target,
+                            options=Options(n_steps=req.options.n_steps, method=req.options.method),
+                        )
                 except ServerBusy:
-                    skipped["baselines"] = ("The baseline comparison was stopped: it ran past this server's time "
-                                            "limit for one request. Run it locally or on a shorter text.")
+                    skipped["baselines"] = (
+                        "The baseline comparison was stopped: it ran past this server's time "
+                        "limit for one request. Run it locally or on a shorter text."
+                    )
         return (target,) + tuple(explained[1:]), comparison, skipped
 
-    def finish(self, req: Checked, plan: Plan, explained: tuple, comparison, skipped: dict,
-               session: Optional[str]) -> Answer:
+    def finish(
+        self, req: Checked, plan: Plan, explained: tuple, comparison, skipped: dict, session: Optional[str]
+    ) -> Answer:
         """Stage 4: the model's measured speed learnt, the trust checks, server paths
         hidden, the labels ranked, and the result remembered for the session's share panel."""
         target = explained[0]
         if target.cache != "hit" and target.windows:
             window_tokens = sum(w.n_tokens for w in target.windows) / len(target.windows)
             share = 1 + fairness.EXTRA_LABEL * (len(explained) - 1)
-            fairness.learn(plan.clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps,
-                           window_tokens)
+            fairness.learn(plan.clf.memo, target.timings.get("attribution_s", 0.0) / share, target.steps, window_tokens)
         target = with_trust(target, comparison)
         if req.compare and "baselines" in skipped:
-            target = target.with_extras(trust=tuple(
-                TrustCheck("baselines", "not run", skipped["baselines"]) if t.check == "baselines" else t
-                for t in target.extras.trust))
+            target = target.with_extras(
+                trust=tuple(
+                    TrustCheck("baselines", "not run", skipped["baselines"]) if t.check == "baselines" else t
+                    for t in target.extras.trust
+                )
+            )
         labels = tuple(target if k == 0 else with_trust(e) for k, e in enumerate(explained))
         if plan.local:  # an operator's folder: show its name, never the server path
-            labels = tuple(e.replace(checkpoint={**e.checkpoint, "source": Path(e.checkpoint["source"]).name})
-                           for e in labels)
-        ranked = tuple(sorted(labels, key=lambda e: -e.probabilities.get(e.target, 0.0))) \
-            if labels[0].head != "regression" else labels
+            labels = tuple(
+                e.replace(checkpoint={**e.checkpoint, "source": Path(e.checkpoint["source"]).name}) for e in labels
+            )
+        ranked = (
+            tuple(sorted(labels, key=lambda e: -e.probabilities.get(e.target, 0.0)))
+            if labels[0].head != "regression"
+            else labels
+        )
         answer = Answer(labels[0], ranked)
         if session:
             model = None if self.folders.is_default(req.checkpoint) else req.checkpoint
-            self.recent.put(session, Shared(answer.explanation, model, req.options.target or None, ranked,
-                                            req.link()))
+            self.recent.put(session, Shared(answer.explanation, model, req.options.target or None, ranked, req.link()))
         return answer
 
     def _plan_checks(self, req: Checked, rows: int, max_length: int, rate: float, base) -> dict:
@@ -308,9 +377,10 @@ class Service:
         steps, method = req.options.n_steps or 0, req.options.method
         left = self.limits.deadline_s - base.seconds
         single = fairness.estimate(rows, max_length, steps, method, False, False, rate)
-        costs = {"faithfulness": fairness.estimate(rows, max_length, steps, method, True, False, rate).fixed,
-                 "baselines": fairness.estimate(rows, max_length, steps, method, False, True, rate).seconds
-                 - single.seconds}
+        costs = {
+            "faithfulness": fairness.estimate(rows, max_length, steps, method, True, False, rate).fixed,
+            "baselines": fairness.estimate(rows, max_length, steps, method, False, True, rate).seconds - single.seconds,
+        }
         names = {"faithfulness": "faithfulness check", "baselines": "baseline comparison"}
         for key, wanted in (("faithfulness", req.faithfulness), ("baselines", req.compare)):
             if not wanted:
@@ -322,10 +392,12 @@ class Service:
             if key == "faithfulness" and req.options.zero_shot:
                 continue  # the check itself says why it does not run
             if costs[key] > left:
-                skipped[key] = (f"The {names[key]} was skipped: it would take about {costs[key]:,.0f} s more on this "
-                                f"server, and this request has about {max(left, 0):,.0f} s left of the "
-                                f"{self.limits.deadline_s:g} s each request may run. Run it on a shorter text, with "
-                                "fewer integration steps, or locally.")
+                skipped[key] = (
+                    f"The {names[key]} was skipped: it would take about {costs[key]:,.0f} s more on this "
+                    f"server, and this request has about {max(left, 0):,.0f} s left of the "
+                    f"{self.limits.deadline_s:g} s each request may run. Run it on a shorter text, with "
+                    "fewer integration steps, or locally."
+                )
             else:
                 left -= costs[key]
         return skipped
@@ -345,6 +417,7 @@ class Service:
             if plan.local:
                 got = got.replace(checkpoint={**got.checkpoint, "source": Path(got.checkpoint["source"]).name})
             draft(got)
+
         return one
 
     def _explain_labels(self, clf, req: Checked, n_labels: int, draft=None) -> tuple:
@@ -358,18 +431,27 @@ class Service:
             return _target_first(got, wanted, lambda: _unknown_candidate(wanted, list(o.candidate_labels)))
         if n_labels == 1:
             return (api.explain(req.text, clf, o, text_pair=pair, draft=draft),)
-        got = api.explain_labels(req.text, clf, "all", o.but(target=None, contrast=None), top_k=n_labels,
-                                 text_pair=pair, draft=draft)
-        return _target_first(got, wanted, lambda: (api.explain(req.text, clf, o, text_pair=pair),)
-                             + got[:n_labels - 1])
+        got = api.explain_labels(
+            req.text, clf, "all", o.but(target=None, contrast=None), top_k=n_labels, text_pair=pair, draft=draft
+        )
+        return _target_first(got, wanted, lambda: (api.explain(req.text, clf, o, text_pair=pair),) + got[: n_labels - 1])
 
     def _faithfulness(self, clf, expl: Explanation, skip: Optional[str], progress: Progress):
         """The target's faithfulness report (from the recent ones when the same explanation
         was checked before), or a skipped one saying why."""
         if skip:
             return dataclasses.replace(evaluate_faithfulness(expl, clf, max_forward_tokens=-1), skipped=skip)
-        key = (api.identity(clf), expl.text, expl.text_pair, expl.target, expl.contrast,
-               expl.baseline.get("token_id"), expl.steps, expl.method, tuple(w.score for w in expl.words))
+        key = (
+            api.identity(clf),
+            expl.text,
+            expl.text_pair,
+            expl.target,
+            expl.contrast,
+            expl.baseline.get("token_id"),
+            expl.steps,
+            expl.method,
+            tuple(w.score for w in expl.words),
+        )
         report = self.checked.get(key)
         if report is None:
             with ticking(progress, 0.6, 0.8, "Faithfulness check: hiding words and measuring the model", 0.0):
@@ -457,8 +539,12 @@ class Service:
             line = catalog.default_line(name, clf.source if local else None, list(clf.labels))
         else:
             line = catalog.model_line(name, clf.head, list(clf.labels), clf.n_parameters, entry, card)
-        return {"labels": list(clf.labels), "head": clf.head, "tasks": catalog.tasks(clf.labels, clf.head, card, entry),
-                "line": line}
+        return {
+            "labels": list(clf.labels),
+            "head": clf.head,
+            "tasks": catalog.tasks(clf.labels, clf.head, card, entry),
+            "line": line,
+        }
 
     def public(self, exc: ExplainError) -> ExplainError:
         """The same error with every server path in its message replaced by a last name.
@@ -491,22 +577,29 @@ def hidden_words(expl: Explanation, words: Any = "", top: Any = 0) -> list:
     n = len(expl.words)
     if top not in (None, "", 0):
         if isinstance(top, bool) or not isinstance(top, (int, float)) or top != int(top) or not 1 <= top <= MAX_HIDDEN:
-            raise InvalidInput(f"top must be a whole number from 1 to {MAX_HIDDEN}, not {top!r}.",
-                               "Ask for e.g. the top 3 words.")
+            raise InvalidInput(
+                f"top must be a whole number from 1 to {MAX_HIDDEN}, not {top!r}.", "Ask for e.g. the top 3 words."
+            )
         order = sorted(range(n), key=lambda i: (-expl.words[i].score, i))
-        return order[:int(top)]
+        return order[: int(top)]
     if isinstance(words, str):
         parts = [p.strip() for p in words.replace(";", ",").split(",") if p.strip()]
         if len(parts) > MAX_HIDDEN or not all(p.isdigit() and len(p) <= 7 for p in parts):
-            raise InvalidInput(f"Words to hide are word numbers separated by commas (at most {MAX_HIDDEN}), "
-                               f"not {words[:40]!r}.", "Send e.g. '3, 7' (1 is the first word).")
+            raise InvalidInput(
+                f"Words to hide are word numbers separated by commas (at most {MAX_HIDDEN}), not {words[:40]!r}.",
+                "Send e.g. '3, 7' (1 is the first word).",
+            )
         numbers = [int(p) for p in parts]
-    elif isinstance(words, (list, tuple)) and len(words) <= MAX_HIDDEN and all(
-            isinstance(w, int) and not isinstance(w, bool) for w in words):
+    elif (
+        isinstance(words, (list, tuple))
+        and len(words) <= MAX_HIDDEN
+        and all(isinstance(w, int) and not isinstance(w, bool) for w in words)
+    ):
         numbers = list(words)
     else:
-        raise InvalidInput("Words to hide must be word numbers (a list, or text like '3, 7').",
-                           "Send e.g. '3, 7' (1 is the first word).")
+        raise InvalidInput(
+            "Words to hide must be word numbers (a list, or text like '3, 7').", "Send e.g. '3, 7' (1 is the first word)."
+        )
     if not numbers:
         raise InvalidInput("No words to hide were given.", "Send word numbers like '3, 7', or top=3.")
     bad = [k for k in numbers if not 1 <= k <= n]
@@ -518,11 +611,16 @@ def hidden_words(expl: Explanation, words: Any = "", top: Any = 0) -> list:
 def _pair_tokens(tokenizer, pair: str, n_text: int, max_tokens: Optional[int]) -> int:
     n = len(tokenizer(pair, add_special_tokens=False, truncation=False)["input_ids"])
     if n == 0:
-        raise InvalidInput("This model's tokenizer finds no tokens in the text pair, so there is nothing to explain "
-                           "in it.", "Type words in the second text, or leave it empty.")
+        raise InvalidInput(
+            "This model's tokenizer finds no tokens in the text pair, so there is nothing to explain in it.",
+            "Type words in the second text, or leave it empty.",
+        )
     if max_tokens is not None and n_text + n > max_tokens:
-        raise InvalidInput(f"The text and the text pair are {n_text + n:,} tokens long together for this model; this "
-                           f"server explains at most {max_tokens:,}.", "Shorten them, or run the explainer locally.")
+        raise InvalidInput(
+            f"The text and the text pair are {n_text + n:,} tokens long together for this model; this "
+            f"server explains at most {max_tokens:,}.",
+            "Shorten them, or run the explainer locally.",
+        )
     return n
 
 
@@ -533,12 +631,15 @@ def _target_first(got: tuple, wanted: Optional[str], missing: Callable[[], tuple
         return tuple(got)
     name = str(wanted).strip()
     match = next((e for e in got if e.target == name), None) or next(
-        (e for e in got if e.target.casefold() == name.casefold()), None)
+        (e for e in got if e.target.casefold() == name.casefold()), None
+    )
     if match is None:
         return tuple(missing())
     return (match,) + tuple(e for e in got if e is not match)
 
 
 def _unknown_candidate(wanted: str, candidates: list):
-    raise InvalidInput(f"The label to explain, {wanted!r}, is not one of the candidate labels "
-                       f"({', '.join(candidates)}).", "Pick one of them, or leave it empty for the top one.")
+    raise InvalidInput(
+        f"The label to explain, {wanted!r}, is not one of the candidate labels ({', '.join(candidates)}).",
+        "Pick one of them, or leave it empty for the top one.",
+    )

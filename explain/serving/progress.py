@@ -22,8 +22,9 @@ EVERY_S = 0.5
 
 
 @contextlib.contextmanager
-def ticking(progress: Optional[Progress], start: float, end: float, what: str, estimate_s: float,
-            every_s: float = EVERY_S) -> Iterator[None]:
+def ticking(
+    progress: Optional[Progress], start: float, end: float, what: str, estimate_s: float, every_s: float = EVERY_S
+) -> Iterator[None]:
     """Report ``what`` at ``start``, then every ``every_s`` seconds a fraction moved toward
     ``end`` by the time spent over ``estimate_s`` (stopping short of it), until the block
     ends. The reports run in a thread with this context (Gradio's progress needs it)."""
@@ -70,8 +71,9 @@ def hub_folder(cache_dir: str, checkpoint: str) -> Optional[Path]:
 
 
 @contextlib.contextmanager
-def watching_download(progress: Optional[Progress], folder: Optional[Path], name: str, at: float,
-                      every_s: float = EVERY_S) -> Iterator[None]:
+def watching_download(
+    progress: Optional[Progress], folder: Optional[Path], name: str, at: float, every_s: float = EVERY_S
+) -> Iterator[None]:
     """While the block runs, report the megabytes that arrived in ``folder`` (a checkpoint's
     cache folder) since it started: "Downloading org/name: 123 MB so far"."""
     if progress is None or folder is None:

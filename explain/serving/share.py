@@ -51,8 +51,9 @@ def _clean(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def deep_link(base: str, model: Optional[str] = None, text: Optional[str] = None,
-              target: Optional[str] = None, **extra: Optional[str]) -> str:
+def deep_link(
+    base: str, model: Optional[str] = None, text: Optional[str] = None, target: Optional[str] = None, **extra: Optional[str]
+) -> str:
     """``base?model=...&text=...&target=...`` and any of ``text_pair``, ``labels``,
     ``template``, ``multi_label`` (empty values left out)."""
     unknown = set(extra) - set(PARAMS)
@@ -81,32 +82,51 @@ def badge_markdown(link: str, alt: str = "Explain this model's predictions") -> 
 
 def iframe_html(link: str, height: int = 900) -> str:
     """An <iframe> that opens (and runs) the deep link."""
-    return (f'<iframe src="{escape.html(link)}" width="100%" height="{int(height)}" '
-            'style="border:0" loading="lazy" title="Explain a text classifier"></iframe>')
+    return (
+        f'<iframe src="{escape.html(link)}" width="100%" height="{int(height)}" '
+        'style="border:0" loading="lazy" title="Explain a text classifier"></iframe>'
+    )
 
 
 def web_component_html(base: str, gradio_version: str) -> str:
     """The Gradio web component for the app. It opens the app itself: a web component
     reads the query of the page it is embedded in, not of ``base``."""
     version = re.sub(r"[^0-9A-Za-z.\-]", "", gradio_version)
-    return (f'<script type="module" src="https://gradio.s3-us-west-2.amazonaws.com/{version}/gradio.js">'
-            f'</script>\n<gradio-app src="{escape.html(base)}"></gradio-app>')
+    return (
+        f'<script type="module" src="https://gradio.s3-us-west-2.amazonaws.com/{version}/gradio.js">'
+        f'</script>\n<gradio-app src="{escape.html(base)}"></gradio-app>'
+    )
 
 
-def bundle(result: dict, base: str, model: Optional[str], target: Optional[str], gradio_version: str,
-           extra: Optional[dict] = None) -> dict:
+def bundle(
+    result: dict, base: str, model: Optional[str], target: Optional[str], gradio_version: str, extra: Optional[dict] = None
+) -> dict:
     """Everything the Share / embed panel shows for one result (``Explanation.to_dict()``):
     link, note, badge, iframe, web_component, html, and ``files`` {name: content}.
     ``extra``: the link's further parameters (text_pair, labels, template, multi_label)."""
     expl = Explanation.from_dict(result)
     link = deep_link(base, model, expl.text, target, **(extra or {}))
-    note = (f"The link carries the whole text ({len(link):,} characters); some sites cut links this long."
-            if len(link) > LONG_LINK else "")
+    note = (
+        f"The link carries the whole text ({len(link):,} characters); some sites cut links this long."
+        if len(link) > LONG_LINK
+        else ""
+    )
     static_html = to_html(expl, link)
-    files = {"explanation.json": json.dumps(result, ensure_ascii=False, indent=1), "explanation.svg": to_svg(expl),
-             "explanation.html": static_html, "explanation.md": to_markdown(expl, link)}
-    return {"link": link, "note": note, "badge": badge_markdown(link), "iframe": iframe_html(link),
-            "web_component": web_component_html(base, gradio_version), "html": static_html, "files": files}
+    files = {
+        "explanation.json": json.dumps(result, ensure_ascii=False, indent=1),
+        "explanation.svg": to_svg(expl),
+        "explanation.html": static_html,
+        "explanation.md": to_markdown(expl, link),
+    }
+    return {
+        "link": link,
+        "note": note,
+        "badge": badge_markdown(link),
+        "iframe": iframe_html(link),
+        "web_component": web_component_html(base, gradio_version),
+        "html": static_html,
+        "files": files,
+    }
 
 
 def write_files(folder: Path, files: dict, keep: int = 200, max_bytes: Optional[int] = None) -> list:
@@ -123,8 +143,7 @@ def write_files(folder: Path, files: dict, keep: int = 200, max_bytes: Optional[
         path.write_text(content, encoding="utf-8", errors="replace")
         paths.append(str(path))
     os.utime(target)  # the same content written again is the newest
-    subfolders = sorted((p for p in Path(folder).iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
-                        reverse=True)
+    subfolders = sorted((p for p in Path(folder).iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
     total = 0
     for rank, sub in enumerate(subfolders):  # newest first: the oldest go once over either bound
         total += folder_bytes(sub)

@@ -49,13 +49,13 @@ def test_gradio_client_round_trip(app_module, tiny_path):
 
     demo = app_module.build_demo()
     port = free_port()
-    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                                   quiet=True)
+    demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = "Boring, predictable and far too long."
-        words, labels, details, result, *_ = client.predict(text, tiny_path("bert").name, "positive", "auto", 0,
-                                                        api_name="/explain")
+        words, labels, details, result, *_ = client.predict(
+            text, tiny_path("bert").name, "positive", "auto", 0, api_name="/explain"
+        )
         assert result["target"] == "positive"
         assert result["text"] == text
         assert labels["label"] in ("negative", "neutral", "positive")
@@ -133,7 +133,7 @@ def test_the_page_gets_a_first_answer_early_then_the_final_one(app_module, tiny_
     sent = list(app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0, request=page))
     assert len(sent) == 2
     first, last = sent
-    assert "Refining..." in first[7] and '&quot;draft&quot;:true' in first[7]  # the caption, marked
+    assert "Refining..." in first[7] and "&quot;draft&quot;:true" in first[7]  # the caption, marked
     assert "Refining" not in last[7] and last[3]["draft"] is False and last[3]["text"] == text
     api = list(app_module.run_explain(text + " Again.", tiny_path("bert").name, "", "auto", 0))
     assert len(api) == 1 and api[0][3]["draft"] is False

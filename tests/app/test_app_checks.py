@@ -41,8 +41,9 @@ def test_gradio_client_gets_curves_and_summary(app_module, tiny_path):
     demo.queue(max_size=8).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        out = client.predict(TEXT, tiny_path("bert").name, "positive", "auto", 8, "negative", True, False,
-                             api_name="/explain")
+        out = client.predict(
+            TEXT, tiny_path("bert").name, "positive", "auto", 8, "negative", True, False, api_name="/explain"
+        )
         result, plot, trust, expert = out[3], out[4], out[5], out[13]
         assert result["extras"]["faithfulness"]["measured"] == "p('positive') - p('negative')"
         assert plot["columns"] == ["percent", "value", "curve"] and len(plot["data"]) > 0

@@ -20,8 +20,13 @@ from serve import serving
 pytestmark = pytest.mark.browser  # deselect with -m "not browser"
 CHROMIUM = os.environ.get("EXPLAIN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("EXPLAIN_ARTIFACTS", ROOT / "tests" / "artifacts"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 WAIT_MS = 120_000  # two shared cores: model loading can be slow
 ERROR = "#error .explain-error"
 DESKTOP = {"width": 1280, "height": 800}
@@ -70,8 +75,10 @@ def served(tiny_path):
 def read_words(page, which: str = "#words") -> tuple:
     """(the text the pieces spell, [(piece, background colour) of coloured pieces])."""
     tokens = page.locator(f"{which} .textfield .token")
-    pieces = tokens.evaluate_all("els => els.map(e => [e.querySelector('.text').textContent, "
-                                 "e.classList.contains('highlighted') ? getComputedStyle(e).backgroundColor : null])")
+    pieces = tokens.evaluate_all(
+        "els => els.map(e => [e.querySelector('.text').textContent, "
+        "e.classList.contains('highlighted') ? getComputedStyle(e).backgroundColor : null])"
+    )
     return "".join(p for p, _ in pieces), [(p, c) for p, c in pieces if c]
 
 
@@ -79,10 +86,13 @@ def wait_for_result(page, text: str, which: str = "#words") -> None:
     """Until the words spell ``text`` (and the caption is there) - or the inline error says why not.
     A timeout says what the page showed instead (its toasts: a refused queue join lands there)."""
     try:
-        page.wait_for_function("([t, which, error]) => { const w = [...document.querySelectorAll(which + ' .textfield "
-                               ".token .text')].map(e => e.textContent).join(''); return (w === t && "
-                               "document.querySelector('#caption [data-explain]')) || !!document.querySelector(error); }",
-                               arg=[text, which, ERROR], timeout=WAIT_MS)
+        page.wait_for_function(
+            "([t, which, error]) => { const w = [...document.querySelectorAll(which + ' .textfield "
+            ".token .text')].map(e => e.textContent).join(''); return (w === t && "
+            "document.querySelector('#caption [data-explain]')) || !!document.querySelector(error); }",
+            arg=[text, which, ERROR],
+            timeout=WAIT_MS,
+        )
     except Exception as exc:
         toasts = page.locator("[data-testid='toast-body']").all_text_contents()
         caption = page.locator("#caption").text_content() if page.locator("#caption").count() else ""
@@ -101,7 +111,8 @@ def shown_result(page) -> dict:
 def table_rows(page) -> list:
     """The word table's rows as shown (Gradio's virtual rows), cells as text."""
     return page.locator("#word-table .virtual-row").evaluate_all(
-        "rs => rs.map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.textContent.trim()))")
+        "rs => rs.map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.textContent.trim()))"
+    )
 
 
 def caption_text(page) -> str:
@@ -188,9 +199,12 @@ def check_contrast(page, theme: str) -> dict:
     key = {tuple(v["background"]) for v in levels.values()}
     assert got["words"] and all(len(w["background"]) == 3 and tuple(w["background"]) in key for w in got["words"])
     assert all(w["text"] >= 4.5 for w in got["words"])
-    print(f"\n{theme} (panel rgb{tuple(got['panel'])}): contrast with the panel, weak/medium/strong: toward "
-          + ", ".join(f"{levels[f't{k}']['panel']:.2f}" for k in (1, 2, 3)) + "; against "
-          + ", ".join(f"{levels[f'a{k}']['panel']:.2f}" for k in (1, 2, 3)))
+    print(
+        f"\n{theme} (panel rgb{tuple(got['panel'])}): contrast with the panel, weak/medium/strong: toward "
+        + ", ".join(f"{levels[f't{k}']['panel']:.2f}" for k in (1, 2, 3))
+        + "; against "
+        + ", ".join(f"{levels[f'a{k}']['panel']:.2f}" for k in (1, 2, 3))
+    )
     return got
 
 
@@ -233,10 +247,14 @@ def test_first_impression_in_light_and_dark(browser, served):
             accuracy = catalog.read_card(ROOT / "examples" / "minilm-rt-sentiment")["accuracy"]
             assert "minilm-rt-sentiment" in card and f"accuracy {accuracy}" in card and "negative, positive" in card
             shown = page.locator("#example-texts .explain-example").evaluate_all(
-                "els => els.map(e => [e.querySelector('.explain-wrong') !== null, e.textContent])")
-            examples = json.loads((ROOT / "examples" / "texts.json").read_text())[:len(shown)]  # the first page
-            wrong = {e["text"] for e, said in zip(examples, plain_predictions([e["text"] for e in examples]))
-                     if e.get("label") and said != e["label"]}
+                "els => els.map(e => [e.querySelector('.explain-wrong') !== null, e.textContent])"
+            )
+            examples = json.loads((ROOT / "examples" / "texts.json").read_text())[: len(shown)]  # the first page
+            wrong = {
+                e["text"]
+                for e, said in zip(examples, plain_predictions([e["text"] for e in examples]))
+                if e.get("label") and said != e["label"]
+            }
             assert 4 <= len(shown) <= 8  # a page of examples, not a wall of them
             marked_wrong = {text for is_wrong, text in shown if is_wrong}
             assert len(marked_wrong) == len(wrong) and all(any(t[:40] in m for m in marked_wrong) for t in wrong)
@@ -245,8 +263,7 @@ def test_first_impression_in_light_and_dark(browser, served):
             trust = page.locator("#trust").text_content().strip()
             assert trust.startswith("Can I trust this? The word scores add up") and "AOPC" not in trust
             assert not page.locator("#expert .js-plotly-plot, #expert canvas").first.is_visible()
-        page.screenshot(path=str(ARTIFACTS / f"browser-{'desktop' if theme == 'light' else 'dark'}.png"),
-                        full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"browser-{'desktop' if theme == 'light' else 'dark'}.png"), full_page=True)
         page.close()
 
 
@@ -296,22 +313,31 @@ def test_type_submit_tooltip_table_and_contrast_caption(browser, served):
     page.wait_for_function(  # the rows redrawn in word order: waited for, not slept on
         "() => { const p = [...document.querySelectorAll('#word-table .virtual-row')].map(r => "
         "Number(r.querySelectorAll('[role=gridcell]')[4]?.textContent)); "
-        "return p.length > 1 && p.every((v, i) => i === 0 || p[i - 1] <= v); }", timeout=WAIT_MS)
+        "return p.length > 1 && p.every((v, i) => i === 0 || p[i - 1] <= v); }",
+        timeout=WAIT_MS,
+    )
     positions = [int(r[4]) for r in table_rows(page)]
     assert len(positions) == len(rows) and positions == sorted(positions)
 
     # Target the other label (picked in the results: explained at once), with the predicted one as contrast.
     other = next(name for name in labels if name != result["predicted"])
     pick_label(page, other)
-    page.wait_for_function("t => document.querySelector('#caption .explain-caption-text')?.textContent"
-                           ".startsWith('Explaining ' + t)", arg=other, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('#caption .explain-caption-text')?.textContent.startsWith('Explaining ' + t)",
+        arg=other,
+        timeout=WAIT_MS,
+    )
     set_contrast(page, result["predicted"])
     page.locator("#explain-btn").click()
-    page.wait_for_function("t => document.querySelector('#caption .explain-caption-text')?.textContent"
-                           ".includes('rather than')", arg=other, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('#caption .explain-caption-text')?.textContent.includes('rather than')",
+        arg=other,
+        timeout=WAIT_MS,
+    )
     said = caption_text(page)
-    assert said.startswith(f"Explaining {other} rather than {result['predicted']} (the model predicts "
-                           f"{result['predicted']},"), said
+    assert said.startswith(
+        f"Explaining {other} rather than {result['predicted']} (the model predicts {result['predicted']},"
+    ), said
     key = page.locator("#caption .explain-legend").text_content()
     assert f"evidence for {result['predicted']} over {other}" in key
     link = share_link(page)
@@ -335,8 +361,11 @@ def test_share_panel_follows_every_path_and_errors_stay_inline(browser, served):
     example = "The film was terrible."
     page.locator("#example-texts .explain-example").filter(has_text=example).first.click()
     wait_for_result(page, example)
-    page.wait_for_function("t => document.querySelector('#share-link textarea, #share-link input').value"
-                           ".includes(encodeURIComponent(t))", arg=example, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('#share-link textarea, #share-link input').value.includes(encodeURIComponent(t))",
+        arg=example,
+        timeout=WAIT_MS,
+    )
     assert parse_qs(urlsplit(share_link(page)).query)["text"] == [example]
     assert page.locator("#share-preview .explain-caption-text, #share-preview div").first.text_content()
     assert shown_result(page)["text"] == example
@@ -366,16 +395,21 @@ def test_a_long_paste_is_counted_and_refused_never_cut(browser, served):
     wait_for_result(page, app.DEFAULT_TEXT)
     counter = page.locator("#char-count .explain-count")
     assert counter.text_content().startswith(f"{len(app.DEFAULT_TEXT)} / {limit:,} characters")
-    long = ("A sentence of a long review. " * (limit // 28 + 2))[:limit + 1]
+    long = ("A sentence of a long review. " * (limit // 28 + 2))[: limit + 1]
     page.get_by_label("Text", exact=True).fill(long)
     assert len(page.get_by_label("Text", exact=True).input_value()) == limit + 1  # nothing cut
-    page.wait_for_function("n => document.querySelector('#char-count .explain-count').textContent"
-                           ".startsWith(n)", arg=f"{limit + 1:,} / {limit:,}", timeout=5000)
+    page.wait_for_function(
+        "n => document.querySelector('#char-count .explain-count').textContent.startsWith(n)",
+        arg=f"{limit + 1:,} / {limit:,}",
+        timeout=5000,
+    )
     assert "1 over this server's limit" in counter.text_content() and "over" in counter.get_attribute("class")
     page.locator("#explain-btn").click()
     page.locator(ERROR).wait_for(timeout=WAIT_MS)
-    assert f"The text has {limit + 1:,} characters; this server explains at most {limit:,}." in \
-        page.locator(ERROR).text_content()
+    assert (
+        f"The text has {limit + 1:,} characters; this server explains at most {limit:,}."
+        in page.locator(ERROR).text_content()
+    )
     page.close()
 
 
@@ -397,12 +431,15 @@ def test_long_text_windows_scroll_box_and_jumps(browser, served, monkeypatch):
     wait_for_result(page, text)
     result = shown_result(page)
     assert len(result["windows"]) > 2
-    assert f"read in {len(result['windows'])} overlapping windows, each explained on its own" in \
-        page.locator("#caption").text_content()
+    assert (
+        f"read in {len(result['windows'])} overlapping windows, each explained on its own"
+        in page.locator("#caption").text_content()
+    )
     marks = page.locator("#words .token.explain-window")
     assert marks.count() == len(result["windows"]) - 1
-    assert sorted(int(m) for m in marks.evaluate_all("els => els.map(e => e.dataset.window)")) == \
-        list(range(2, len(result["windows"]) + 1))
+    assert sorted(int(m) for m in marks.evaluate_all("els => els.map(e => e.dataset.window)")) == list(
+        range(2, len(result["windows"]) + 1)
+    )
     box = page.locator("#words")
     assert box.evaluate("e => e.scrollHeight > e.clientHeight + 50")  # a scroll box, not a wall
     prediction, words_top = page.locator("#prediction").bounding_box(), box.bounding_box()
@@ -420,8 +457,10 @@ def test_long_text_windows_scroll_box_and_jumps(browser, served, monkeypatch):
         assert page.locator("#words .token.explain-jumped").get_attribute("data-rank") == str(k)
         jumped = page.locator("#words .token.explain-jumped")
         assert jumped.count() == 1
-        inside = jumped.evaluate("t => { const b = document.querySelector('#words').getBoundingClientRect(); "
-                                 "const r = t.getBoundingClientRect(); return r.top >= b.top && r.bottom <= b.bottom; }")
+        inside = jumped.evaluate(
+            "t => { const b = document.querySelector('#words').getBoundingClientRect(); "
+            "const r = t.getBoundingClientRect(); return r.top >= b.top && r.bottom <= b.bottom; }"
+        )
         assert inside
         # the words' own box scrolls, not the page: the caption stays where it was
         assert page.locator("#caption").evaluate("e => e.getBoundingClientRect().top") == pytest.approx(caption_top, abs=2)
@@ -440,8 +479,11 @@ def test_phone_scrolls_to_the_results_and_shows_examples_below_them(browser, ser
     text = "Not bad at all."
     page.get_by_label("Text", exact=True).fill(text)
     page.locator("#explain-btn").tap()
-    page.wait_for_function("() => { const r = document.querySelector('#results').getBoundingClientRect(); "
-                           "return r.top < window.innerHeight / 3 && r.bottom > 0; }", timeout=10_000)
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#results').getBoundingClientRect(); "
+        "return r.top < window.innerHeight / 3 && r.bottom > 0; }",
+        timeout=10_000,
+    )
     wait_for_result(page, text)
     top = page.locator("#results").evaluate("e => e.getBoundingClientRect().top")
     assert -5 <= top < PHONE["height"] / 3, top

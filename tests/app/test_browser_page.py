@@ -62,8 +62,10 @@ def test_the_first_screen_leads(browser, served):  # noqa: F811
     page.goto(url)
     wait_for_result(page, app.DEFAULT_TEXT)
     text_box, button = page.locator("#text").bounding_box(), page.locator("#explain-btn").bounding_box()
-    print(f"\nfold 1280x800: text box ends at y={text_box['y'] + text_box['height']:.0f}, Explain at "
-          f"y={button['y']:.0f}-{button['y'] + button['height']:.0f}")
+    print(
+        f"\nfold 1280x800: text box ends at y={text_box['y'] + text_box['height']:.0f}, Explain at "
+        f"y={button['y']:.0f}-{button['y'] + button['height']:.0f}"
+    )
     assert button["y"] + button["height"] <= DESKTOP["height"]
     assert 0 <= button["y"] - (text_box["y"] + text_box["height"]) <= 40  # directly under the text
     effect = page.locator("#caption .explain-effect").bounding_box()
@@ -89,8 +91,10 @@ def test_the_readme_example_says_where_the_label_starts(browser, served):  # noq
     start = 1 / (1 + pow(2.718281828459045, -result["f_baseline"]))
     said = effect_text(page)
     print(f"\nREADME example: {caption_text(page)} {said}")
-    assert said == (f"With every word hidden the model says positive {start:.0%}; your words bring it down to "
-                    f"{result['probabilities']['positive']:.0%}.")
+    assert said == (
+        f"With every word hidden the model says positive {start:.0%}; your words bring it down to "
+        f"{result['probabilities']['positive']:.0%}."
+    )
     assert result["quantity"] == "log-odds"
     page.screenshot(path=str(ARTIFACTS / "browser-page-readme-example.png"))
     page.close()
@@ -118,8 +122,11 @@ def test_words_that_barely_matter_are_said_so_and_stay_faint(browser, served):  
     """A zero-shot query on a random tiny NLI model: the candidates tie and the words move the
     score by millionths. The caption says they barely matter; no word is strong or medium."""
     url, app = served
-    query = {"model": "tiny-nli", "text": "The match went to penalties after extra time.",
-             "labels": "sports, politics, cooking"}
+    query = {
+        "model": "tiny-nli",
+        "text": "The match went to penalties after extra time.",
+        "labels": "sports, politics, cooking",
+    }
     page = browser.new_page(viewport=DESKTOP)
     page.goto(f"{url}?{urlencode(query, quote_via=quote)}")
     wait_for_result(page, query["text"])
@@ -129,7 +136,8 @@ def test_words_that_barely_matter_are_said_so_and_stay_faint(browser, served):  
     assert "The words barely matter to this model here" in said and "Near tie" in said
     assert "Colours stay faint" in hint
     strengths = page.locator("#words .token.highlighted").evaluate_all(
-        "els => els.map(e => e.querySelector('.text').textContent)")
+        "els => els.map(e => e.querySelector('.text').textContent)"
+    )
     data = json.loads(page.locator("#caption [data-explain]").get_attribute("data-explain"))
     assert all(abs(w[4]) <= 1 for w in data["words"]), data["words"]  # never medium or strong
     assert page.locator("#words .token.explain-strong").count() == 0
@@ -149,19 +157,21 @@ def test_check_the_colours_yourself(browser, served):  # noqa: F811
     assert "click a word" in verify.text_content()
     word = page.locator("#words .token[data-word]").filter(has_text="wonderful").first
     word.click()
-    page.wait_for_function("() => document.querySelector('#verify').textContent.includes('Without')",
-                           timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#verify').textContent.includes('Without')", timeout=WAIT_MS)
     said = " ".join(verify.text_content().split())
     print(f"\nverify click: {said}")
-    assert re.match(r"Without “wonderful”: the model says positive \d+\.\d% \(with it: \d+\.\d%\)\. The word scores "
-                    r"predicted about \d+\.\d%\.", said), said
+    assert re.match(
+        r"Without “wonderful”: the model says positive \d+\.\d% \(with it: \d+\.\d%\)\. The word scores "
+        r"predicted about \d+\.\d%\.",
+        said,
+    ), said
     page.locator("#words .token[data-word]").filter(has_text="dull").first.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelector('#verify').textContent.includes('“dull”')",
-                           timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#verify').textContent.includes('“dull”')", timeout=WAIT_MS)
     page.locator("#hide-top").click()
-    page.wait_for_function("() => (document.querySelector('#verify').textContent.match(/“/g) || []).length === 3",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => (document.querySelector('#verify').textContent.match(/“/g) || []).length === 3", timeout=WAIT_MS
+    )
     print(f"hide the top 3: {' '.join(verify.text_content().split())}")
     page.screenshot(path=str(ARTIFACTS / "browser-page-verify.png"))
     page.close()
@@ -170,8 +180,9 @@ def test_check_the_colours_yourself(browser, served):  # noqa: F811
 @pytest.mark.parametrize("view", ["light", "dark", "phone"])
 def test_axe_finds_no_serious_contrast_or_other_violation(browser, served, view):  # noqa: F811
     url, app = served
-    page = browser.new_page(viewport=PHONE if view == "phone" else DESKTOP, is_mobile=view == "phone",
-                            has_touch=view == "phone")
+    page = browser.new_page(
+        viewport=PHONE if view == "phone" else DESKTOP, is_mobile=view == "phone", has_touch=view == "phone"
+    )
     page.goto(url + ("?__theme=dark" if view == "dark" else ""))
     wait_for_result(page, app.DEFAULT_TEXT)
     found = axe_serious(page)
@@ -183,6 +194,5 @@ def test_axe_finds_no_serious_contrast_or_other_violation(browser, served, view)
         box = link.bounding_box()
         assert link.is_visible() and box["y"] + box["height"] <= PHONE["height"], box
         link.tap()
-        page.wait_for_function("() => document.querySelector('#results').getBoundingClientRect().top < 200",
-                               timeout=10_000)
+        page.wait_for_function("() => document.querySelector('#results').getBoundingClientRect().top < 200", timeout=10_000)
     page.close()

@@ -31,9 +31,16 @@ HYPOTHESIS = "A person makes music."
 @pytest.fixture(scope="module")
 def models(tiny_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("forms")
-    return {"nli": relabelled(tiny_path("bert"), root / "tiny-nli"),
-            "multi": relabelled(tiny_path("bert"), root / "tiny-toxic", ("toxic", "insult", "threat"),
-                                "multi_label_classification", bias=(4.0, 3.0, -4.0))}
+    return {
+        "nli": relabelled(tiny_path("bert"), root / "tiny-nli"),
+        "multi": relabelled(
+            tiny_path("bert"),
+            root / "tiny-toxic",
+            ("toxic", "insult", "threat"),
+            "multi_label_classification",
+            bias=(4.0, 3.0, -4.0),
+        ),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +67,7 @@ def test_text_pair_form(browser, served, models):  # noqa: F811
     wait_for_result(page, app.DEFAULT_TEXT)
     _load_model(page, "tiny-nli")
     page.locator("#task").wait_for(state="visible", timeout=WAIT_MS)
-    page.wait_for_function("() => document.querySelector('#model-card').textContent.includes('tiny-nli')",
-                           timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#model-card').textContent.includes('tiny-nli')", timeout=WAIT_MS)
     assert page.locator("#task input[value='pair']").is_checked()
     # The pair box shows after the task's own change event (one more round trip): waited for.
     page.get_by_text("Hypothesis (the second text of the pair)").wait_for(state="visible", timeout=WAIT_MS)
@@ -89,8 +95,12 @@ def test_zero_shot_form_and_a_switch_without_recomputing(browser, served, monkey
     real = app.SERVICE.answer
     monkeypatch.setattr(app.SERVICE, "answer", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     page = browser.new_page(viewport=DESKTOP)
-    query = {"model": "tiny-nli", "text": "The match went to penalties after extra time.",
-             "labels": "sports, politics, cooking", "template": "This text is about {}."}
+    query = {
+        "model": "tiny-nli",
+        "text": "The match went to penalties after extra time.",
+        "labels": "sports, politics, cooking",
+        "template": "This text is about {}.",
+    }
     page.goto(f"{url}?{urlencode(query, quote_via=quote)}")
     wait_for_result(page, query["text"])
     assert page.locator("#task input[value='zero-shot']").is_checked()
@@ -110,12 +120,19 @@ def test_zero_shot_form_and_a_switch_without_recomputing(browser, served, monkey
     before = len(calls)
     other = next(o.split(" (")[0].strip() for o in options if o.split(" (")[0].strip() != result["target"])
     switch.locator("[role=option]").filter(has_text=f"{other} (").first.click()
-    page.wait_for_function("t => document.querySelector('#caption .explain-caption-text').textContent"
-                           ".includes('Explaining ' + t)", arg=other, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('#caption .explain-caption-text').textContent.includes('Explaining ' + t)",
+        arg=other,
+        timeout=WAIT_MS,
+    )
     assert len(calls) == before  # no model ran
     share_link(page)
-    page.wait_for_function("t => document.querySelector('#share-link textarea, #share-link input').value"
-                           ".includes('target=' + encodeURIComponent(t))", arg=other, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('#share-link textarea, #share-link input').value"
+        ".includes('target=' + encodeURIComponent(t))",
+        arg=other,
+        timeout=WAIT_MS,
+    )
     assert parse_qs(urlsplit(share_link(page)).query)["target"] == [other]  # the share panel follows
     assert shown_result(page)["target"] == other
     page.close()
@@ -151,7 +168,8 @@ def test_a_model_that_does_not_load_says_so_once(browser, served):  # noqa: F811
     page.locator(ERROR).wait_for(timeout=WAIT_MS)
     assert page.get_by_label("Model (a Hub ID)").input_value() == "unitary/toxic-bert"
     page.locator("#explain-btn").click()
-    page.wait_for_function("() => document.querySelector('#error').textContent.includes('Could not explain')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => document.querySelector('#error').textContent.includes('Could not explain')", timeout=WAIT_MS
+    )
     assert page.locator(ERROR).count() == 1 and page.locator("[data-testid='toast-body']").count() == 0
     page.close()

@@ -45,15 +45,22 @@ def test_explain_json_is_an_mcp_tool(monkeypatch, tiny_path):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = (await session.list_tools()).tools
-                answer = await session.call_tool("explain_json", {"text": TEXT, "model": tiny_path("bert").name,
-                                                                  "target": "positive"})
+                answer = await session.call_tool(
+                    "explain_json", {"text": TEXT, "model": tiny_path("bert").name, "target": "positive"}
+                )
                 return tools, answer
 
     with serving(app.build_demo(), **options) as url:
         tools, answer = asyncio.run(call(url))
     assert [t.name for t in tools] == ["explain_json"]
-    assert set(tools[0].inputSchema["properties"]) == {"text", "model", "target", "text_pair", "candidate_labels",
-                                                       "hypothesis_template"}
+    assert set(tools[0].inputSchema["properties"]) == {
+        "text",
+        "model",
+        "target",
+        "text_pair",
+        "candidate_labels",
+        "hypothesis_template",
+    }
     assert set(tools[0].inputSchema.get("required", ["text"])) <= {"text"}  # the rest are optional
     assert "signed word attributions" in tools[0].description
     assert not answer.isError, answer.content

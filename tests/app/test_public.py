@@ -57,9 +57,17 @@ def server(operator_folders, tmp_path_factory):
 
     log = tmp_path_factory.mktemp("public") / "app.log"
     listed = os.pathsep.join(str(p) for p in operator_folders.values())
-    srv = AppServer(log, EXPLAIN_DEFAULT_MODEL=str(operator_folders["bert"]), EXPLAIN_LOCAL_MODELS=listed,
-                    EXPLAIN_PROXY_HOPS="1", EXPLAIN_SESSIONS="8", EXPLAIN_CLIENT_QUEUE="2", EXPLAIN_QUEUE_SIZE="16",
-                    EXPLAIN_MAX_TOKENS="8000", EXPLAIN_CONCURRENCY="1")
+    srv = AppServer(
+        log,
+        EXPLAIN_DEFAULT_MODEL=str(operator_folders["bert"]),
+        EXPLAIN_LOCAL_MODELS=listed,
+        EXPLAIN_PROXY_HOPS="1",
+        EXPLAIN_SESSIONS="8",
+        EXPLAIN_CLIENT_QUEUE="2",
+        EXPLAIN_QUEUE_SIZE="16",
+        EXPLAIN_MAX_TOKENS="8000",
+        EXPLAIN_CONCURRENCY="1",
+    )
     srv.start()
     kind, out = call(srv.url, "explain_json", ["A warm-up sentence.", "", ""], headers=visitor(1))
     assert kind == "complete", out
@@ -82,13 +90,21 @@ def test_refused_5mb_bodies_leave_nothing_behind(server):
     statuses = []
     for i in range(20):
         if i % 4 == 3:  # no Content-Length: the limit counts the bytes as they arrive
-            resp = httpx.post(f"{server.url}gradio_api/call/explain_json", content=iter([big[:2**20], big[2**20:]]),
-                              headers={"content-type": "application/json", **visitor(2)}, timeout=60)
+            resp = httpx.post(
+                f"{server.url}gradio_api/call/explain_json",
+                content=iter([big[: 2**20], big[2**20 :]]),
+                headers={"content-type": "application/json", **visitor(2)},
+                timeout=60,
+            )
         elif i % 4 == 2:  # the page's route
             resp = join(server.url, 0, None, f"big-{i}", headers=visitor(2), raw=big)
         else:
-            resp = httpx.post(f"{server.url}gradio_api/call/explain_json", content=big, timeout=60,
-                              headers={"content-type": "application/json", **visitor(2)})
+            resp = httpx.post(
+                f"{server.url}gradio_api/call/explain_json",
+                content=big,
+                timeout=60,
+                headers={"content-type": "application/json", **visitor(2)},
+            )
         statuses.append(resp.status_code)
         if resp.status_code == 413:
             assert "accepts at most" in resp.json()["error"] and "20,000 characters" in resp.json()["error"]
@@ -114,8 +130,10 @@ def test_sessions_are_bounded(server):
         assert kind == "complete", out
         if i in (9, 99):
             rss.append(server.rss())
-    print(f"\nRSS after 10 and 100 sessions ({len(text):,}-character text): {rss[0]:.0f} -> {rss[1]:.0f} MiB "
-          f"({rss[1] - rss[0]:+.1f})")
+    print(
+        f"\nRSS after 10 and 100 sessions ({len(text):,}-character text): {rss[0]:.0f} -> {rss[1]:.0f} MiB "
+        f"({rss[1] - rss[0]:+.1f})"
+    )
     assert rss[1] - rss[0] < 25, rss
 
 
@@ -139,13 +157,21 @@ def test_soak_300_requests_from_100_sessions(server):
     rss = {}
     t = time.monotonic()
     for i in range(300):
-        kind, out = call(server.url, "explain_json", [f"Soak {i}: the film was terrible, and the acting worse.", "",
-                                                      ""], session_hash=f"soak-{i % 100}", headers=visitor(6))
+        kind, out = call(
+            server.url,
+            "explain_json",
+            [f"Soak {i}: the film was terrible, and the acting worse.", "", ""],
+            session_hash=f"soak-{i % 100}",
+            headers=visitor(6),
+        )
         assert kind == "complete", out
         if i + 1 in (100, 200, 300):
             rss[i + 1] = server.rss()
-    print(f"\nsoak: 300 requests from 100 sessions in {time.monotonic() - t:.0f} s; RSS after 100/200/300: "
-          + ", ".join(f"{v:.0f}" for v in rss.values()) + " MiB")
+    print(
+        f"\nsoak: 300 requests from 100 sessions in {time.monotonic() - t:.0f} s; RSS after 100/200/300: "
+        + ", ".join(f"{v:.0f}" for v in rss.values())
+        + " MiB"
+    )
     assert rss[300] - rss[100] < 25, rss
 
 
@@ -156,7 +182,7 @@ def test_one_visitor_cannot_monopolise_the_queue(server):
     """17 heavy requests (every limit respected: 512 steps, faithfulness and comparison) from
     one visitor, then a short one from another: the flood gets two places, the rest a clear
     refusal at once, and the short request waits for at most those two."""
-    heavy = ("The film was terrible, and the acting was worse. An absolute delight from start to finish! " * 4)
+    heavy = "The film was terrible, and the acting was worse. An absolute delight from start to finish! " * 4
     form = lambda i: [f"{heavy} ({i})", "", "", "auto", 512, "", True, True, "engine"]
     t = time.monotonic()
     kind, out = call(server.url, "explain", form("alone"), headers=visitor(7))
@@ -169,23 +195,29 @@ def test_one_visitor_cannot_monopolise_the_queue(server):
     def flood(i):
         resp = submit(server.url, "explain", form(i), headers=visitor(8))
         posted.wait()
-        outcomes[i] = read_result(server.url, "explain", resp.json()["event_id"]) if resp.status_code == 200 else (
-            "refused", (resp.status_code, resp.text))
+        outcomes[i] = (
+            read_result(server.url, "explain", resp.json()["event_id"])
+            if resp.status_code == 200
+            else ("refused", (resp.status_code, resp.text))
+        )
 
     threads = [threading.Thread(target=flood, args=(i,)) for i in range(FLOOD)]
     for th in threads:
         th.start()
     posted.wait(600)  # the flood is in: every one of its requests queued or refused
     t = time.monotonic()
-    kind, out = call(server.url, "explain", ["Short and sweet.", "", "", "auto", 0, "", False, False, "engine"],
-                     headers=visitor(9))
+    kind, out = call(
+        server.url, "explain", ["Short and sweet.", "", "", "auto", 0, "", False, False, "engine"], headers=visitor(9)
+    )
     wait = time.monotonic() - t
     for th in threads:
         th.join(600)  # a hang guard, not a speed claim
     done = sum(o is not None and o[0] == "complete" for o in outcomes)
     refused = [o for o in outcomes if o is not None and o[0] == "refused"]
-    print(f"\nqueue monopoly: one heavy request alone {single:.1f} s; flood of {FLOOD}: {done} ran, {len(refused)} "
-          f"refused; a short request from another visitor: {kind} after {wait:.1f} s")
+    print(
+        f"\nqueue monopoly: one heavy request alone {single:.1f} s; flood of {FLOOD}: {done} ran, {len(refused)} "
+        f"refused; a short request from another visitor: {kind} after {wait:.1f} s"
+    )
     assert kind == "complete" and out[3]["text"] == "Short and sweet.", out
     assert done == 2 and len(refused) == FLOOD - 2, outcomes
     assert all(status == 429 and "waiting or running" in body for status, body in (r[1] for r in refused))
@@ -207,38 +239,56 @@ def test_messages_plain_for_api_callers_escaped_once_for_the_page(server):
 NAN_STEPS = b'{"data": ["fine", "", "", "auto", NaN, "", false, false, "engine"]}'
 
 
-@pytest.mark.parametrize("api,data,words", [
-    ("explain", ["fine", "", "", "auto", "abc", "", False, False, "engine"], "Integration steps must be a number"),
-    ("explain", ["fine", "", "", "auto", "5", "", False, False, "engine"], "must be a number, not text '5'"),
-    ("explain", ["fine", "", "", "auto", [5], "", False, False, "engine"], "not a list [5]"),
-    ("explain", NAN_STEPS, "whole number from 0 to 512, not nan"),
-    ("explain", ["fine", "", "", "auto", 2.5, "", False, False, "engine"], "not 2.5"),
-    ("explain", ["fine"], "takes 9 inputs (text, checkpoint, target, baseline, n_steps, contrast, faithfulness, "
-                          "compare, method); the request sent 1. Send all of them in this order (gradio_client fills "
-                          "in the defaults for you). Optional after them: text_pair, candidate_labels, "
-                          "hypothesis_template, multi_label."),
-    ("explain", ["fine", "", "", "auto", 0, "", "yes", False, "engine"], "faithfulness option must be true or false"),
-    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", 5], "The text pair must be a string"),
-    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", ["a"]], "comma-separated labels, not a list"),
-    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "no braces"], "'{}' exactly once"),
-    ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "", "yes"],
-     "multi-label option must be true or false"),
-    ("explain_json", ["fine", "", "", {"x": 1}], "The text pair must be a string, not an object"),
-    ("explain_json", ["fine", "", "", "", 3], "comma-separated labels, not a number"),
-    ("explain", [5, "", "", "auto", 0, "", False, False, "engine"], "The text must be a string, not a number"),
-    ("explain", ["fine", ["x"], "", "auto", 0, "", False, False, "engine"], "checkpoint ['x'] is not text"),
-    ("explain_json", [None, "", ""], "The text must be a string, not null"),
-    ("explain_json", [["a"], "", ""], "not a list"),
-    ("explain_json", ["fine", 7, ""], "7 is not text"),
-    ("explain_json", ["fine"], "takes 3 inputs (text, model, target); the request sent 1"),
-    ("explain_json", [], "Optional after them: text_pair, candidate_labels, hypothesis_template."),
-    ("labels", [5], "checkpoint 5 is not text"),
-    ("labels", [], "takes 1 input (checkpoint); the request sent 0"),
-])
+@pytest.mark.parametrize(
+    "api,data,words",
+    [
+        ("explain", ["fine", "", "", "auto", "abc", "", False, False, "engine"], "Integration steps must be a number"),
+        ("explain", ["fine", "", "", "auto", "5", "", False, False, "engine"], "must be a number, not text '5'"),
+        ("explain", ["fine", "", "", "auto", [5], "", False, False, "engine"], "not a list [5]"),
+        ("explain", NAN_STEPS, "whole number from 0 to 512, not nan"),
+        ("explain", ["fine", "", "", "auto", 2.5, "", False, False, "engine"], "not 2.5"),
+        (
+            "explain",
+            ["fine"],
+            "takes 9 inputs (text, checkpoint, target, baseline, n_steps, contrast, faithfulness, "
+            "compare, method); the request sent 1. Send all of them in this order (gradio_client fills "
+            "in the defaults for you). Optional after them: text_pair, candidate_labels, "
+            "hypothesis_template, multi_label.",
+        ),
+        ("explain", ["fine", "", "", "auto", 0, "", "yes", False, "engine"], "faithfulness option must be true or false"),
+        ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", 5], "The text pair must be a string"),
+        (
+            "explain",
+            ["fine", "", "", "auto", 0, "", False, False, "engine", "", ["a"]],
+            "comma-separated labels, not a list",
+        ),
+        ("explain", ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "no braces"], "'{}' exactly once"),
+        (
+            "explain",
+            ["fine", "", "", "auto", 0, "", False, False, "engine", "", "a, b", "", "yes"],
+            "multi-label option must be true or false",
+        ),
+        ("explain_json", ["fine", "", "", {"x": 1}], "The text pair must be a string, not an object"),
+        ("explain_json", ["fine", "", "", "", 3], "comma-separated labels, not a number"),
+        ("explain", [5, "", "", "auto", 0, "", False, False, "engine"], "The text must be a string, not a number"),
+        ("explain", ["fine", ["x"], "", "auto", 0, "", False, False, "engine"], "checkpoint ['x'] is not text"),
+        ("explain_json", [None, "", ""], "The text must be a string, not null"),
+        ("explain_json", [["a"], "", ""], "not a list"),
+        ("explain_json", ["fine", 7, ""], "7 is not text"),
+        ("explain_json", ["fine"], "takes 3 inputs (text, model, target); the request sent 1"),
+        ("explain_json", [], "Optional after them: text_pair, candidate_labels, hypothesis_template."),
+        ("labels", [5], "checkpoint 5 is not text"),
+        ("labels", [], "takes 1 input (checkpoint); the request sent 0"),
+    ],
+)
 def test_every_type_error_gets_the_apps_own_message(server, api, data, words):
     if isinstance(data, bytes):
-        resp = httpx.post(f"{server.url}gradio_api/call/{api}", content=data, timeout=30,
-                          headers={"content-type": "application/json", **visitor(11)})
+        resp = httpx.post(
+            f"{server.url}gradio_api/call/{api}",
+            content=data,
+            timeout=30,
+            headers={"content-type": "application/json", **visitor(11)},
+        )
         from appserver import result
 
         kind, out = result(server.url, api, resp.json()["event_id"])
@@ -251,8 +301,9 @@ def test_every_type_error_gets_the_apps_own_message(server, api, data, words):
 def test_callers_from_before_the_optional_inputs_keep_working(server):
     """Nine inputs to /explain and three to /explain_json, as before text pairs and zero-shot
     labels existed: the optional ones take their defaults."""
-    kind, out = call(server.url, "explain", ["Nine inputs.", "", "", "auto", 0, "", False, False, "engine"],
-                     headers=visitor(16))
+    kind, out = call(
+        server.url, "explain", ["Nine inputs.", "", "", "auto", 0, "", False, False, "engine"], headers=visitor(16)
+    )
     assert kind == "complete" and out[3]["text"] == "Nine inputs." and out[3]["text_pair"] is None, out
     assert len(out) == 16 and out[12] == ""  # every output, no error
     kind, out = call(server.url, "explain_json", ["Three inputs.", "", ""], headers=visitor(16))
@@ -263,8 +314,12 @@ def test_callers_from_before_the_optional_inputs_keep_working(server):
 
 def test_invalid_unicode_and_unreadable_texts(server):
     body = b'{"data": ["A lone \\ud800 surrogate.", "", ""]}'
-    resp = httpx.post(f"{server.url}gradio_api/call/explain_json", content=body, timeout=30,
-                      headers={"content-type": "application/json", **visitor(12)})
+    resp = httpx.post(
+        f"{server.url}gradio_api/call/explain_json",
+        content=body,
+        timeout=30,
+        headers={"content-type": "application/json", **visitor(12)},
+    )
     from appserver import result
 
     kind, out = result(server.url, "explain_json", resp.json()["event_id"])
@@ -276,12 +331,16 @@ def test_invalid_unicode_and_unreadable_texts(server):
 
 def test_broken_operator_folders_are_named_never_located(server, operator_folders):
     root = operator_folders["no-weights"].parent
-    for name, words in [("no-weights", "no-weights has no .safetensors weights"),
-                        ("bad-json", "config.json in bad-json is not valid JSON"),
-                        ("bad-tokenizer", "bad-tokenizer's tokenizer files could not be loaded"),
-                        ("huge-layers", "num_hidden_layers = 10,000")]:
-        for api, data in (("explain_json", ["fine", name, ""]),
-                          ("explain", ["fine", name, "", "auto", 0, "", False, False, "engine"])):
+    for name, words in [
+        ("no-weights", "no-weights has no .safetensors weights"),
+        ("bad-json", "config.json in bad-json is not valid JSON"),
+        ("bad-tokenizer", "bad-tokenizer's tokenizer files could not be loaded"),
+        ("huge-layers", "num_hidden_layers = 10,000"),
+    ]:
+        for api, data in (
+            ("explain_json", ["fine", name, ""]),
+            ("explain", ["fine", name, "", "auto", 0, "", False, False, "engine"]),
+        ):
             kind, out = call(server.url, api, data, headers=visitor(13))
             assert kind == "error" and words in out["error"], out
             _no_server_path(out["error"], root, root.parent.parent)
@@ -304,8 +363,12 @@ def test_share_event_renders_only_the_servers_own_results(server):
     session = f"honest-{uuid.uuid4().hex[:8]}"
     explain = fn_index(server.url, "explain")
     text = f"A real explanation {uuid.uuid4().hex[:6]}."
-    assert join(server.url, explain, [text, "", "", "auto", 0, "", False, False, "engine"], session,
-                headers=visitor(14)).status_code == 200
+    assert (
+        join(
+            server.url, explain, [text, "", "", "auto", 0, "", False, False, "engine"], session, headers=visitor(14)
+        ).status_code
+        == 200
+    )
     assert listen(server.url, session)["success"]
     assert join(server.url, share, [forged, "", ""], session, headers=visitor(14)).status_code == 200
     shown = json.dumps(listen(server.url, session)["output"])
@@ -356,6 +419,7 @@ def test_one_concurrency_group_for_everything_that_runs_a_model(app_module, monk
             finally:
                 with lock:
                     inside.discard(me)
+
         return call_
 
     real_answer = service.answer  # every explanation goes through it (Service.explain too)
@@ -366,10 +430,12 @@ def test_one_concurrency_group_for_everything_that_runs_a_model(app_module, monk
     form = ["Four.", "", "", "auto", 0, "", False, False, "engine", "", "", "", False]
     with serving(demo) as url:
         example = fn_index(url, "run_example")  # what an example text's click runs
-        jobs = {"explain": lambda: call(url, "explain", ["One.", "", "", "auto", 0, "", False, False, "engine"]),
-                "explain_json": lambda: call(url, "explain_json", ["Two.", "", ""]),
-                "labels": lambda: call(url, "labels", [""]),
-                "example": lambda: (join(url, example, form, "example-session"), listen(url, "example-session"))[1]}
+        jobs = {
+            "explain": lambda: call(url, "explain", ["One.", "", "", "auto", 0, "", False, False, "engine"]),
+            "explain_json": lambda: call(url, "explain_json", ["Two.", "", ""]),
+            "labels": lambda: call(url, "labels", [""]),
+            "example": lambda: (join(url, example, form, "example-session"), listen(url, "example-session"))[1],
+        }
         threads = [threading.Thread(target=lambda n=n, job=job: results.update({n: job()})) for n, job in jobs.items()]
         for th in threads:
             th.start()
@@ -379,8 +445,11 @@ def test_one_concurrency_group_for_everything_that_runs_a_model(app_module, monk
     assert results["explain"][0] == results["explain_json"][0] == results["labels"][0] == "complete", results
     assert results["example"]["success"], results["example"]
     assert calls.count("explain") == 3 and overlaps == []
-    groups = {(fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()
-              if getattr(fn.fn, "__name__", "") in app_module.MODEL_FUNCTIONS}
+    groups = {
+        (fn.concurrency_id, fn.concurrency_limit)
+        for fn in demo.fns.values()
+        if getattr(fn.fn, "__name__", "") in app_module.MODEL_FUNCTIONS
+    }
     assert groups == {(app_module.MODEL_GROUP, 1)}
 
 
@@ -402,8 +471,9 @@ def test_label_names_never_become_links(app_module, url_labels, monkeypatch):
     what a renderer would autolink: "https:", "www." and "@"."""
     monkeypatch.setenv("EXPLAIN_LOCAL_MODELS", str(url_labels))
     for target, contrast in ((URL_LABELS["0"], URL_LABELS["1"]), (URL_LABELS["2"], "")):
-        out = final(app_module.run_explain(
-            "The film was terrible.", url_labels.name, target, "auto", 8, contrast, True, True))
+        out = final(
+            app_module.run_explain("The film was terrible.", url_labels.name, target, "auto", 8, contrast, True, True)
+        )
         details, result, headline, comparison, trust = out[2], out[3], out[5], out[6], out[13]
         assert result["target"] == target
         for panel in (details, headline, trust, comparison):
@@ -453,10 +523,20 @@ def test_a_flood_of_every_kind_of_event_leaves_others_served(server):
                 return
             index, data = (share, []) if k % 2 else (explain, form)
             raw = [(b"x-forwarded-for", f"10.1.0.{i}".encode()), (b"x-forwarded-for", b"6.6.6.6")]
-            r = httpx.post(f"{server.url}gradio_api/queue/join", timeout=30,
-                           headers=[(b"content-type", b"application/json"), *raw, (b"x-gradio-user", b"app")],
-                           content=json.dumps({"data": data, "fn_index": index, "session_hash": f"flood-{i}-{k}",
-                                               "event_data": None, "trigger_id": None}).encode())
+            r = httpx.post(
+                f"{server.url}gradio_api/queue/join",
+                timeout=30,
+                headers=[(b"content-type", b"application/json"), *raw, (b"x-gradio-user", b"app")],
+                content=json.dumps(
+                    {
+                        "data": data,
+                        "fn_index": index,
+                        "session_hash": f"flood-{i}-{k}",
+                        "event_data": None,
+                        "trigger_id": None,
+                    }
+                ).encode(),
+            )
             with lock:
                 statuses.append(r.status_code)
 
@@ -474,7 +554,9 @@ def test_a_flood_of_every_kind_of_event_leaves_others_served(server):
         for th in threads:
             th.join(120)
     accepted, refused = statuses.count(200), statuses.count(429)
-    print(f"\nflood of {len(statuses)} joins from one client behind 40 forged addresses: {accepted} accepted, "
-          f"{refused} refused (429); another visitor's 6 requests: {served}")
+    print(
+        f"\nflood of {len(statuses)} joins from one client behind 40 forged addresses: {accepted} accepted, "
+        f"{refused} refused (429); another visitor's 6 requests: {served}"
+    )
     assert all(kind == "complete" for kind, _ in served), served
     assert refused > accepted and set(statuses) <= {200, 429}, statuses  # one visitor, whatever the header says

@@ -79,13 +79,19 @@ def app_url(tiny_path, nli_model):
 
 def _model_for_snippets(app) -> str:
     bundled = ROOT / "examples" / "minilm-rt-sentiment" / "config.json"
-    return "minilm-rt-sentiment" if bundled.is_file() and Path(app.DEFAULT_MODEL).name == "minilm-rt-sentiment" \
+    return (
+        "minilm-rt-sentiment"
+        if bundled.is_file() and Path(app.DEFAULT_MODEL).name == "minilm-rt-sentiment"
         else Path(os.environ["EXPLAIN_LOCAL_MODELS"].split(os.pathsep)[0]).name
+    )
 
 
 def _localise(snippet: str, url: str, app, nli: Path) -> str:
-    return (snippet.replace(LOOPBACK, url.rstrip("/")).replace('"minilm-rt-sentiment"', f'"{_model_for_snippets(app)}"')
-            .replace(HUB_NLI, nli.name))  # a visitor names an operator's folder by its name only
+    return (
+        snippet.replace(LOOPBACK, url.rstrip("/"))
+        .replace('"minilm-rt-sentiment"', f'"{_model_for_snippets(app)}"')
+        .replace(HUB_NLI, nli.name)
+    )  # a visitor names an operator's folder by its name only
 
 
 # --- the documented API is the app's ----------------------------------------------------------------
@@ -102,8 +108,7 @@ def test_every_endpoint_is_documented_with_its_inputs(app_url):
         listed = re.match(r"\((.*?)\) ->", heading)
         if listed:  # "(a, b, ...) -> ..." names the inputs in order
             assert listed.group(1).split(", ") == params, name
-    assert [p["parameter_name"] for p in info["/explain_json"]["parameters"] if not p["parameter_has_default"]] == \
-        ["text"]
+    assert [p["parameter_name"] for p in info["/explain_json"]["parameters"] if not p["parameter_has_default"]] == ["text"]
 
 
 def test_explain_inputs_and_outputs_by_name(app_url):
@@ -121,8 +126,9 @@ def test_explain_inputs_and_outputs_by_name(app_url):
     required = len(params) - app.OPTIONAL_INPUTS["run_explain"]
     assert f"send the first\n{NUMBERS[required]}" in body or f"send the first {NUMBERS[required]}" in body
     outputs = table(body, "| output |")
-    assert [code_name(row[0]) for row in outputs] == [r["label"] for r in info["returns"]], \
+    assert [code_name(row[0]) for row in outputs] == [r["label"] for r in info["returns"]], (
         "the /explain outputs, by the names the API gives them, in order"
+    )
     assert [code_name(row[1]) for row in outputs] == list(Panels._fields)
     assert f"Its {len(info['returns'])} outputs" in body
 
@@ -131,8 +137,11 @@ def test_explain_inputs_and_outputs_by_name(app_url):
 
 
 def client_blocks() -> list:
-    return [pytest.param(page.name, k, block, id=f"{page.name}-{k}") for page in (README, CLIENT_API)
-            for k, block in enumerate(b for b in code_blocks(page, "python") if "gradio_client" in b)]
+    return [
+        pytest.param(page.name, k, block, id=f"{page.name}-{k}")
+        for page in (README, CLIENT_API)
+        for k, block in enumerate(b for b in code_blocks(page, "python") if "gradio_client" in b)
+    ]
 
 
 def test_the_client_examples_are_where_they_should_be():
@@ -145,8 +154,9 @@ def test_the_client_examples_are_where_they_should_be():
 def test_client_example_runs(page, k, block, app_url, nli_model):
     url, app = app_url
     code = _localise(block, url, app, nli_model)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT))
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     lines = [line for line in out.stdout.splitlines() if not line.startswith("Loaded as API")]
     assert lines, block
@@ -156,8 +166,9 @@ def test_client_example_runs(page, k, block, app_url, nli_model):
         assert lines[0].startswith("A person makes music. ") and lines[1] == "[0, 1]", out.stdout
         predicted, hypotheses = lines[2].split(" ", 1)
         assert predicted in ("sports", "politics", "cooking")
-        assert hypotheses == str(["This text is about sports.", "This text is about politics.",
-                                  "This text is about cooking."]), out.stdout
+        assert hypotheses == str(
+            ["This text is about sports.", "This text is about politics.", "This text is about cooking."]
+        ), out.stdout
     if "/hide_words" in block:
         assert lines[-1].startswith("before "), out.stdout
     if page == "README.md":  # predicted and explained, then three words
@@ -171,8 +182,9 @@ def test_curl_example_runs(app_url, nli_model):
     url, app = app_url
     blocks = [b for b in code_blocks(CLIENT_API, "bash") if "curl" in b]
     assert len(blocks) == 1
-    out = subprocess.run(["bash", "-c", _localise(blocks[0], url, app, nli_model)], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        ["bash", "-c", _localise(blocks[0], url, app, nli_model)], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("event: complete\ndata: "), out.stdout[:500]
     result = json.loads(out.stdout.split("data: ", 1)[1].splitlines()[0])[0]

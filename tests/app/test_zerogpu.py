@@ -28,15 +28,17 @@ def test_the_app_wraps_its_model_functions_when_spaces_is_present(app_module, tm
         "            return f(*a, **k)\n"
         "        gpu.on_gpu = duration\n"
         "        return gpu\n"
-        "    return wrap(fn) if fn is not None else wrap\n")
-    probe = ("import app, json\n"
-             "names = ['run_explain', 'explain_json', 'labels_for', 'model_changed', 'labels_and_target']\n"
-             "events = {f'event {k}': getattr(f.fn, 'on_gpu', None) for k, f in app.demo.fns.items()\n"
-             "          if f.concurrency_id == app.MODEL_GROUP}\n"
-             "print(json.dumps({n: getattr(getattr(app, n), 'on_gpu', None) for n in names} | events))\n")
+        "    return wrap(fn) if fn is not None else wrap\n"
+    )
+    probe = (
+        "import app, json\n"
+        "names = ['run_explain', 'explain_json', 'labels_for', 'model_changed', 'labels_and_target']\n"
+        "events = {f'event {k}': getattr(f.fn, 'on_gpu', None) for k, f in app.demo.fns.items()\n"
+        "          if f.concurrency_id == app.MODEL_GROUP}\n"
+        "print(json.dumps({n: getattr(getattr(app, n), 'on_gpu', None) for n in names} | events))\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     marks = json.loads(out.stdout.strip().splitlines()[-1])
     assert sum(k.startswith("event") for k in marks) >= 6, marks  # explain, on load, examples, labels...

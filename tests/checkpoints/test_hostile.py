@@ -23,26 +23,45 @@ from explain import errors, explain, load_classifier
 LIMIT_PARAMETERS = 600_000_000  # the server's default (EXPLAIN_MAX_PARAMETERS)
 # name: (config changes (None: key removed), expected error class, words in its message)
 HOSTILE = {
-    "num-labels-1e9": ({"num_labels": 1e9, "id2label": None, "label2id": None}, "CheckpointTooLarge",
-                       ["num_labels = 1,000,000,000", "at most 10,000"]),
-    "num-labels-1e6": ({"num_labels": 1_000_000, "id2label": None, "label2id": None}, "CheckpointTooLarge",
-                       ["num_labels = 1,000,000"]),
+    "num-labels-1e9": (
+        {"num_labels": 1e9, "id2label": None, "label2id": None},
+        "CheckpointTooLarge",
+        ["num_labels = 1,000,000,000", "at most 10,000"],
+    ),
+    "num-labels-1e6": (
+        {"num_labels": 1_000_000, "id2label": None, "label2id": None},
+        "CheckpointTooLarge",
+        ["num_labels = 1,000,000"],
+    ),
     "layers-10000": ({"num_hidden_layers": 10_000}, "CheckpointTooLarge", ["num_hidden_layers = 10,000"]),
     "hidden-1e6": ({"hidden_size": 1_000_000}, "CheckpointTooLarge", ["hidden_size = 1,000,000"]),
     "intermediate-1e8": ({"intermediate_size": 100_000_000}, "CheckpointTooLarge", ["intermediate_size"]),
     "vocab-1e9": ({"vocab_size": 1_000_000_000}, "CheckpointTooLarge", ["vocab_size = 1,000,000,000"]),
-    "positions-1e9": ({"max_position_embeddings": 1_000_000_000}, "CheckpointTooLarge",
-                      ["max_position_embeddings"]),
-    "nested-layers": ({"text_config": {"num_hidden_layers": 1_000_000}}, "CheckpointTooLarge",
-                      ["text_config.num_hidden_layers"]),
+    "positions-1e9": ({"max_position_embeddings": 1_000_000_000}, "CheckpointTooLarge", ["max_position_embeddings"]),
+    "nested-layers": (
+        {"text_config": {"num_hidden_layers": 1_000_000}},
+        "CheckpointTooLarge",
+        ["text_config.num_hidden_layers"],
+    ),
     "labels-not-a-size": ({"num_labels": "many"}, "BrokenCheckpoint", ["not a size"]),
     # Within every bound, but far more than the 28k parameters stored beside it:
-    "layers-200": ({"num_hidden_layers": 200}, "BrokenCheckpoint", ["describes a model of 1.4M parameters",
-                                                                    "weights hold only 28,557"]),
+    "layers-200": (
+        {"num_hidden_layers": 200},
+        "BrokenCheckpoint",
+        ["describes a model of 1.4M parameters", "weights hold only 28,557"],
+    ),
     # Within every bound, but ~41 billion parameters (over the server's limit too).
-    "wide-and-deep": ({"hidden_size": 8192, "num_attention_heads": 64, "intermediate_size": 32768,
-                       "num_hidden_layers": 48, "vocab_size": 250_000}, "BrokenCheckpoint",
-                      ["describes a model of 40,776.0M parameters"]),
+    "wide-and-deep": (
+        {
+            "hidden_size": 8192,
+            "num_attention_heads": 64,
+            "intermediate_size": 32768,
+            "num_hidden_layers": 48,
+            "vocab_size": 250_000,
+        },
+        "BrokenCheckpoint",
+        ["describes a model of 40,776.0M parameters"],
+    ),
 }
 
 # The child records every call into transformers' readers (config, tokenizer, weights): a
@@ -99,8 +118,14 @@ def test_hostile_configs_are_refused_before_transformers_reads_them(tiny_path, t
     folders = [_variant(bert, tmp_path / name, changes) for name, (changes, _, _) in HOSTILE.items()]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(bert), str(LIMIT_PARAMETERS), *map(str, folders)],
-                             capture_output=True, text=True, timeout=150, env=env, preexec_fn=_limit_memory)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(bert), str(LIMIT_PARAMETERS), *map(str, folders)],
+            capture_output=True,
+            text=True,
+            timeout=150,
+            env=env,
+            preexec_fn=_limit_memory,
+        )
         stdout, why = out.stdout, out.stderr[-2000:]
     except subprocess.TimeoutExpired as exc:
         stdout, why = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), "timeout"
@@ -110,8 +135,11 @@ def test_hostile_configs_are_refused_before_transformers_reads_them(tiny_path, t
         r = seen.get(name)
         print(f"  {name:18s} " + (f"{r['cpu_seconds']:.3f} s  [{r['kind']}] {r['message'][:150]}" if r else "no answer"))
     # The spies see the readers a load goes through (or the assertions below could not fail).
-    assert {"AutoConfig.from_pretrained", "AutoTokenizer.from_pretrained",
-            "AutoModelForSequenceClassification.from_pretrained"} <= set(seen["(warm)"]["reads"]), (seen, why)
+    assert {
+        "AutoConfig.from_pretrained",
+        "AutoTokenizer.from_pretrained",
+        "AutoModelForSequenceClassification.from_pretrained",
+    } <= set(seen["(warm)"]["reads"]), (seen, why)
     for name, (_, kind, words) in HOSTILE.items():
         r = seen.get(name)
         assert r is not None, f"{name}: no answer ({why})"
@@ -125,8 +153,11 @@ def test_implied_parameters_against_the_servers_limit():
     from explain.checkpoints.rules import check_implied_parameters
 
     check_implied_parameters(500_000_000, 500_000_000, LIMIT_PARAMETERS, "org/fine")
-    with pytest.raises(errors.CheckpointTooLarge, match=r"describes a model of 41,000\.0M parameters; this server "
-                                                        r"explains models of up to 600\.0M"):
+    with pytest.raises(
+        errors.CheckpointTooLarge,
+        match=r"describes a model of 41,000\.0M parameters; this server "
+        r"explains models of up to 600\.0M",
+    ):
         check_implied_parameters(41_000_000_000, 41_000_000_000, LIMIT_PARAMETERS, "org/big")
     with pytest.raises(errors.CheckpointTooLarge, match=r"org/big has 700\.0M parameters"):
         check_implied_parameters(1_000, 700_000_000, LIMIT_PARAMETERS, "org/big")  # stored counts too
@@ -142,10 +173,13 @@ def _tokenizer_variant(src: Path, folder: Path, vocab: dict) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name,vocab,words", [
-    ("unk-only", {"[UNK]": 0}, "vocabulary of only 5 token(s)"),
-    ("junk-vocab", {"[UNK]": 0, **{f"zq{i}x": i + 5 for i in range(200)}}, "reads every word of a probe sentence"),
-])
+@pytest.mark.parametrize(
+    "name,vocab,words",
+    [
+        ("unk-only", {"[UNK]": 0}, "vocabulary of only 5 token(s)"),
+        ("junk-vocab", {"[UNK]": 0, **{f"zq{i}x": i + 5 for i in range(200)}}, "reads every word of a probe sentence"),
+    ],
+)
 def test_tokenizer_without_a_vocabulary_is_broken(tiny_path, tmp_path, name, vocab, words):
     folder = _tokenizer_variant(tiny_path("bert"), tmp_path / name, vocab)
     with pytest.raises(errors.BrokenCheckpoint) as info:

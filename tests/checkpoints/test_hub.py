@@ -59,18 +59,42 @@ def hub(tiny_path, tmp_path_factory):
     base = _save(BertModel(AutoConfig.from_pretrained(bert)), work / "base")
     hs.git_repo(mirrors, "org/base-encoder", {**_files(base), **_tokenizer_files(bert)})
     # Base-encoder weights under a config that claims to be a classifier: the head is missing.
-    hs.git_repo(mirrors, "org/headless", {**_files(base), **_tokenizer_files(bert),
-                                         "config.json": (bert / "config.json").read_bytes()})
+    hs.git_repo(
+        mirrors,
+        "org/headless",
+        {**_files(base), **_tokenizer_files(bert), "config.json": (bert / "config.json").read_bytes()},
+    )
     pickled = work / "pytorch_model.bin"
     torch.save(model.state_dict(), pickled)
-    hs.git_repo(mirrors, "org/bin-only", {"config.json": bert / "config.json", "pytorch_model.bin": pickled,
-                                          "modeling_evil.py": EVIL_PY, **_tokenizer_files(bert)})
-    hs.git_repo(mirrors, "org/auto-map", {**_files(bert), "modeling_evil.py": EVIL_PY, "config.json": _config_with(
-        bert, auto_map={"AutoModelForSequenceClassification": "modeling_evil.EvilModel"})})
-    hs.git_repo(mirrors, "org/attn-impl", {**_files(bert), "config.json": _config_with(
-        bert, _attn_implementation_internal="kernels-community/evil")})
-    hs.git_repo(mirrors, "org/attn-nested", {**_files(bert), "config.json": _config_with(
-        bert, text_config={"attn_implementation": "kernels-community/evil"})})
+    hs.git_repo(
+        mirrors,
+        "org/bin-only",
+        {
+            "config.json": bert / "config.json",
+            "pytorch_model.bin": pickled,
+            "modeling_evil.py": EVIL_PY,
+            **_tokenizer_files(bert),
+        },
+    )
+    hs.git_repo(
+        mirrors,
+        "org/auto-map",
+        {
+            **_files(bert),
+            "modeling_evil.py": EVIL_PY,
+            "config.json": _config_with(bert, auto_map={"AutoModelForSequenceClassification": "modeling_evil.EvilModel"}),
+        },
+    )
+    hs.git_repo(
+        mirrors,
+        "org/attn-impl",
+        {**_files(bert), "config.json": _config_with(bert, _attn_implementation_internal="kernels-community/evil")},
+    )
+    hs.git_repo(
+        mirrors,
+        "org/attn-nested",
+        {**_files(bert), "config.json": _config_with(bert, text_config={"attn_implementation": "kernels-community/evil"})},
+    )
     raw = (bert / "model.safetensors").read_bytes()
     hs.git_repo(mirrors, "org/corrupt-header", {**_files(bert), "model.safetensors": b"\x00" * 64 + raw[64:]})
     n = struct.unpack("<Q", raw[:8])[0]
@@ -82,8 +106,11 @@ def hub(tiny_path, tmp_path_factory):
         added["id"] += 1000
     hs.git_repo(mirrors, "org/tokenizer-mismatch", {**_files(bert), "tokenizer.json": json.dumps(tok).encode()})
     # Configs that would allocate without bound, beside ~30k real parameters (issue 14).
-    for name, extra in [("labels-1e9", {"num_labels": 1e9, "id2label": None, "label2id": None}),
-                        ("layers-10000", {"num_hidden_layers": 10_000}), ("layers-200", {"num_hidden_layers": 200})]:
+    for name, extra in [
+        ("labels-1e9", {"num_labels": 1e9, "id2label": None, "label2id": None}),
+        ("layers-10000", {"num_hidden_layers": 10_000}),
+        ("layers-200", {"num_hidden_layers": 200}),
+    ]:
         cfg = {k: v for k, v in json.loads(_config_with(bert, **extra)).items() if v is not None}
         hs.git_repo(mirrors, f"org/{name}", {**_files(bert), "config.json": json.dumps(cfg).encode()})
     # Funnel's list-valued block_sizes (issue 22, H2): 873 bytes that took 25.9 s and +450 MB to refuse.
@@ -91,8 +118,10 @@ def hub(tiny_path, tmp_path_factory):
     cfg = json.loads((funnel / "config.json").read_text())
     cfg.update(block_sizes=[3000, 3000, 3000], block_repeats=[1, 1, 1])
     hs.git_repo(mirrors, "org/funnel-blocks", {**_files(funnel), "config.json": json.dumps(cfg).encode()})
-    for name, vocab in [("unk-tokenizer", {"[UNK]": 0}), ("junk-tokenizer", {"[UNK]": 0, **{f"zq{i}x": i + 5
-                                                                                          for i in range(200)}})]:
+    for name, vocab in [
+        ("unk-tokenizer", {"[UNK]": 0}),
+        ("junk-tokenizer", {"[UNK]": 0, **{f"zq{i}x": i + 5 for i in range(200)}}),
+    ]:
         tok = json.loads((bert / "tokenizer.json").read_text())
         tok["model"]["vocab"] = vocab
         hs.git_repo(mirrors, f"org/{name}", {**_files(bert), "tokenizer.json": json.dumps(tok).encode()})
@@ -125,8 +154,14 @@ def policy(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_secret_token_of_the_space")  # must never be sent
     hub.proxy.rules[:] = list(hub.proxy.base_rules)
     hub.proxy.log.clear()
-    yield HubPolicy(endpoint=hub.url, cache_dir=str(tmp_path / "cache"), timeout_s=2.0, metadata_deadline_s=6.0,
-                    download_deadline_s=6.0, max_parameters=1_000_000)
+    yield HubPolicy(
+        endpoint=hub.url,
+        cache_dir=str(tmp_path / "cache"),
+        timeout_s=2.0,
+        metadata_deadline_s=6.0,
+        download_deadline_s=6.0,
+        max_parameters=1_000_000,
+    )
     cache = HubCache(tmp_path / "cache", 1)
     assert cache.forbidden_files() == []
     assert not CANARY.exists()
@@ -167,29 +202,32 @@ def test_sharded_safetensors_load(policy):
     assert clf.labels == ["negative", "neutral", "positive"]
 
 
-@pytest.mark.parametrize("repo,kind,words", [
-    ("org/missing", errors.CheckpointNotFound, ["no public model 'org/missing'"]),
-    ("org/good@no-such-branch", errors.CheckpointNotFound, ["has no revision 'no-such-branch'"]),
-    ("org/bin-only", errors.UnsafeCheckpoint, ["no model.safetensors", "pytorch_model.bin"]),
-    ("org/auto-map", errors.UnsafeCheckpoint, ["run its own code", "auto_map"]),
-    ("org/attn-impl", errors.UnsafeCheckpoint, ["_attn_implementation_internal"]),
-    ("org/attn-nested", errors.UnsafeCheckpoint, ["text_config.attn_implementation"]),
-    ("org/base-encoder", errors.NotAClassifier, ["BertModel, not a sequence classifier"]),
-    ("org/headless", errors.NotAClassifier, ["no trained classification head", "classifier.weight"]),
-    ("org/corrupt-header", errors.BrokenCheckpoint, ["safetensors weights are corrupt"]),
-    ("org/truncated", errors.BrokenCheckpoint, ["weights could not be loaded", "incomplete"]),
-    ("org/bad-tokenizer", errors.BrokenCheckpoint, ["tokenizer files could not be loaded"]),
-    ("org/tokenizer-mismatch", errors.BrokenCheckpoint, ["tokenizer has token ids up to", "embedding table has only"]),
-    ("org/labels-1e9", errors.CheckpointTooLarge, ["num_labels = 1,000,000,000"]),
-    ("org/layers-10000", errors.CheckpointTooLarge, ["num_hidden_layers = 10,000"]),
-    ("org/layers-200", errors.BrokenCheckpoint, ["describes a model of 1.4M parameters", "hold only 28,557"]),
-    ("org/unk-tokenizer", errors.BrokenCheckpoint, ["vocabulary of only 5 token(s)"]),
-    ("org/junk-tokenizer", errors.BrokenCheckpoint, ["reads every word of a probe sentence"]),
-    ("org/gated", errors.AccessDenied, ["is gated", "never uses a token"]),
-    ("org/gated-info", errors.AccessDenied, ["is gated"]),
-    ("org/private", errors.AccessDenied, ["is private"]),
-    ("org/disabled", errors.AccessDenied, ["disabled"]),
-])
+@pytest.mark.parametrize(
+    "repo,kind,words",
+    [
+        ("org/missing", errors.CheckpointNotFound, ["no public model 'org/missing'"]),
+        ("org/good@no-such-branch", errors.CheckpointNotFound, ["has no revision 'no-such-branch'"]),
+        ("org/bin-only", errors.UnsafeCheckpoint, ["no model.safetensors", "pytorch_model.bin"]),
+        ("org/auto-map", errors.UnsafeCheckpoint, ["run its own code", "auto_map"]),
+        ("org/attn-impl", errors.UnsafeCheckpoint, ["_attn_implementation_internal"]),
+        ("org/attn-nested", errors.UnsafeCheckpoint, ["text_config.attn_implementation"]),
+        ("org/base-encoder", errors.NotAClassifier, ["BertModel, not a sequence classifier"]),
+        ("org/headless", errors.NotAClassifier, ["no trained classification head", "classifier.weight"]),
+        ("org/corrupt-header", errors.BrokenCheckpoint, ["safetensors weights are corrupt"]),
+        ("org/truncated", errors.BrokenCheckpoint, ["weights could not be loaded", "incomplete"]),
+        ("org/bad-tokenizer", errors.BrokenCheckpoint, ["tokenizer files could not be loaded"]),
+        ("org/tokenizer-mismatch", errors.BrokenCheckpoint, ["tokenizer has token ids up to", "embedding table has only"]),
+        ("org/labels-1e9", errors.CheckpointTooLarge, ["num_labels = 1,000,000,000"]),
+        ("org/layers-10000", errors.CheckpointTooLarge, ["num_hidden_layers = 10,000"]),
+        ("org/layers-200", errors.BrokenCheckpoint, ["describes a model of 1.4M parameters", "hold only 28,557"]),
+        ("org/unk-tokenizer", errors.BrokenCheckpoint, ["vocabulary of only 5 token(s)"]),
+        ("org/junk-tokenizer", errors.BrokenCheckpoint, ["reads every word of a probe sentence"]),
+        ("org/gated", errors.AccessDenied, ["is gated", "never uses a token"]),
+        ("org/gated-info", errors.AccessDenied, ["is gated"]),
+        ("org/private", errors.AccessDenied, ["is private"]),
+        ("org/disabled", errors.AccessDenied, ["disabled"]),
+    ],
+)
 def test_hostile_repos_get_their_own_message(policy, repo, kind, words):
     _fails(policy, repo, kind, *words)
 
@@ -207,8 +245,12 @@ def test_hostile_configs_are_refused_before_any_weight_is_downloaded(hub, policy
 def test_too_many_parameters_or_bytes(policy):
     from dataclasses import replace
 
-    _fails(replace(policy, max_parameters=10_000), "org/good", errors.CheckpointTooLarge,
-           " parameters; this server explains models of up to 10,000")
+    _fails(
+        replace(policy, max_parameters=10_000),
+        "org/good",
+        errors.CheckpointTooLarge,
+        " parameters; this server explains models of up to 10,000",
+    )
     _fails(replace(policy, max_bytes=50_000), "org/good", errors.CheckpointTooLarge, "downloads at most")
     assert not list(Path(policy.cache_dir).rglob("model.safetensors"))  # refused before download
 
@@ -220,8 +262,9 @@ def test_slow_hub_fails_fast(policy):
 @pytest.mark.slow
 def test_hub_vanishing_or_stalling_mid_download(policy):
     _fails(policy, "org/vanishing", errors.HubUnavailable, "cannot be reached: the connection to it broke off")
-    _fails(policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s",
-           "slow or unreachable")
+    _fails(
+        policy, "org/stalling", errors.HubUnavailable, "Downloading org/stalling took longer than 6 s", "slow or unreachable"
+    )
     assert not list(Path(policy.cache_dir).rglob("*.incomplete"))
     assert not list(Path(policy.cache_dir).rglob("model.safetensors"))
 
@@ -230,12 +273,24 @@ def test_hub_unreachable(policy):
     from dataclasses import replace
 
     port = free_port()  # nothing listens there
-    _fails(replace(policy, endpoint=f"http://127.0.0.1:{port}"), "org/good", errors.HubUnavailable,
-           "cannot be reached")
+    _fails(replace(policy, endpoint=f"http://127.0.0.1:{port}"), "org/good", errors.HubUnavailable, "cannot be reached")
 
 
-@pytest.mark.parametrize("text", ["/etc", "../x", "~/secrets", "a/b/c", "org/na--me", "C:\\models\\x",
-                                  "org/name@../../etc", "", "org/name.git", "x" * 200])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/etc",
+        "../x",
+        "~/secrets",
+        "a/b/c",
+        "org/na--me",
+        "C:\\models\\x",
+        "org/name@../../etc",
+        "",
+        "org/name.git",
+        "x" * 200,
+    ],
+)
 def test_ids_are_validated_before_any_io(hub, policy, text):
     with pytest.raises(errors.InvalidInput):
         load_hub_classifier(text, policy=policy)
@@ -303,8 +358,12 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
     text = "An absolute delight from start to finish!"
     words, labels, *_ = final(app.run_explain(text, "org/good"))
     assert "".join(w for w, _ in words) == text
-    for bad, expect in [("org/auto-map", "run its own code"), ("org/missing", "no public model"),
-                        ("/etc", "path on the server"), ("<img src=x onerror=alert(1)>", "'<img src=x")]:
+    for bad, expect in [
+        ("org/auto-map", "run its own code"),
+        ("org/missing", "no public model"),
+        ("/etc", "path on the server"),
+        ("<img src=x onerror=alert(1)>", "'<img src=x"),
+    ]:
         with pytest.raises(gr.Error) as info:
             final(app.run_explain(text, bad))  # a direct call, no page: plain text
         assert expect in str(info.value.message) and "&lt;" not in str(info.value.message)
@@ -313,6 +372,7 @@ def test_app_keeps_serving_after_failed_loads(hub, policy, monkeypatch, tiny_pat
 
 
 # --- issue 22: list-valued sizes (H2), what failed in words (L1) ------------------------------
+
 
 def _refused(policy, repo, kind, *words) -> str:
     """As ``_fails``, without timing anything: the refusal, its words, no server path."""
@@ -328,44 +388,77 @@ def _refused(policy, repo, kind, *words) -> str:
 
 
 def test_list_valued_sizes_are_refused_before_any_download(policy):
-    _refused(policy, "org/funnel-blocks", errors.CheckpointTooLarge,
-             "block_sizes = 3,000 (layers); this server loads at most 256")
+    _refused(
+        policy, "org/funnel-blocks", errors.CheckpointTooLarge, "block_sizes = 3,000 (layers); this server loads at most 256"
+    )
     assert not list(Path(policy.cache_dir).rglob("model.safetensors")), "weights were downloaded"
 
 
-UPSTREAM_BODY = (b'{"error": "Internal failure at http://mirror.internal:8090/api/models/org/good '
-                 b'(token=hf_upstreamsecret0123456789)"}')
+UPSTREAM_BODY = (
+    b'{"error": "Internal failure at http://mirror.internal:8090/api/models/org/good (token=hf_upstreamsecret0123456789)"}'
+)
 
 
 def _in_words(message: str) -> None:
     """Nothing upstream repeated: no URL, no response body, no token, no OS error text."""
-    for leak in ("http://", "https://", "127.0.0.1", "mirror.internal", "hf_", "token", "Errno", "Internal failure",
-                 "HfHubHTTPError", "ConnectError", "for url", "Name or service", "Connection refused",
-                 "Server disconnected", "no-such-host"):
+    for leak in (
+        "http://",
+        "https://",
+        "127.0.0.1",
+        "mirror.internal",
+        "hf_",
+        "token",
+        "Errno",
+        "Internal failure",
+        "HfHubHTTPError",
+        "ConnectError",
+        "for url",
+        "Name or service",
+        "Connection refused",
+        "Server disconnected",
+        "no-such-host",
+    ):
         assert leak not in message, (leak, message)
 
 
-@pytest.mark.parametrize("status,words", [
-    (500, "The Hugging Face Hub answered with an error (500)."),
-    (502, "The Hugging Face Hub answered with an error (502)."),
-    (418, "The Hugging Face Hub answered with an error (418)."),
-    (429, "The Hugging Face Hub is limiting requests right now (429)."),
-])
+@pytest.mark.parametrize(
+    "status,words",
+    [
+        (500, "The Hugging Face Hub answered with an error (500)."),
+        (502, "The Hugging Face Hub answered with an error (502)."),
+        (418, "The Hugging Face Hub answered with an error (418)."),
+        (429, "The Hugging Face Hub is limiting requests right now (429)."),
+    ],
+)
 def test_hub_errors_are_said_in_words(hub, policy, status, words):
     from dataclasses import replace
 
-    hub.proxy.rules.insert(0, hs.repo_rule("org/good", {"status": status, "body": UPSTREAM_BODY,
-                                                         "headers": {"Content-Type": "application/json"}}))
+    hub.proxy.rules.insert(
+        0,
+        hs.repo_rule("org/good", {"status": status, "body": UPSTREAM_BODY, "headers": {"Content-Type": "application/json"}}),
+    )
     _in_words(_refused(replace(policy, metadata_deadline_s=30), "org/good", errors.HubUnavailable, words))
 
 
 def test_unreachable_hubs_are_said_in_words(policy):
     from dataclasses import replace
 
-    _in_words(_refused(replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"), "org/good", errors.HubUnavailable,
-                       "cannot be reached: it refused the connection"))
-    _in_words(_refused(replace(policy, endpoint="http://no-such-host.invalid"), "org/good", errors.HubUnavailable,
-                       "cannot be reached: its address could not be resolved"))
+    _in_words(
+        _refused(
+            replace(policy, endpoint=f"http://127.0.0.1:{free_port()}"),
+            "org/good",
+            errors.HubUnavailable,
+            "cannot be reached: it refused the connection",
+        )
+    )
+    _in_words(
+        _refused(
+            replace(policy, endpoint="http://no-such-host.invalid"),
+            "org/good",
+            errors.HubUnavailable,
+            "cannot be reached: its address could not be resolved",
+        )
+    )
 
 
 def test_a_slow_count_holds_no_download_lock(policy, monkeypatch):
@@ -378,8 +471,12 @@ def test_a_slow_count_holds_no_download_lock(policy, monkeypatch):
     from explain.checkpoints import load as loading
 
     monkeypatch.setattr(hub_mod.rules, "check_config_sizes", lambda *a, **k: None)
-    _refused(replace(policy, sizing_deadline_s=1), "org/funnel-blocks", errors.CheckpointTooLarge,
-             "counting its parameters took longer than this server's limit of 1 s")
+    _refused(
+        replace(policy, sizing_deadline_s=1),
+        "org/funnel-blocks",
+        errors.CheckpointTooLarge,
+        "counting its parameters took longer than this server's limit of 1 s",
+    )
     assert loading._FETCH_LOCK.acquire(blocking=False)
     loading._FETCH_LOCK.release()
     assert not list(Path(policy.cache_dir).rglob("model.safetensors"))

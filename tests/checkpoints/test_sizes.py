@@ -33,19 +33,25 @@ def _config(folder: Path) -> dict:
 
 # --- the size rules: lists too -----------------------------------------------------------
 
-@pytest.mark.parametrize("changes,words", [
-    ({"block_sizes": [3000, 3000, 3000], "block_repeats": [1, 1, 1]}, ["block_sizes = 3,000 (layers)"]),
-    ({"block_sizes": [20000] * 3, "block_repeats": [1, 1, 1]}, ["block_sizes = 20,000 (layers)"]),
-    ({"block_sizes": [200, 200, 200], "block_repeats": [1, 1, 1]}, ["block_sizes = [200, 200, 200]",
-                                                                      "600 layers in all", "at most 256"]),
-    ({"block_repeats": [1, 100_000]}, ["block_repeats = 100,000"]),
-    ({"num_attention_heads": [4, 100_000]}, ["num_attention_heads = 100,000"]),
-    ({"num_local_experts": 1_000_000}, ["num_local_experts = 1,000,000 (experts)", "at most 65,536"]),
-    ({"my_own_sizes": [8, 10**9]}, ["gives my_own_sizes the size 1,000,000,000", "at most 1,048,576"]),
-    ({"text_config": {"per_layer": [[1, 2], [3, 10**12]]}}, ["text_config.per_layer the size"]),
-    ({"stages": [{"depths": [300]}]}, ["stages[0].depths = 300"]),
-    ({"huge_list": list(range(70_000))}, ["a list of 70,000 numbers", "at most 65,536"]),
-])
+
+@pytest.mark.parametrize(
+    "changes,words",
+    [
+        ({"block_sizes": [3000, 3000, 3000], "block_repeats": [1, 1, 1]}, ["block_sizes = 3,000 (layers)"]),
+        ({"block_sizes": [20000] * 3, "block_repeats": [1, 1, 1]}, ["block_sizes = 20,000 (layers)"]),
+        (
+            {"block_sizes": [200, 200, 200], "block_repeats": [1, 1, 1]},
+            ["block_sizes = [200, 200, 200]", "600 layers in all", "at most 256"],
+        ),
+        ({"block_repeats": [1, 100_000]}, ["block_repeats = 100,000"]),
+        ({"num_attention_heads": [4, 100_000]}, ["num_attention_heads = 100,000"]),
+        ({"num_local_experts": 1_000_000}, ["num_local_experts = 1,000,000 (experts)", "at most 65,536"]),
+        ({"my_own_sizes": [8, 10**9]}, ["gives my_own_sizes the size 1,000,000,000", "at most 1,048,576"]),
+        ({"text_config": {"per_layer": [[1, 2], [3, 10**12]]}}, ["text_config.per_layer the size"]),
+        ({"stages": [{"depths": [300]}]}, ["stages[0].depths = 300"]),
+        ({"huge_list": list(range(70_000))}, ["a list of 70,000 numbers", "at most 65,536"]),
+    ],
+)
 def test_list_valued_and_unknown_sizes_are_bounded(tiny_path, changes, words):
     cfg = {**_config(tiny_path("funnel")), **changes}
     with pytest.raises(errors.CheckpointTooLarge) as info:
@@ -54,13 +60,25 @@ def test_list_valued_and_unknown_sizes_are_bounded(tiny_path, changes, words):
         assert word in str(info.value), str(info.value)
 
 
-@pytest.mark.parametrize("name,changes", [
-    ("funnel", {}),
-    ("longformer", {}),  # attention_window: one size per layer
-    ("bert", {"eos_token_id": [2, 3], "layer_types": ["full", "sliding"], "suppress_tokens": [-1, 220, 50256],
-              "rope_scaling": {"long_factor": [1.0, 1.08], "short_factor": [1.0]}, "rope_theta": 1e7,
-              "num_heads": [3, 6, 12, 24], "depths": [2, 2, 6, 2]}),
-])
+@pytest.mark.parametrize(
+    "name,changes",
+    [
+        ("funnel", {}),
+        ("longformer", {}),  # attention_window: one size per layer
+        (
+            "bert",
+            {
+                "eos_token_id": [2, 3],
+                "layer_types": ["full", "sliding"],
+                "suppress_tokens": [-1, 220, 50256],
+                "rope_scaling": {"long_factor": [1.0, 1.08], "short_factor": [1.0]},
+                "rope_theta": 1e7,
+                "num_heads": [3, 6, 12, 24],
+                "depths": [2, 2, 6, 2],
+            },
+        ),
+    ],
+)
 def test_real_configs_pass_the_size_rules(tiny_path, name, changes):
     rules.check_config_sizes({**_config(tiny_path(name)), **changes})
 
@@ -68,6 +86,7 @@ def test_real_configs_pass_the_size_rules(tiny_path, name, changes):
 def test_a_hostile_funnel_folder_is_refused_before_anything_is_built(tiny_path, tmp_path, monkeypatch):
     """The issue's config (873 bytes; 21-26 s and +430-450 MB to refuse before): refused by
     the rules, the model never built, in this process or in the sizing child."""
+
     def build(*args):
         raise AssertionError("the model was built")
 
@@ -75,8 +94,9 @@ def test_a_hostile_funnel_folder_is_refused_before_anything_is_built(tiny_path, 
     monkeypatch.setattr(folder_mod, "bounded_implied_parameters", build, raising=False)
     for size in (3000, 20000):
         folder = _funnel(tiny_path, tmp_path, f"funnel-{size}", block_sizes=[size] * 3, block_repeats=[1, 1, 1])
-        with pytest.raises(errors.CheckpointTooLarge, match=f"block_sizes = {size:,} .layers.; this server loads at "
-                                                            "most 256"):
+        with pytest.raises(
+            errors.CheckpointTooLarge, match=f"block_sizes = {size:,} .layers.; this server loads at most 256"
+        ):
             folder_mod.load_folder(folder, max_parameters=600_000_000)
 
 
@@ -103,8 +123,11 @@ def test_sizing_child_stops_at_its_deadline(tiny_path, warm_sizer):
     the child is killed and the next count starts a fresh one, which works."""
     cfg = {**_config(tiny_path("funnel")), **HOSTILE}
     pid, started = warm_sizer.pid, warm_sizer.started
-    with pytest.raises(errors.CheckpointTooLarge, match=r"counting its parameters took longer than this server.s "
-                                                        r"limit of 1 s"):
+    with pytest.raises(
+        errors.CheckpointTooLarge,
+        match=r"counting its parameters took longer than this server.s "
+        r"limit of 1 s",
+    ):
         sizing.bounded_implied_parameters(cfg, "org/funnel", sizing.SizingLimits(deadline_s=1, memory_bytes=2**34))
     assert warm_sizer.pid is None  # killed
     assert sizing.bounded_implied_parameters(_config(tiny_path("funnel")), "funnel") > 0
@@ -117,8 +140,7 @@ def test_sizing_child_stops_at_its_memory_limit(tiny_path, warm_sizer):
     assert answer["fail"] == "memory", answer
     assert answer["peak_bytes"] is None or answer["peak_bytes"] < 200 * 2**20, answer  # stopped near its limit
     with pytest.raises(errors.CheckpointTooLarge, match=r"needed more than this server.s 32 MiB"):
-        sizing.bounded_implied_parameters(cfg, "org/funnel", sizing.SizingLimits(deadline_s=600,
-                                                                                 memory_bytes=32 * 2**20))
+        sizing.bounded_implied_parameters(cfg, "org/funnel", sizing.SizingLimits(deadline_s=600, memory_bytes=32 * 2**20))
 
 
 def test_a_slow_count_holds_no_load_slot_past_its_deadline(tiny_path, tmp_path, warm_sizer, monkeypatch):
@@ -139,13 +161,15 @@ def test_a_slow_count_holds_no_load_slot_past_its_deadline(tiny_path, tmp_path, 
 
 
 def test_hub_policy_reads_the_sizing_and_tokenizer_limits():
-    policy = HubPolicy.from_env({"EXPLAIN_SIZING_DEADLINE_S": "2.5", "EXPLAIN_SIZING_MEMORY_MB": "64",
-                                 "EXPLAIN_MAX_TOKENIZER_MB": "10"})
+    policy = HubPolicy.from_env(
+        {"EXPLAIN_SIZING_DEADLINE_S": "2.5", "EXPLAIN_SIZING_MEMORY_MB": "64", "EXPLAIN_MAX_TOKENIZER_MB": "10"}
+    )
     assert policy.sizing == sizing.SizingLimits(2.5, 64 * 2**20)
     assert policy.max_tokenizer_bytes == 10 * 2**20
 
 
 # --- failures remembered per repo ----------------------------------------------------------
+
 
 def test_failures_are_remembered_per_repo(monkeypatch):
     calls = []
@@ -176,6 +200,7 @@ def test_failures_are_remembered_per_repo(monkeypatch):
 
 # --- tokenizers ----------------------------------------------------------------------------
 
+
 def test_a_tokenizer_file_over_the_limit_is_refused_unread(tiny_path, tmp_path, monkeypatch):
     from transformers import AutoTokenizer
 
@@ -185,8 +210,11 @@ def test_a_tokenizer_file_over_the_limit_is_refused_unread(tiny_path, tmp_path, 
     real = AutoTokenizer.from_pretrained
     monkeypatch.setattr(AutoTokenizer, "from_pretrained", lambda *a, **k: read.append(a) or real(*a, **k))
     policy = HubPolicy(max_tokenizer_bytes=size - 1)
-    with pytest.raises(errors.CheckpointTooLarge, match=r"big-tokenizer's tokenizer.json is [\d.]+ KiB; this server "
-                                                        r"loads tokenizer files of up to [\d.]+ KiB") as info:
+    with pytest.raises(
+        errors.CheckpointTooLarge,
+        match=r"big-tokenizer's tokenizer.json is [\d.]+ KiB; this server "
+        r"loads tokenizer files of up to [\d.]+ KiB",
+    ) as info:
         loading.load_classifier(str(folder), load_deadline_s=300, hub_policy=policy)
     assert "EXPLAIN_MAX_TOKENIZER_MB" in str(info.value) and str(tmp_path) not in str(info.value)
     assert read == []
@@ -204,8 +232,10 @@ def test_a_vocabulary_past_the_embedding_table_is_refused(tiny_path, tmp_path):
     vocab.update({f"zq{i}x": start + i for i in range(50)})
     (folder / "tokenizer.json").write_text(json.dumps(tok))
     rows = _config(folder)["vocab_size"]
-    with pytest.raises(errors.BrokenCheckpoint, match=f"tokenizer has token ids up to {start + 49:,}, but the model's "
-                                                      f"embedding table has only {rows:,} rows"):
+    with pytest.raises(
+        errors.BrokenCheckpoint,
+        match=f"tokenizer has token ids up to {start + 49:,}, but the model's embedding table has only {rows:,} rows",
+    ):
         folder_mod.load_folder(folder)
 
 

@@ -18,6 +18,7 @@ TEXT = "It's not bad at all - actually quite charming, but too long!"
 
 # --- rank statistics -------------------------------------------------------------------
 
+
 def test_kendall_tau_known_values_and_ties():
     assert kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
     assert kendall_tau([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
@@ -42,6 +43,7 @@ def test_spearman_known_values_and_ties():
 
 
 # --- curves and AOPC ---------------------------------------------------------------------
+
 
 def test_curves_match_the_explanation_and_plain_model(tiny_path):
     clf = load_classifier(tiny_path("bert"))
@@ -85,8 +87,7 @@ def test_random_reference_is_seeded_and_rankings_differ(tiny_path):
     assert a.random == b.random and a.curve == b.curve
     assert a.random.comprehensiveness != c.random.comprehensiveness
     # Reversing the explanation's ranking changes the deletion curve (ranking is used).
-    flipped = expl.replace(words=tuple(w.__class__(w.text, w.start, w.end, -w.score, w.n_tokens)
-                                       for w in expl.words))
+    flipped = expl.replace(words=tuple(w.__class__(w.text, w.start, w.end, -w.score, w.n_tokens) for w in expl.words))
     d = evaluate_faithfulness(flipped, clf)
     assert d.curve.deletion != a.curve.deletion
     assert d.random == a.random
@@ -151,11 +152,11 @@ def test_past_the_deadline_the_check_stops_and_the_explanation_stays(tiny_path):
 
 # --- baselines -----------------------------------------------------------------------------
 
+
 def test_compare_baselines(tiny_path):
     clf = load_classifier(tiny_path("xlnet"))
     ref = explain(TEXT, clf, target="positive", n_steps=16)
-    cmp = compare_baselines(TEXT, clf, ("mask", "pad", "unk", "nonexistent-multi-token-word"), reference=ref,
-                            n_steps=16)
+    cmp = compare_baselines(TEXT, clf, ("mask", "pad", "unk", "nonexistent-multi-token-word"), reference=ref, n_steps=16)
     names = [b.baseline for b in cmp.baselines]
     assert names[0] == "mask (<mask>)" and len(names) == 3  # mask is the reference's own (auto)
     assert cmp.target == "positive"
@@ -181,11 +182,22 @@ def test_compare_baselines_without_reference_keeps_one_target(tiny_path):
 
 # --- trust summary -------------------------------------------------------------------------
 
+
 def _report(comp, rand, sd=0.01, head="softmax"):
-    return FaithfulnessReport(measured="the probability of 'x'", ranking="", removal="", head=head, n_words=10,
-                              bins=[], bin_k=[], full=0.9, empty=0.2, comprehensiveness=comp, sufficiency=0.1,
-                              random=RandomReference(5, 0, comprehensiveness=rand, comprehensiveness_std=sd,
-                                                     sufficiency=0.3))
+    return FaithfulnessReport(
+        measured="the probability of 'x'",
+        ranking="",
+        removal="",
+        head=head,
+        n_words=10,
+        bins=[],
+        bin_k=[],
+        full=0.9,
+        empty=0.2,
+        comprehensiveness=comp,
+        sufficiency=0.1,
+        random=RandomReference(5, 0, comprehensiveness=rand, comprehensiveness_std=sd, sufficiency=0.3),
+    )
 
 
 def test_trust_summary_statuses(tiny_path):
@@ -199,8 +211,7 @@ def test_trust_summary_statuses(tiny_path):
     assert status(_report(0.30, 0.05)) == PASS
     assert status(_report(0.055, 0.05)) == WARN  # better, but within the random spread
     assert status(_report(0.04, 0.05)) == FAIL
-    pairs = lambda tau: BaselineComparison("x", None, "", (), [], {}, (RankAgreement("mask", "unk", tau, tau),),
-                                           tau, tau)
+    pairs = lambda tau: BaselineComparison("x", None, "", (), [], {}, (RankAgreement("mask", "unk", tau, tau),), tau, tau)
     assert trust_summary(expl, pairs(0.9))[2].status == PASS
     assert trust_summary(expl, pairs(0.5))[2].status == WARN
     assert trust_summary(expl, pairs(0.1))[2].status == FAIL

@@ -66,7 +66,7 @@ def randomized(clf: Classifier, top_layers: int, seed: int = 0) -> Classifier:
     """A copy of ``clf`` with its head and its top ``top_layers`` encoder layers re-initialised."""
     model = copy.deepcopy(clf.model)
     layers = encoder_layers(model)
-    chosen = head_modules(model) + list(layers)[len(layers) - top_layers:]
+    chosen = head_modules(model) + list(layers)[len(layers) - top_layers :]
     reinitialise(chosen, float(getattr(model.config, "initializer_range", 0.02)), seed)
     return Classifier.from_objects(model, clf.tokenizer, source="randomized")
 
@@ -79,8 +79,10 @@ def rank_agreement(ref: list, other: list) -> dict:
         out["spearman"].append(spearman(x, y))
         out["spearman_abs"].append(spearman([abs(v) for v in x], [abs(v) for v in y]))
         out["kendall"].append(kendall_tau(x, y))
-    return {k: sum(v for v in vals if not math.isnan(v)) / max(1, sum(not math.isnan(v) for v in vals))
-            for k, vals in out.items()}
+    return {
+        k: sum(v for v in vals if not math.isnan(v)) / max(1, sum(not math.isnan(v) for v in vals))
+        for k, vals in out.items()
+    }
 
 
 @pytest.mark.slow
@@ -112,9 +114,11 @@ def test_comprehensiveness_beats_random_on_held_out_sentences(real):
     n = len(diffs)
     mean = sum(diffs) / n
     sem = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1) / n)
-    print(f"\n{n} held-out sentences: AOPC comprehensiveness {sum(comp) / n:.4f} vs random {sum(rand) / n:.4f} "
-          f"(difference {mean:.4f} +- {sem:.4f} s.e.; explanation ahead on {sum(d > 0 for d in diffs)}/{n}); "
-          f"sufficiency {sum(suff) / n:.4f} vs random {sum(rsuff) / n:.4f} (lower is better)")
+    print(
+        f"\n{n} held-out sentences: AOPC comprehensiveness {sum(comp) / n:.4f} vs random {sum(rand) / n:.4f} "
+        f"(difference {mean:.4f} +- {sem:.4f} s.e.; explanation ahead on {sum(d > 0 for d in diffs)}/{n}); "
+        f"sufficiency {sum(suff) / n:.4f} vs random {sum(rsuff) / n:.4f} (lower is better)"
+    )
     assert mean > 0 and mean > 2 * sem, (mean, sem)
 
 

@@ -28,8 +28,14 @@ def test_entry_point_json_without_a_terminal(bert):
     """The real `python -m explain` process: JSON out, and no colour codes when piped."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="")
     text = "Brilliant performances, but far too long."
-    out = subprocess.run([sys.executable, "-m", "explain", text, "--model", bert, "--json"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "explain", text, "--model", bert, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["schema_version"] and result["text"] == text
@@ -38,8 +44,20 @@ def test_entry_point_json_without_a_terminal(bert):
 
 def test_readable_view_and_colour_rules(bert, default_model_path, capsys, monkeypatch):
     # The bundled model: a tiny random one's words barely move the answer and stay uncoloured.
-    assert main(["Brilliant performances, but far too long.", "--model", str(default_model_path), "--target",
-                 "positive", "--color", "always"]) == 0
+    assert (
+        main(
+            [
+                "Brilliant performances, but far too long.",
+                "--model",
+                str(default_model_path),
+                "--target",
+                "positive",
+                "--color",
+                "always",
+            ]
+        )
+        == 0
+    )
     shown = capsys.readouterr().out
     assert "Explained: the log-odds of 'positive'" in shown and "\x1b[38;5;" in shown
     assert main(["Brilliant performances.", "--model", bert]) == 0  # auto: captured output is no terminal
@@ -48,6 +66,7 @@ def test_readable_view_and_colour_rules(bert, default_model_path, capsys, monkey
     class Tty:
         def isatty(self):
             return True
+
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
     assert use_colour("auto", Tty())
@@ -57,8 +76,22 @@ def test_readable_view_and_colour_rules(bert, default_model_path, capsys, monkey
 
 def test_static_files_and_clear_errors(bert, tmp_path, capsys):
     card = tmp_path / "card"
-    assert main(["Not bad at all.", "--model", bert, "--svg", f"{card}.svg", "--html", f"{card}.html",
-                 "--markdown", f"{card}.md"]) == 0
+    assert (
+        main(
+            [
+                "Not bad at all.",
+                "--model",
+                bert,
+                "--svg",
+                f"{card}.svg",
+                "--html",
+                f"{card}.html",
+                "--markdown",
+                f"{card}.md",
+            ]
+        )
+        == 0
+    )
     assert Path(f"{card}.svg").read_text().startswith("<svg") and "> Not bad at all\\." in Path(f"{card}.md").read_text()
     assert main(["   ", "--model", bert]) == 1
     assert "error: The text is empty." in capsys.readouterr().err
@@ -77,8 +110,10 @@ def test_files_of_texts_with_failures_per_row(bert, tmp_path, capsys):
     assert [r["row"] for r in out] == [0, 2] and out[1]["result"]["text"] == "Terrible acting."
 
     jsonl = tmp_path / "in.jsonl"
-    jsonl.write_text('{"text": "Good.", "target": "negative"}\n{"text": 5}\nnot json\n"Just a string."\n'
-                     '{"text": "   "}\n', encoding="utf-8")
+    jsonl.write_text(
+        '{"text": "Good.", "target": "negative"}\n{"text": 5}\nnot json\n"Just a string."\n{"text": "   "}\n',
+        encoding="utf-8",
+    )
     assert main(["--input", str(jsonl), "--output", str(tmp_path / "o.jsonl"), "--model", bert]) == 1
     out = {r["row"]: r for r in records(tmp_path / "o.jsonl")}
     assert out[0]["ok"] and out[0]["result"]["target"] == "negative"  # per-row target
@@ -142,6 +177,7 @@ def test_failed_rows_are_kept_unless_retried(tmp_path):
 
     def flaky(text, target):
         raise RuntimeError("hub down")
+
     summary = batch.run(rows, out, options, flaky, progress=False)
     assert summary.failed == 2 and records(out)[0]["error"]["message"] == "RuntimeError: hub down"
     again = batch.run(rows, out, options, flaky, progress=False)
@@ -150,6 +186,7 @@ def test_failed_rows_are_kept_unless_retried(tmp_path):
     class Fine:
         def to_dict(self):
             return {"ok": 1}
+
     retried = batch.run(rows, out, options, lambda t, g: Fine(), retry_failed=True, progress=False)
     assert retried.ok == 2 and retried.failed_before == 0
     assert [r["ok"] for r in records(out)] == [True, True]
@@ -167,8 +204,21 @@ def test_pairs_zero_shot_and_every_label(bert, tmp_path, capsys, tiny_path):
     assert main(["A man plays a guitar.", "--text-pair", "Someone makes music.", "--model", bert, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["text_pair"] == "Someone makes music." and {w["segment"] for w in result["words"]} == {0, 1}
-    assert main(["The match went to penalties.", "--labels", "sports, politics", "--template",
-                 "It is about {}.", "--model", nli, "--json"]) == 0
+    assert (
+        main(
+            [
+                "The match went to penalties.",
+                "--labels",
+                "sports, politics",
+                "--template",
+                "It is about {}.",
+                "--model",
+                nli,
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert set(result["probabilities"]) == {"sports", "politics"}
     assert result["zero_shot"]["hypotheses"] == ["It is about sports.", "It is about politics."]
@@ -177,8 +227,10 @@ def test_pairs_zero_shot_and_every_label(bert, tmp_path, capsys, tiny_path):
     assert sorted(e["target"] for e in every) == ["negative", "neutral", "positive"]
     # Files: JSONL rows may carry a text pair; CSV a second column.
     jsonl = tmp_path / "pairs.jsonl"
-    jsonl.write_text("\n".join(json.dumps(r) for r in [{"text": "A cat sleeps.", "text_pair": "An animal rests."},
-                                                        {"text": "Alone."}]) + "\n")
+    jsonl.write_text(
+        "\n".join(json.dumps(r) for r in [{"text": "A cat sleeps.", "text_pair": "An animal rests."}, {"text": "Alone."}])
+        + "\n"
+    )
     assert main(["--input", str(jsonl), "--model", bert, "--progress", "never"]) == 0
     got = records(tmp_path / "pairs.explained.jsonl")
     assert got[0]["result"]["text_pair"] == "An animal rests." and got[1]["result"]["text_pair"] is None

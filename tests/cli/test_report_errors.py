@@ -15,8 +15,16 @@ def _word(text="a", start=0, end=1, score=0.1, **extra):
 
 
 def _record(row=0, words=None, **result):
-    body = {"text": "a film", "target": "positive", "predicted": "positive", "converged": True,
-            "completeness_error": 1e-3, "tokens": [], "words": words if words is not None else [_word()], **result}
+    body = {
+        "text": "a film",
+        "target": "positive",
+        "predicted": "positive",
+        "converged": True,
+        "completeness_error": 1e-3,
+        "tokens": [],
+        "words": words if words is not None else [_word()],
+        **result,
+    }
     return {"row": row, "text_sha256": f"sha{row}", "ok": True, "options": {"model": "m"}, "result": body}
 
 
@@ -26,25 +34,43 @@ BAD = {
     "not-utf8": (GOOD.encode() + b'{"row": 1, "ok": true, "text": "caf\xe9"}\n', "Line 2 of bad.jsonl is not UTF-8 text"),
     "not-json": (GOOD + "not json\n", "Line 2 of bad.jsonl is not JSON"),
     "deep": (GOOD + "[" * 100_000 + "]" * 100_000 + "\n", "Line 2 of bad.jsonl is nested too deeply"),
-    "deep-result": (GOOD + json.dumps({"row": 1, "ok": True, "result": "[" * 100_000 + "]" * 100_000}) + "\n",
-                    "Line 2 of bad.jsonl (row 1): its result is nested too deeply"),
-    "word-not-object": (GOOD + json.dumps(_record(1, words=["a"])) + "\n",
-                        "Line 2 of bad.jsonl (row 1): word 1 is not an object"),
-    "word-no-score": (json.dumps(_record(7, words=[_word(), {"text": "f", "start": 2, "end": 3}])) + "\n",
-                      "Line 1 of bad.jsonl (row 7): word 2 has no 'score'"),
-    "start-not-a-number": (json.dumps(_record(3, words=[_word(start="x")])) + "\n",
-                           "(row 3): word 1's start and end ('x', 1) are not a span of its text"),
-    "span-outside": (json.dumps(_record(3, words=[_word(start=2, end=99)])) + "\n",
-                     "word 1's start and end (2, 99) are not a span of its text"),
-    "score-not-a-number": (json.dumps(_record(3, words=[_word(score="high")])) + "\n",
-                           "word 1's score 'high' is not a number"),
+    "deep-result": (
+        GOOD + json.dumps({"row": 1, "ok": True, "result": "[" * 100_000 + "]" * 100_000}) + "\n",
+        "Line 2 of bad.jsonl (row 1): its result is nested too deeply",
+    ),
+    "word-not-object": (
+        GOOD + json.dumps(_record(1, words=["a"])) + "\n",
+        "Line 2 of bad.jsonl (row 1): word 1 is not an object",
+    ),
+    "word-no-score": (
+        json.dumps(_record(7, words=[_word(), {"text": "f", "start": 2, "end": 3}])) + "\n",
+        "Line 1 of bad.jsonl (row 7): word 2 has no 'score'",
+    ),
+    "start-not-a-number": (
+        json.dumps(_record(3, words=[_word(start="x")])) + "\n",
+        "(row 3): word 1's start and end ('x', 1) are not a span of its text",
+    ),
+    "span-outside": (
+        json.dumps(_record(3, words=[_word(start=2, end=99)])) + "\n",
+        "word 1's start and end (2, 99) are not a span of its text",
+    ),
+    "score-not-a-number": (
+        json.dumps(_record(3, words=[_word(score="high")])) + "\n",
+        "word 1's score 'high' is not a number",
+    ),
     "segment": (json.dumps(_record(3, words=[_word(segment=5)])) + "\n", "word 1 has the segment 5"),
-    "error-not-object": (GOOD + json.dumps({"row": 2, "ok": False, "error": [1, 2]}) + "\n",
-                         "Line 2 of bad.jsonl (row 2): its error is not an object"),
-    "options-not-json": (GOOD + json.dumps({**_record(2), "options": "{bad"}) + "\n",
-                         "Line 2 of bad.jsonl (row 2): its options is not JSON"),
-    "row-a-list": (GOOD + json.dumps({**_record(2), "row": [1]}) + "\n",
-                   "Line 2 of bad.jsonl has the row [1], which is not a whole number"),
+    "error-not-object": (
+        GOOD + json.dumps({"row": 2, "ok": False, "error": [1, 2]}) + "\n",
+        "Line 2 of bad.jsonl (row 2): its error is not an object",
+    ),
+    "options-not-json": (
+        GOOD + json.dumps({**_record(2), "options": "{bad"}) + "\n",
+        "Line 2 of bad.jsonl (row 2): its options is not JSON",
+    ),
+    "row-a-list": (
+        GOOD + json.dumps({**_record(2), "row": [1]}) + "\n",
+        "Line 2 of bad.jsonl has the row [1], which is not a whole number",
+    ),
     "row-text": (GOOD + json.dumps({**_record(2), "row": "two"}) + "\n", "has the row 'two'"),
     "tokens-not-list": (json.dumps(_record(4, tokens={"a": 1})) + "\n", "(row 4): its tokens are not a list"),
     "text-not-string": (json.dumps(_record(4, text=None)) + "\n", "(row 4): its text is not a string"),

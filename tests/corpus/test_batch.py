@@ -20,7 +20,7 @@ from explain.errors import ExplainError, InvalidInput
 CONTENT = {
     "txt": "\ufeffFirst line.\r\n\r\nSecond, after a blank line.\rThird (old Mac line end).\n",
     "jsonl": '\ufeff{"text": "Good.", "target": "negative"}\r\n\n{"text": 5}\nnot json\n"Just a string."\n'
-             '{"text": "A pair.", "text_pair": "Its second half."}\n',
+    '{"text": "A pair.", "text_pair": "Its second half."}\n',
     "csv": 'text,target,text_pair\n"Slow, but moving.\r\nReally.",positive,\nDull.,,Very.\n',
 }
 
@@ -35,8 +35,11 @@ def test_every_engine_reads_the_same_rows(fmt, tmp_path):
     parsed = _rows_of(_parse_files({"bytes": [path.read_bytes()], "path": [str(path)]}, fmt, "text", "text_pair"))
     assert parsed == local and [r.key for r in parsed] == [r.key for r in local]
     if fmt == "txt":
-        assert [(r.row, r.text) for r in local] == [(0, "First line."), (2, "Second, after a blank line."),
-                                                    (3, "Third (old Mac line end).")]
+        assert [(r.row, r.text) for r in local] == [
+            (0, "First line."),
+            (2, "Second, after a blank line."),
+            (3, "Third (old Mac line end)."),
+        ]
     if fmt == "jsonl":
         assert [r.row for r in local] == [0, 2, 3, 4, 5] and local[0].target == "negative"
         assert local[1].problem and local[2].problem and local[4].text_pair == "Its second half."
@@ -45,8 +48,7 @@ def test_every_engine_reads_the_same_rows(fmt, tmp_path):
 
 
 def test_parquet_input_or_a_clear_message(tmp_path, capsys, tiny_path):
-    rows = [{"text": "Great film.", "target": None}, {"text": None, "target": None},
-            {"text": "Dull.", "target": "positive"}]
+    rows = [{"text": "Great film.", "target": None}, {"text": None, "target": None}, {"text": "Dull.", "target": "positive"}]
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -63,8 +65,21 @@ def test_parquet_input_or_a_clear_message(tmp_path, capsys, tiny_path):
     got = batch.read_rows(path)
     assert [(r.row, r.text, r.target) for r in got] == [(0, "Great film.", None), (1, None, None), (2, "Dull.", "positive")]
     assert got[1].problem == "Row 1 has no 'text' string."
-    assert main(["--input", str(path), "--output", str(tmp_path / "o.jsonl"), "--model", str(tiny_path("bert")),
-                 "--progress", "never"]) == 1
+    assert (
+        main(
+            [
+                "--input",
+                str(path),
+                "--output",
+                str(tmp_path / "o.jsonl"),
+                "--model",
+                str(tiny_path("bert")),
+                "--progress",
+                "never",
+            ]
+        )
+        == 1
+    )
     out = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [r["ok"] for r in out] == [True, False, True] and out[2]["result"]["target"] == "positive"
     folder = tmp_path / "parts"  # a folder: its files by name, rows numbered on across them
@@ -72,14 +87,16 @@ def test_parquet_input_or_a_clear_message(tmp_path, capsys, tiny_path):
     pq.write_table(pa.Table.from_pylist(rows[:1]), folder / "b.parquet")
     pq.write_table(pa.Table.from_pylist(rows[1:]), folder / "a.parquet")
     assert [(r.row, r.text) for r in batch.read_rows(folder, "parquet")] == [(0, None), (1, "Dull."), (2, "Great film.")]
-    parsed = _parse_files({"bytes": [(folder / "b.parquet").read_bytes()], "path": [str(folder / "b.parquet")]},
-                          "parquet", "text", "text_pair")
+    parsed = _parse_files(
+        {"bytes": [(folder / "b.parquet").read_bytes()], "path": [str(folder / "b.parquet")]}, "parquet", "text", "text_pair"
+    )
     assert _rows_of(parsed)[0].key == batch.read_rows(path)[0].key
 
 
 def test_progress_shows_rate_and_time_left(tmp_path, capsys):
     """tqdm's bar: texts/s and the time left, updated once per packed batch (a batch
     finishes all at once: per-row updates would show one text per batch's time)."""
+
     class Done:
         def to_dict(self):
             return {"fine": True}
@@ -87,9 +104,11 @@ def test_progress_shows_rate_and_time_left(tmp_path, capsys):
     def packed(rows, targets):
         time.sleep(0.15)  # longer than tqdm's refresh interval: every batch is drawn
         return [Done() for _ in rows]
+
     rows = [batch.Row(k, f"Text {k}.") for k in range(6)]
-    summary = batch.run(rows, tmp_path / "out.jsonl", {"model": "m"}, None, progress=True, explain_batch=packed,
-                        batch_size=2)
+    summary = batch.run(
+        rows, tmp_path / "out.jsonl", {"model": "m"}, None, progress=True, explain_batch=packed, batch_size=2
+    )
     err = capsys.readouterr().err
     assert summary.ok == 6
     shown = re.findall(r"(\d)/6 \[(\d\d:\d\d)<(\d\d:\d\d|\?), +([\d.]+)text/s", err)
@@ -105,11 +124,31 @@ def test_python_entry_point_writes_what_the_command_writes(tmp_path, tiny_path):
     path.write_text("Great film.\nDull one.\n", encoding="utf-8")
     bert = str(tiny_path("bert"))
     explain_file(path, tmp_path / "api.jsonl", bert, target="positive", n_steps=8, progress=False)
-    assert main(["--input", str(path), "--output", str(tmp_path / "cli.jsonl"), "--model", bert, "--target",
-                 "positive", "--n-steps", "8", "--progress", "never"]) == 0
+    assert (
+        main(
+            [
+                "--input",
+                str(path),
+                "--output",
+                str(tmp_path / "cli.jsonl"),
+                "--model",
+                bert,
+                "--target",
+                "positive",
+                "--n-steps",
+                "8",
+                "--progress",
+                "never",
+            ]
+        )
+        == 0
+    )
     api, cli = ([json.loads(x) for x in (tmp_path / n).read_text().splitlines()] for n in ("api.jsonl", "cli.jsonl"))
-    assert [r["options"] for r in api] == [r["options"] for r in cli] == [
-        {"model": bert, "target": "positive", "n_steps": 8}] * 2
+    assert (
+        [r["options"] for r in api]
+        == [r["options"] for r in cli]
+        == [{"model": bert, "target": "positive", "n_steps": 8}] * 2
+    )
     for a, c in zip(api, cli):
         assert a["result"]["words"] == c["result"]["words"]
 
@@ -148,12 +187,20 @@ def test_ray_engine_without_ray_says_how_to_install_it(tmp_path, tiny_path, caps
 def test_optional_engines_stay_optional():
     """Importing the package (every module) never imports ray or datasets, even where
     they are installed; the Space's pinned set has neither; the extras do."""
-    probe = ("import importlib, pkgutil, sys, explain\n"
-             "for m in pkgutil.walk_packages(explain.__path__, 'explain.'):\n"
-             "    importlib.import_module(m.name)\n"
-             "print(sorted(n for n in ('ray', 'datasets', 'pyarrow') if n in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    probe = (
+        "import importlib, pkgutil, sys, explain\n"
+        "for m in pkgutil.walk_packages(explain.__path__, 'explain.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted(n for n in ('ray', 'datasets', 'pyarrow') if n in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
     pinned = (ROOT / "requirements.txt").read_text().lower()
@@ -166,14 +213,17 @@ def test_optional_engines_stay_optional():
     assert extras["ray"][0].startswith("ray[data]") and extras["datasets"][0].startswith("datasets")
 
 
-@pytest.mark.parametrize(("resources", "asked", "expected"), [
-    ({"CPU": 8.0, "GPU": 2.0}, dict(), (2, 1)),                     # a replica per GPU
-    ({"CPU": 8.0, "GPU": 2.0}, dict(gpus_per_worker=0.5), (4, 0.5)),  # two replicas share each GPU
-    ({"CPU": 8.0, "GPU": 2.0}, dict(gpus_per_worker=0), (8, 0)),    # told to stay on CPUs
-    ({"CPU": 8.0}, dict(cpus_per_worker=2), (4, 0)),
-    ({"CPU": 2.0}, dict(workers=3), (3, 0)),
-    ({"CPU": 1.0}, dict(cpus_per_worker=4), (1, 0)),
-])
+@pytest.mark.parametrize(
+    ("resources", "asked", "expected"),
+    [
+        ({"CPU": 8.0, "GPU": 2.0}, dict(), (2, 1)),  # a replica per GPU
+        ({"CPU": 8.0, "GPU": 2.0}, dict(gpus_per_worker=0.5), (4, 0.5)),  # two replicas share each GPU
+        ({"CPU": 8.0, "GPU": 2.0}, dict(gpus_per_worker=0), (8, 0)),  # told to stay on CPUs
+        ({"CPU": 8.0}, dict(cpus_per_worker=2), (4, 0)),
+        ({"CPU": 2.0}, dict(workers=3), (3, 0)),
+        ({"CPU": 1.0}, dict(cpus_per_worker=4), (1, 0)),
+    ],
+)
 def test_ray_replicas_follow_the_cluster(resources, asked, expected):
     """How many model replicas, and GPUs each, for a cluster (the arithmetic only: no
     GPU here; the Ray runs themselves are tests/corpus/test_ray.py)."""

@@ -13,8 +13,11 @@ import pytest
 from paths import DATA
 
 if os.environ.get("EXPLAIN_REQUIRE_RAY") != "1":
-    pytest.importorskip("datasets", reason="datasets is not installed: pip install -r requirements-ray.txt "
-                                           "(.ci/run runs this test in .venv-ray with EXPLAIN_REQUIRE_RAY=1)")
+    pytest.importorskip(
+        "datasets",
+        reason="datasets is not installed: pip install -r requirements-ray.txt "
+        "(.ci/run runs this test in .venv-ray with EXPLAIN_REQUIRE_RAY=1)",
+    )
 import datasets
 
 from explain.corpus import build_report, explain_file
@@ -50,8 +53,7 @@ def test_map_equals_the_batch_command_and_feeds_the_report(tmp_path, default_mod
             continue
         got = json.loads(row["explain_result"])
         assert [w["text"] for w in got["words"]] == [w["text"] for w in want["result"]["words"]]
-        assert [w["score"] for w in got["words"]] == pytest.approx([w["score"] for w in want["result"]["words"]],
-                                                                   abs=1e-5)
+        assert [w["score"] for w in got["words"]] == pytest.approx([w["score"] for w in want["result"]["words"]], abs=1e-5)
     ours = build_report(dataset_records(mapped), min_texts=3)
     theirs = build_report(local, min_texts=3)
     assert ours.explained == 40 and ours.failed == 1

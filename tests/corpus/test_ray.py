@@ -17,8 +17,11 @@ import pytest
 from paths import DATA, ROOT
 
 if os.environ.get("EXPLAIN_REQUIRE_RAY") != "1":
-    pytest.importorskip("ray", reason="Ray Data is not installed: pip install -r requirements-ray.txt "
-                                      "(.ci/run runs these tests in .venv-ray with EXPLAIN_REQUIRE_RAY=1)")
+    pytest.importorskip(
+        "ray",
+        reason="Ray Data is not installed: pip install -r requirements-ray.txt "
+        "(.ci/run runs these tests in .venv-ray with EXPLAIN_REQUIRE_RAY=1)",
+    )
 import ray  # (with EXPLAIN_REQUIRE_RAY=1 a missing ray fails here)
 
 from explain.cli.main import main
@@ -56,8 +59,7 @@ def snippets(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(default_model_path):
-    return str(default_model_path.relative_to(ROOT)) if default_model_path.is_relative_to(ROOT) else str(
-        default_model_path)
+    return str(default_model_path.relative_to(ROOT)) if default_model_path.is_relative_to(ROOT) else str(default_model_path)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +70,25 @@ def reference(snippets, model):
     threads = torch.get_num_threads()
     out = snippets.with_name("local.jsonl")
     try:
-        assert main(["--input", str(snippets), "--output", str(out), "--model", model, "--progress", "never",
-                     "--threads", "1", "--batch-size", "16"]) == 1  # the two bad rows fail
+        assert (
+            main(
+                [
+                    "--input",
+                    str(snippets),
+                    "--output",
+                    str(out),
+                    "--model",
+                    model,
+                    "--progress",
+                    "never",
+                    "--threads",
+                    "1",
+                    "--batch-size",
+                    "16",
+                ]
+            )
+            == 1
+        )  # the two bad rows fail
     finally:
         torch.set_num_threads(threads)
     return {r["row"]: r for r in records(out)}
@@ -78,12 +97,21 @@ def reference(snippets, model):
 @pytest.fixture(scope="module")
 def cluster():
     """A running Ray (2 CPUs) in a process of its own, as a cluster the engine connects to."""
-    script = ("import sys, ray\n"
-              "ray.init(num_cpus=2, include_dashboard=False, logging_level='WARNING')\n"
-              "print(ray.get_runtime_context().gcs_address, flush=True)\n"
-              "sys.stdin.read()\n")
-    head = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=ENV, cwd="/")
+    script = (
+        "import sys, ray\n"
+        "ray.init(num_cpus=2, include_dashboard=False, logging_level='WARNING')\n"
+        "print(ray.get_runtime_context().gcs_address, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    head = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        cwd="/",
+    )
     address = head.stdout.readline().strip()
     assert address, "the Ray head did not start"
     yield address
@@ -113,11 +141,22 @@ def same_row(got, want):
         assert got["error"] == want["error"] and got["text"] == want["text"]
         return
     a, b = got["result"], want["result"]
-    for key in ("text", "checkpoint", "labels", "predicted", "target", "explained", "baseline", "steps",
-                "converged", "head"):
+    for key in (
+        "text",
+        "checkpoint",
+        "labels",
+        "predicted",
+        "target",
+        "explained",
+        "baseline",
+        "steps",
+        "converged",
+        "head",
+    ):
         assert a[key] == b[key], key
-    assert [(w["text"], w["start"], w["end"], w["segment"]) for w in a["words"]] == \
-           [(w["text"], w["start"], w["end"], w["segment"]) for w in b["words"]]
+    assert [(w["text"], w["start"], w["end"], w["segment"]) for w in a["words"]] == [
+        (w["text"], w["start"], w["end"], w["segment"]) for w in b["words"]
+    ]
     assert [w["score"] for w in a["words"]] == pytest.approx([w["score"] for w in b["words"]], abs=1e-5)
     assert [t["score"] for t in a["tokens"]] == pytest.approx([t["score"] for t in b["tokens"]], abs=1e-5)
     assert a["probabilities"] == pytest.approx(b["probabilities"], abs=1e-5)
@@ -128,12 +167,36 @@ def same_row(got, want):
 def test_interrupted_ray_run_resumes_to_the_single_process_results(snippets, model, reference, cluster, capsys):
     out = snippets.with_name("ray.jsonl")
     # 1. A local Ray started by the engine, two actors; interrupted (Ctrl-C) part way.
-    cmd = [sys.executable, "-m", "explain", "--input", str(snippets), "--output", str(out), "--model", model,
-           "--engine", "ray", "--workers", "2", "--batch-size", "8", "--progress", "never"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "explain",
+        "--input",
+        str(snippets),
+        "--output",
+        str(out),
+        "--model",
+        model,
+        "--engine",
+        "ray",
+        "--workers",
+        "2",
+        "--batch-size",
+        "8",
+        "--progress",
+        "never",
+    ]
     # Ctrl-C must reach it even when these tests run in a background job (CI), whose children
     # start with SIGINT ignored - and a Python started so never raises KeyboardInterrupt.
-    run = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    run = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     started = time.monotonic()  # interrupted once 24 rows are written (15 minutes: a hang guard only)
     while time.monotonic() - started < 900 and run.poll() is None:
         if out.exists() and len(records(out)) >= 24:
@@ -169,7 +232,8 @@ def test_interrupted_ray_run_resumes_to_the_single_process_results(snippets, mod
             assert [w.word for w in getattr(a, name)] == [w.word for w in getattr(b, name)]
             for x, y in zip(getattr(a, name), getattr(b, name)):
                 assert (x.mean, x.mean_low, x.mean_high, x.mean_abs) == pytest.approx(
-                    (y.mean, y.mean_low, y.mean_high, y.mean_abs), abs=1e-5)
+                    (y.mean, y.mean_low, y.mean_high, y.mean_abs), abs=1e-5
+                )
                 assert (x.count, x.texts) == (y.count, y.texts)
 
 
@@ -182,8 +246,7 @@ def test_parquet_in_and_out_on_a_running_cluster(snippets, model, reference, clu
     source = snippets.with_name("folder")  # two files: rows numbered on from one to the next, by name
     source.mkdir()
     for name, part in (("b.parquet", want[20:]), ("a.parquet", want[:20])):
-        pq.write_table(pa.Table.from_pylist([{"text": r["result"]["text"]} for r in part]), source / name,
-                       row_group_size=8)
+        pq.write_table(pa.Table.from_pylist([{"text": r["result"]["text"]} for r in part]), source / name, row_group_size=8)
     out = snippets.with_name("out.parquet")
     summary = explain_file_ray(source, out, model, address=cluster, workers=2, batch_size=8, progress=False)
     assert summary.ok == 40 and summary.failed == 0

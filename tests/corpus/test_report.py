@@ -31,8 +31,9 @@ def explained(tmp_path_factory, default_model_path):
     source = folder / "snippets.jsonl"
     source.write_text("".join(json.dumps({"text": r["text"]}) + "\n" for r in rows), encoding="utf-8")
     out = folder / "out.jsonl"
-    assert main(["--input", str(source), "--output", str(out), "--model", str(default_model_path),
-                 "--progress", "never"]) == 0
+    assert (
+        main(["--input", str(source), "--output", str(out), "--model", str(default_model_path), "--progress", "never"]) == 0
+    )
     return out
 
 
@@ -70,8 +71,9 @@ def test_word_numbers_recomputed_from_the_rows(explained, capsys):
     for lab in report["labels"]:
         words = labels[lab["label"]]
         assert lab["texts"] == texts[lab["label"]]
-        assert lab["predicted"] == sum(r["result"]["predicted"] == lab["label"] for r in records
-                                       if r["result"]["target"] == lab["label"])
+        assert lab["predicted"] == sum(
+            r["result"]["predicted"] == lab["label"] for r in records if r["result"]["target"] == lab["label"]
+        )
         eligible = {k: v for k, v in words.items() if len(v["n"]) >= MIN_TEXTS}
         assert lab["eligible"] == len(eligible) and lab["distinct"] == len(words) > lab["eligible"] > 10
         mean = {k: sum(v["scores"]) / len(v["scores"]) for k, v in eligible.items()}
@@ -91,8 +93,11 @@ def test_word_numbers_recomputed_from_the_rows(explained, capsys):
             assert w["mean_abs"] == pytest.approx(sum(abs(s) for s in v["scores"]) / len(v["scores"]), abs=1e-12)
             assert w["positive"] == sum(s > 0 for s in v["sums"]) and w["negative"] == sum(s < 0 for s in v["sums"])
             assert w["mean_low"] <= w["mean"] <= w["mean_high"] and w["abs_low"] <= w["mean_abs"] <= w["abs_high"]
-        flips = [k for k, v in eligible.items()
-                 if sum(s > 0 for s in v["sums"]) >= 0.25 * len(v["sums"]) <= sum(s < 0 for s in v["sums"])]
+        flips = [
+            k
+            for k, v in eligible.items()
+            if sum(s > 0 for s in v["sums"]) >= 0.25 * len(v["sums"]) <= sum(s < 0 for s in v["sums"])
+        ]
         assert [(w["segment"], w["word"]) for w in lab["flips"]] == sorted(flips, key=lambda k: -mean_abs[k])[:TOP]
         assert lab["flips"], "40 real snippets have words that push both ways"
 
@@ -104,8 +109,13 @@ def test_contexts_are_the_strongest_occurrences(explained):
         for name, pick in (("toward", max), ("against", min), ("strongest", lambda xs: max(xs, key=abs))):
             for w in getattr(lab, name):
                 assert 1 <= len(w.contexts) <= 2 and len({c.row for c in w.contexts}) == len(w.contexts)
-                occurrences = [x["score"] for r in by_row.values() if r["target"] == lab.label
-                               for x in r["words"] if x["text"].lower() == w.word and x["segment"] == w.segment]
+                occurrences = [
+                    x["score"]
+                    for r in by_row.values()
+                    if r["target"] == lab.label
+                    for x in r["words"]
+                    if x["text"].lower() == w.word and x["segment"] == w.segment
+                ]
                 assert w.contexts[0].score == pick(occurrences)
                 for c in w.contexts:
                     text = by_row[c.row]["text"]
@@ -133,8 +143,9 @@ def test_intervals_agree_with_an_independent_bootstrap(explained):
             low, high = means[int(0.025 * 4000)], means[int(0.975 * 4000) - 1]
             width = high - low
             assert width > 0
-            assert w.mean_low == pytest.approx(low, abs=0.15 * width) and w.mean_high == pytest.approx(high,
-                                                                                                      abs=0.15 * width)
+            assert w.mean_low == pytest.approx(low, abs=0.15 * width) and w.mean_high == pytest.approx(
+                high, abs=0.15 * width
+            )
             checked += 1
     assert checked == 6
     again = dataset_report(explained, min_texts=MIN_TEXTS, top_k=TOP, bootstrap=1000, seed=7)
@@ -166,8 +177,10 @@ def test_the_order_of_the_rows_does_not_matter(explained):
                     walk(v, f"{path}[{i}]")
             else:
                 out.append((path, x))
+
         walk(report.to_dict(), "")
         return out
+
     a = flat(build_report(records, min_texts=MIN_TEXTS, top_k=TOP))
     b = flat(build_report(shuffled, min_texts=MIN_TEXTS, top_k=TOP))
     assert [p for p, _ in a] == [p for p, _ in b] and len(a) > 500
@@ -183,9 +196,13 @@ def test_shortcut_shares_recomputed(explained):
         special = [t["score"] for r in rows for t in r["tokens"] if t["special"]]
         words = [(r["text"], w) for r in rows for w in r["words"]]
         punct = [w["score"] for _, w in words if all(unicodedata.category(c)[0] == "P" for c in w["text"])]
-        names = [w["score"] for text, w in words if not all(unicodedata.category(c)[0] == "P" for c in w["text"])
-                 and re.fullmatch(r"[A-Z]\S*[a-z]\S*", w["text"])
-                 and not re.search(r"(^|[.!?…\n\"'“‘«]|[.!?…\n\"'“‘«][\s(\[{-]*)\s*[(\[{-]*$", text[:w["start"]])]
+        names = [
+            w["score"]
+            for text, w in words
+            if not all(unicodedata.category(c)[0] == "P" for c in w["text"])
+            and re.fullmatch(r"[A-Z]\S*[a-z]\S*", w["text"])
+            and not re.search(r"(^|[.!?…\n\"'“‘«]|[.!?…\n\"'“‘«][\s(\[{-]*)\s*[(\[{-]*$", text[: w["start"]])
+        ]
         total = sum(abs(w["score"]) for _, w in words) + sum(abs(s) for s in special)
         got = {s.kind: s for s in lab.shortcuts}
         assert got["special tokens"].units == len(special) == 2 * len(rows)  # [CLS] and [SEP]
@@ -200,17 +217,20 @@ def test_shortcut_shares_recomputed(explained):
         assert "capital letter" in got["names"].how and "misses" in got["names"].how
 
 
-@pytest.mark.parametrize(("text", "word", "name"), [
-    ("I watched it with Alice last night.", "Alice", True),
-    ("The film was long.", "The", False),           # start of the text
-    ("It ended. Then it began.", "Then", False),     # after a sentence end
-    ("He asked, 'How will it end?'", "How", False),  # start of a quotation
-    ("A film by (Scorsese) of course.", "Scorsese", True),
-    ("Nothing but BAD acting.", "BAD", False),       # all capitals: emphasis, not counted
-    ("As I said.", "I", False),
-    ("first line\nSecond line", "Second", False),    # start of a line
-    ("It was a Über film.", "Über", True),
-])
+@pytest.mark.parametrize(
+    ("text", "word", "name"),
+    [
+        ("I watched it with Alice last night.", "Alice", True),
+        ("The film was long.", "The", False),  # start of the text
+        ("It ended. Then it began.", "Then", False),  # after a sentence end
+        ("He asked, 'How will it end?'", "How", False),  # start of a quotation
+        ("A film by (Scorsese) of course.", "Scorsese", True),
+        ("Nothing but BAD acting.", "BAD", False),  # all capitals: emphasis, not counted
+        ("As I said.", "I", False),
+        ("first line\nSecond line", "Second", False),  # start of a line
+        ("It was a Über film.", "Über", True),
+    ],
+)
 def test_names_rule(text, word, name):
     start = text.index(word)
     assert is_name(text, start, start + len(word)) is name
@@ -223,13 +243,24 @@ def test_sentence_start_rule():
 
 def fake(text, words, target="positive", special=("[CLS]", "[SEP]")):
     """A minimal result record (build_report needs only these fields)."""
-    return {"ok": True, "row": hash(text) % 1000, "text_sha256": str(hash(text)), "options": {"model": "m"},
-            "result": {"text": text, "target": target, "predicted": target, "explained": f"the logit of {target!r}",
-                       "converged": True, "completeness_error": 1e-3, "text_pair": None,
-                       "checkpoint": {"source": "/srv/secret/models/my-model"},
-                       "tokens": [{"token": t, "special": True, "score": 0.0} for t in special],
-                       "words": [{"text": text[s:e], "start": s, "end": e, "score": sc, "segment": 0}
-                                 for s, e, sc in words]}}
+    return {
+        "ok": True,
+        "row": hash(text) % 1000,
+        "text_sha256": str(hash(text)),
+        "options": {"model": "m"},
+        "result": {
+            "text": text,
+            "target": target,
+            "predicted": target,
+            "explained": f"the logit of {target!r}",
+            "converged": True,
+            "completeness_error": 1e-3,
+            "text_pair": None,
+            "checkpoint": {"source": "/srv/secret/models/my-model"},
+            "tokens": [{"token": t, "special": True, "score": 0.0} for t in special],
+            "words": [{"text": text[s:e], "start": s, "end": e, "score": sc, "segment": 0} for s, e, sc in words],
+        },
+    }
 
 
 HOSTILE = "<script>alert(1)</script>|**x**"
@@ -241,8 +272,15 @@ def hostile_report() -> DatasetReport:
         text = f"Row {k}: {HOSTILE} & more"
         start = text.index(HOSTILE)
         records.append(fake(text, [(start, start + len(HOSTILE), 0.5 + 0.1 * k), (0, 3, -0.2)]))
-    records.append({"ok": False, "row": 99, "text_sha256": "x", "options": {"model": "m"},
-                    "error": {"error": "invalid_input", "message": "The text is empty."}})
+    records.append(
+        {
+            "ok": False,
+            "row": 99,
+            "text_sha256": "x",
+            "options": {"model": "m"},
+            "error": {"error": "invalid_input", "message": "The text is empty."},
+        }
+    )
     return build_report(records, min_texts=2, bootstrap=200, source="<b>out</b>.jsonl")
 
 
@@ -294,6 +332,7 @@ def test_report_subcommand_keeps_the_text_commands(tiny_path, capsys):
     """`report` first is the subcommand, unless --model follows (the text "report")."""
     assert main(["report", "--model", str(tiny_path("bert")), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "report"
-    out = subprocess.run([sys.executable, "-m", "explain", "report", "--help"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "explain", "report", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "usage: python -m explain report" in out.stdout and "--min-texts" in out.stdout

@@ -22,10 +22,10 @@ def test_lobatto_rule_is_exact_to_degree_2n_minus_3(n):
     nodes, w = Q.lobatto(n)
     assert nodes[0] == 0.0 and nodes[-1] == 1.0 and abs(sum(w) - 1) < 1e-14
     for k in range(2 * n - 2):
-        assert abs(sum(wi * x ** k for x, wi in zip(nodes, w)) - 1 / (k + 1)) < 1e-12
+        assert abs(sum(wi * x**k for x, wi in zip(nodes, w)) - 1 / (k + 1)) < 1e-12
     if n <= 5:  # one degree more is not exact (the error constant is tiny for large n)
         k = 2 * n - 2
-        assert abs(sum(wi * x ** k for x, wi in zip(nodes, w)) - 1 / (k + 1)) > 1e-6
+        assert abs(sum(wi * x**k for x, wi in zip(nodes, w)) - 1 / (k + 1)) > 1e-6
 
 
 def test_spline_rule_exact_for_cubics_on_uneven_points():
@@ -86,6 +86,7 @@ def test_adaptive_meets_tolerance_and_reports_honestly():
 def test_adaptive_smooth_path_is_one_round():
     def evaluate(alphas):
         return {a: Q.Sample(math.sin(a), (torch.tensor([math.cos(a)], dtype=torch.float64),)) for a in alphas}
+
     quad = Q.adaptive(evaluate, tolerance=1e-2, max_steps=256)
     assert quad.rounds == 1 and quad.steps == Q.FIRST_POINTS and quad.error < 1e-10
 
@@ -102,10 +103,10 @@ def test_deadline_hook_runs_between_rounds():
 
     def stop():
         raise errors.ServerBusy("past the deadline")
+
     with pytest.raises(errors.ServerBusy):
         Q.adaptive(evaluate, tolerance=1e-2, max_steps=256, between_rounds=stop)
     assert len(calls) == 1  # round 1 ran, the refinement did not start
-
 
 
 @pytest.mark.parametrize("name", ["bert", "bart", "xlnet"])
@@ -138,9 +139,11 @@ def test_attributions_accumulate_in_float64(tiny_path):
 
     clf = load_classifier(tiny_path("bert"))
     piece = tokenize(clf, TEXT, 0, len(TEXT))
-    item = Item.single(piece.inputs, reference_ids(piece.inputs["input_ids"], piece.special,
-                                                   clf.tokenizer.mask_token_id),
-                       quantity=make_quantity(clf.head, clf.labels, 0, output="logit"))
+    item = Item.single(
+        piece.inputs,
+        reference_ids(piece.inputs["input_ids"], piece.special, clf.tokenizer.mask_token_id),
+        quantity=make_quantity(clf.head, clf.labels, 0, output="logit"),
+    )
     runner = PathRunner(clf.model, clf.sites, [item])
     with runner.hooks():
         out = runner.evaluate([[1.0, 0.5, 0.0]], grad=True, chunk=2)[0]
@@ -198,8 +201,11 @@ def test_no_refinement_below_float32_noise():
     rng = np.random.default_rng(0)
 
     def evaluate(alphas):
-        return {a: Q.Sample(5.0 + 1e-8 * a, (torch.tensor([1e-8 + 1e-6 * rng.standard_normal()],
-                                                            dtype=torch.float64),)) for a in alphas}
+        return {
+            a: Q.Sample(5.0 + 1e-8 * a, (torch.tensor([1e-8 + 1e-6 * rng.standard_normal()], dtype=torch.float64),))
+            for a in alphas
+        }
+
     quad = Q.adaptive(evaluate, tolerance=1e-2, max_steps=256)
     assert quad.steps == Q.FIRST_POINTS and quad.rounds == 1
     assert not quad.converged and quad.error > 1e-2
@@ -209,6 +215,7 @@ def cancelling_path(k=60.0, c=0.3):
     """Two tokens with large, sharp, opposite contributions that cancel exactly in the sum:
     the sum's integrand (a smooth cosine) is integrated perfectly by round 1 while each
     token's is badly under-resolved."""
+
     def evaluate(alphas):
         out = {}
         for a in alphas:

@@ -52,7 +52,7 @@ def test_architecture(name, tiny_path):
         assert result.converged
         assert "".join(piece for piece, _ in segments(text, result.words)) == text
         for w in result.words:
-            assert text[w.start:w.end] == w.text
+            assert text[w.start : w.end] == w.text
             assert math.isfinite(w.score)
         assert all(math.isfinite(t.score) for t in result.tokens)
         # Word scores add up to the token scores, which add up to F(x) - F(x').
@@ -77,12 +77,12 @@ def test_matches_captum_layer_integrated_gradients(tiny_path):
     target = clf.labels.index("positive")
 
     def forward(input_ids, attention_mask, token_type_ids):
-        return clf.model(input_ids=input_ids, attention_mask=attention_mask,
-                         token_type_ids=token_type_ids).logits[:, target]
+        return clf.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits[:, target]
 
     lig = LayerIntegratedGradients(forward, clf.model.get_input_embeddings())
-    attr = lig.attribute(ids, base, additional_forward_args=(enc["attention_mask"], enc["token_type_ids"]),
-                         n_steps=16, method="gausslegendre").sum(-1)[0]
+    attr = lig.attribute(
+        ids, base, additional_forward_args=(enc["attention_mask"], enc["token_type_ids"]), n_steps=16, method="gausslegendre"
+    ).sum(-1)[0]
     mine = torch.tensor([t.score for t in result.tokens])
     assert torch.allclose(mine, attr.double().float(), atol=1e-6), (mine, attr)
 

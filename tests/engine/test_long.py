@@ -71,8 +71,9 @@ def check_stitched(text, result, clf, tol=1e-2, require_converged=True):
     assert ("NOT met" in trust.text) == (not result.converged) and "met:" in trust.text
     # The prediction is the weighted mean of the windows' logits (each window as the model sees it).
     with torch.no_grad():
-        logits = sum(w.weight * clf.model(**clf.tokenizer(text[w.start:w.end], return_tensors="pt")).logits[0]
-                     for w in wins)
+        logits = sum(
+            w.weight * clf.model(**clf.tokenizer(text[w.start : w.end], return_tensors="pt")).logits[0] for w in wins
+        )
     mine = torch.tensor([result.probabilities[label] for label in result.labels])
     assert torch.allclose(mine, probabilities(logits[None], clf.head)[0], atol=1e-5)
     covered = [False] * len(text)
@@ -174,8 +175,13 @@ def test_bert_base_512_tokens_stays_under_2_5_gb(tiny_path):
     """Peak memory depends on the rows per chunk, not on how many rows are integrated, so
     a fixed 2-step rule (2 gradient rows, each its own chunk, + 2 forward rows) measures
     the same peak as the adaptive default in a fraction of its time (~20 s on 2 cores)."""
-    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tiny_path("bert"))], capture_output=True,
-                         text=True, timeout=600, cwd=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(tiny_path("bert"))],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=str(ROOT),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["tokens"] == 512 and report["windows"] == 1 and report["steps"] == 2

@@ -45,6 +45,7 @@ def _same(a: Explanation, b: Explanation) -> None:
                 walk(p, q, key)
         else:
             assert u == v, key
+
     walk(x, y)
 
 

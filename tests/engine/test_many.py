@@ -8,21 +8,29 @@ import torch
 from explain import explain, explain_many, load_classifier
 from explain.errors import InvalidInput
 
-TEXTS = ["Great.", "The film was terrible and far too long.", "Not bad at all - actually quite charming.",
-         "Boring.", "Brilliant performances, sharp dialogue and a moving ending, but the second half drags.",
-         "It's fine.", "The soundtrack is great but the story drags.", "Meh."]
+TEXTS = [
+    "Great.",
+    "The film was terrible and far too long.",
+    "Not bad at all - actually quite charming.",
+    "Boring.",
+    "Brilliant performances, sharp dialogue and a moving ending, but the second half drags.",
+    "It's fine.",
+    "The soundtrack is great but the story drags.",
+    "Meh.",
+]
 
 
 def count_passes(model):
     seen = []
     handle = model.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape, torch.is_grad_enabled())),
-        with_kwargs=True)
+        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape, torch.is_grad_enabled())), with_kwargs=True
+    )
     return seen, handle
 
 
-@pytest.mark.parametrize("name", ["bert", "roberta", *(pytest.param(n, marks=pytest.mark.slow)
-                                                         for n in ("xlnet", "gpt2", "bart"))])
+@pytest.mark.parametrize(
+    "name", ["bert", "roberta", *(pytest.param(n, marks=pytest.mark.slow) for n in ("xlnet", "gpt2", "bart"))]
+)
 def test_packed_equals_one_by_one(name, tiny_path):
     clf = load_classifier(tiny_path(name))
     ones = [explain(t, clf, cache=False) for t in TEXTS]

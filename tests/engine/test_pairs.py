@@ -37,6 +37,7 @@ def nli(tiny_path, tmp_path_factory):
             cfg["label2id"] = {label: i for i, label in enumerate(labels)}
             (folder / "config.json").write_text(json.dumps(cfg))
         return str(folder)
+
     return make
 
 
@@ -61,9 +62,9 @@ def test_pair_parity_error_and_spans(name, nli):
     second = [w for w in result.words if w.segment == 1]
     assert first and second
     for w in first:
-        assert PREMISE[w.start:w.end] == w.text
+        assert PREMISE[w.start : w.end] == w.text
     for w in second:
-        assert HYPOTHESIS[w.start:w.end] == w.text
+        assert HYPOTHESIS[w.start : w.end] == w.text
     assert "".join(p for p, _ in segments(PREMISE, first)) == PREMISE
     assert "".join(p for p, _ in segments(HYPOTHESIS, second)) == HYPOTHESIS
     # Both segments are on the path: the scores of both add up to F(x) - F(x').
@@ -87,12 +88,16 @@ def test_long_pair_is_windowed_over_the_longer_segment(nli):
     assert covered == long
     tok = clf.tokenizer
     with torch.no_grad():
-        logits = sum(w.weight * clf.model(**tok(long[w.start:w.end], HYPOTHESIS, return_tensors="pt")).logits[0]
-                     for w in result.windows)
+        logits = sum(
+            w.weight * clf.model(**tok(long[w.start : w.end], HYPOTHESIS, return_tensors="pt")).logits[0]
+            for w in result.windows
+        )
     mine = torch.tensor([result.probabilities[label] for label in result.labels])
     assert torch.allclose(mine, torch.softmax(logits, -1), atol=1e-5)
-    assert abs(sum(w.score for w in result.words) - (result.f_input - result.f_baseline)) <= \
-        1e-2 * abs(result.f_input - result.f_baseline) + 1e-9
+    assert (
+        abs(sum(w.score for w in result.words) - (result.f_input - result.f_baseline))
+        <= 1e-2 * abs(result.f_input - result.f_baseline) + 1e-9
+    )
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -103,8 +108,7 @@ def test_zero_shot_equals_the_pipeline(name, multi_label, nli):
     pipe = pipeline("zero-shot-classification", model=clf.model, tokenizer=clf.tokenizer)
     template = "This text is about {}."
     want = pipe(PREMISE, CANDIDATES, hypothesis_template=template, multi_label=multi_label)
-    result = explain_zero_shot(PREMISE, clf, CANDIDATES, hypothesis_template=template, multi_label=multi_label,
-                               cache=False)
+    result = explain_zero_shot(PREMISE, clf, CANDIDATES, hypothesis_template=template, multi_label=multi_label, cache=False)
     for label, score in zip(want["labels"], want["scores"]):
         assert abs(result.probabilities[label] - score) < 1e-5, (label, result.probabilities[label], score)
     assert result.target == want["labels"][0] == result.predicted
@@ -112,7 +116,7 @@ def test_zero_shot_equals_the_pipeline(name, multi_label, nli):
     assert result.zero_shot.hypotheses == tuple(template.format(c) for c in CANDIDATES)
     assert ("log-odds" in result.explained) == multi_label
     # Only the text is attributed: its words, and they add up to the explained change.
-    assert all(w.segment == 0 for w in result.words) and all(PREMISE[w.start:w.end] == w.text for w in result.words)
+    assert all(w.segment == 0 for w in result.words) and all(PREMISE[w.start : w.end] == w.text for w in result.words)
     change = result.f_input - result.f_baseline
     if (name, multi_label) == ("bert", False):
         # The tiny BERT (the same on every build) barely reads the premise: it moves the log
@@ -151,7 +155,6 @@ def test_every_candidate_at_once(nli):
     for e in every:
         alone = explain_zero_shot(PREMISE, clf, CANDIDATES, target=e.target, n_steps=8, cache=False)
         assert [w.score for w in e.words] == pytest.approx([w.score for w in alone.words], abs=1e-6)
-
 
 
 @pytest.mark.parametrize("name", [pytest.param("multilabel", marks=pytest.mark.slow), "bert"])

@@ -25,11 +25,27 @@ MIXED = {
     "zero-width": "\ufeffGreat\u200bfilm, truly\u200d.",
     "spacing": "  Odd   spacing,\ttabs\nand   “quotes” — ok  ",
 }
-CORPUS = [*SPACED.values(), *SPACELESS.values(), *MIXED.values(),
-          "यह कहानी बहुत लंबी है", "हिंदी फिल्म अच्छी थी", "الفيلم طويل جدا", "القصة رائعة",
-          "영화가 재미있어요", "정말 좋은 영화", "หนังดีมาก", "เรื่องนี้สนุก", "映画はとても長かった", "この本は面白い",
-          "电影很好看", "我喜欢这部电影", "фильм был длинный", "хороший сюжет", "The café served crème brûlée.",
-          "A great film, truly moving and well made."] * 3
+CORPUS = [
+    *SPACED.values(),
+    *SPACELESS.values(),
+    *MIXED.values(),
+    "यह कहानी बहुत लंबी है",
+    "हिंदी फिल्म अच्छी थी",
+    "الفيلم طويل جدا",
+    "القصة رائعة",
+    "영화가 재미있어요",
+    "정말 좋은 영화",
+    "หนังดีมาก",
+    "เรื่องนี้สนุก",
+    "映画はとても長かった",
+    "この本は面白い",
+    "电影很好看",
+    "我喜欢这部电影",
+    "фильм был длинный",
+    "хороший сюжет",
+    "The café served crème brûlée.",
+    "A great film, truly moving and well made.",
+] * 3
 
 
 def _train(kind: str):
@@ -53,9 +69,10 @@ def tokenizer(request):
 
 def _units(tok, text: str) -> tuple:
     enc = tok(text, return_offsets_mapping=True, return_special_tokens_mask=True)
-    tokens = [TokenScore(i, "", tid, s, e, 1.0, bool(sp))
-              for i, (tid, (s, e), sp) in enumerate(zip(enc["input_ids"], enc["offset_mapping"],
-                                                        enc["special_tokens_mask"]))]
+    tokens = [
+        TokenScore(i, "", tid, s, e, 1.0, bool(sp))
+        for i, (tid, (s, e), sp) in enumerate(zip(enc["input_ids"], enc["offset_mapping"], enc["special_tokens_mask"]))
+    ]
     return word_scores(text, tokens), [t for t in tokens if not t.special]
 
 
@@ -65,7 +82,7 @@ def _clusters(text: str) -> set:
 
 
 def _check_common(text: str, units, tokens) -> None:
-    assert [u.text for u in units] == [text[u.start:u.end] for u in units]
+    assert [u.text for u in units] == [text[u.start : u.end] for u in units]
     assert all(u.text and not u.text[0].isspace() and not u.text[-1].isspace() for u in units)
     assert all(a.end <= b.start for a, b in zip(units, units[1:]))  # in order, no overlap
     bounds = _clusters(text)
@@ -90,7 +107,7 @@ def test_spaceless_scripts_follow_the_tokens(tokenizer, name):
     text = SPACELESS[name]
     units, tokens = _units(tokenizer, text)
     _check_common(text, units, tokens)
-    visible = [t for t in tokens if text[t.start:t.end].strip()]
+    visible = [t for t in tokens if text[t.start : t.end].strip()]
     # A unit holds several tokens only when their spans overlap (byte-level pieces of one
     # character, SentencePiece's lone "▁"); tokens of whole, separate clusters are units of their own.
     bounds = _clusters(text)
@@ -127,8 +144,7 @@ def test_invisible_characters_are_never_units():
     """A zero-width space or BOM no token covers separates words like a space; one a token
     holds alone gives that token's score to the next word (the scores still add up)."""
     text = "good\u200bfilm \ufeff ok"
-    tokens = [TokenScore(0, "good", 1, 0, 4, 1.0), TokenScore(1, "film", 2, 5, 9, 2.0),
-              TokenScore(2, "ok", 3, 12, 14, 3.0)]
+    tokens = [TokenScore(0, "good", 1, 0, 4, 1.0), TokenScore(1, "film", 2, 5, 9, 2.0), TokenScore(2, "ok", 3, 12, 14, 3.0)]
     units = word_scores(text, tokens)
     assert [(u.text, u.n_tokens, u.score) for u in units] == [("good", 1, 1.0), ("film", 1, 2.0), ("ok", 1, 3.0)]
     tokens += [TokenScore(3, "\u200b", 4, 4, 5, 0.5), TokenScore(4, "\ufeff", 5, 10, 11, 0.25)]
@@ -142,7 +158,7 @@ def test_byte_level_tokens_carry_no_whitespace_into_units(tiny_path):
     text = "A movie\nwith   newlines and crème brûlée"
     result = explain(text, clf, n_steps=4, cache=False)
     assert [w.text for w in result.words] == ["A", "movie", "with", "newlines", "and", "crème", "brûlée"]
-    assert any(text[t.start:t.end].startswith(" ") for t in result.tokens if t.start is not None)
+    assert any(text[t.start : t.end].startswith(" ") for t in result.tokens if t.start is not None)
 
 
 def test_bundled_model_hindi_thai_japanese(default_model_path):

@@ -17,8 +17,18 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def made(scores, p_start: float, p_end: float, quantity="log-odds", probabilities=None, contrast=None,
-         windows=(), head="softmax", zero_shot=None, labels=("negative", "positive")) -> Explanation:
+def made(
+    scores,
+    p_start: float,
+    p_end: float,
+    quantity="log-odds",
+    probabilities=None,
+    contrast=None,
+    windows=(),
+    head="softmax",
+    zero_shot=None,
+    labels=("negative", "positive"),
+) -> Explanation:
     """A hand-made explanation whose words carry ``scores`` and whose quantity goes from
     ``p_start`` (every word hidden) to ``p_end`` (the text), as probabilities."""
     words, pos = [], 0
@@ -29,11 +39,30 @@ def made(scores, p_start: float, p_end: float, quantity="log-odds", probabilitie
     to_f = {"log-odds": logit, "log-ratio": logit, "log-score": math.log, "value": float, "logit": float}[quantity]
     probs = probabilities or {labels[0]: 1 - p_end, labels[-1]: p_end}
     return Explanation(
-        text=TEXT, checkpoint={"source": "m"}, head=head, labels=tuple(labels), probabilities=probs,
-        predicted=max(probs, key=probs.get), target=labels[-1], contrast=contrast, explained="q",
-        baseline={"kind": "mask", "token": "[MASK]", "token_id": 4}, steps=16, tolerance=0.01, converged=True,
-        completeness_error=0.001, tokens=(), words=tuple(words), windows=tuple(windows), timings={}, device="cpu",
-        f_input=to_f(p_end), f_baseline=to_f(p_start), quantity=quantity, zero_shot=zero_shot)
+        text=TEXT,
+        checkpoint={"source": "m"},
+        head=head,
+        labels=tuple(labels),
+        probabilities=probs,
+        predicted=max(probs, key=probs.get),
+        target=labels[-1],
+        contrast=contrast,
+        explained="q",
+        baseline={"kind": "mask", "token": "[MASK]", "token_id": 4},
+        steps=16,
+        tolerance=0.01,
+        converged=True,
+        completeness_error=0.001,
+        tokens=(),
+        words=tuple(words),
+        windows=tuple(windows),
+        timings={},
+        device="cpu",
+        f_input=to_f(p_end),
+        f_baseline=to_f(p_start),
+        quantity=quantity,
+        zero_shot=zero_shot,
+    )
 
 
 def test_the_words_lower_a_label_the_model_already_leans_to():
@@ -47,8 +76,13 @@ def test_the_words_lower_a_label_the_model_already_leans_to():
 def test_words_that_barely_matter_are_said_so_and_stay_faint():
     """The zero-shot tie: the words change the score by hundredths of a point."""
     tiny = [0.000246, 0.0001, -0.00005, 0.0002, 0.00018, 0.0001, 0.00009, 0.00012]
-    e = made(tiny, 0.3330, 0.3335, probabilities={"negative": 0.3335, "neutral": 0.3330, "positive": 0.3335},
-             labels=("negative", "neutral", "positive"))
+    e = made(
+        tiny,
+        0.3330,
+        0.3335,
+        probabilities={"negative": 0.3335, "neutral": 0.3330, "positive": 0.3335},
+        labels=("negative", "neutral", "positive"),
+    )
     assert effect(e).negligible
     text = caption(e).text()
     assert "The words barely matter to this model here" in text and "Colours stay faint" in text
@@ -76,8 +110,9 @@ def test_near_ties_contrast_shares_scores_and_values_each_in_their_unit():
     assert "Near tie: positive 51%, negative 49%" in caption(tie).text()
     share = made([0.3] * 8, 0.6, 0.9, quantity="log-ratio", contrast="negative")
     assert "positive against negative stand at 60:40; your words bring it up to 90:10" in caption(share).text()
-    value = made([0.3] * 8, 0.42, 0.87, quantity="value", head="regression", labels=("score",),
-                 probabilities={"score": 0.87})
+    value = made(
+        [0.3] * 8, 0.42, 0.87, quantity="value", head="regression", labels=("score",), probabilities={"score": 0.87}
+    )
     assert "the model's value is 0.42; your words bring it up to 0.87" in caption(value).text()
 
 

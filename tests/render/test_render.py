@@ -14,13 +14,16 @@ from explain.render.views import legend, summary_markdown
 from explain.result import Explanation, WordScore
 from explain.serving import share
 
-HOSTILE = 'Great <img src=x onerror=alert(1)> film </svg><script>alert("x")</script> & "quotes" \'too\'\n' \
-          "second line ]]> <!-- --> \x00\x1b[31m end"
-EVIL_LABEL = '<script>alert(1)</script>'
+HOSTILE = (
+    'Great <img src=x onerror=alert(1)> film </svg><script>alert("x")</script> & "quotes" \'too\'\n'
+    "second line ]]> <!-- --> \x00\x1b[31m end"
+)
+EVIL_LABEL = "<script>alert(1)</script>"
 
 
-def fake(text: str, labels=("negative", EVIL_LABEL), source='"><svg onload=alert(1)>', contrast=None,
-         seed: int = 3) -> Explanation:
+def fake(
+    text: str, labels=("negative", EVIL_LABEL), source='"><svg onload=alert(1)>', contrast=None, seed: int = 3
+) -> Explanation:
     """An Explanation with a score for every word of ``text`` (deterministic, signed)."""
     words = []
     for i, m in enumerate(re.finditer(r"\w+|[^\w\s]", text)):
@@ -28,11 +31,26 @@ def fake(text: str, labels=("negative", EVIL_LABEL), source='"><svg onload=alert
         words.append(WordScore(m.group(), m.start(), m.end(), score, 1))
     last = labels[-1]
     return Explanation(
-        text=text, checkpoint={"source": source, "revision": None, "model_type": "bert"}, head="softmax",
-        labels=tuple(labels), probabilities={labels[0]: 0.25, last: 0.75}, predicted=last,
-        target=last, contrast=contrast, explained=f"the logit of {last!r}",
-        baseline={"kind": "mask", "token": "[MASK]", "token_id": 4}, steps=16, tolerance=0.01, converged=True,
-        completeness_error=0.001, tokens=(), words=tuple(words), windows=(), timings={"total_s": 0.1}, device="cpu")
+        text=text,
+        checkpoint={"source": source, "revision": None, "model_type": "bert"},
+        head="softmax",
+        labels=tuple(labels),
+        probabilities={labels[0]: 0.25, last: 0.75},
+        predicted=last,
+        target=last,
+        contrast=contrast,
+        explained=f"the logit of {last!r}",
+        baseline={"kind": "mask", "token": "[MASK]", "token_id": 4},
+        steps=16,
+        tolerance=0.01,
+        converged=True,
+        completeness_error=0.001,
+        tokens=(),
+        words=tuple(words),
+        windows=(),
+        timings={"total_s": 0.1},
+        device="cpu",
+    )
 
 
 def test_levels_and_categories():
@@ -40,11 +58,14 @@ def test_levels_and_categories():
     assert [level(-s) for s in (0.05, 0.2, 0.5, 1.0)] == [0, -1, -2, -3]
     assert category(0) is None and category(3) == "strongly toward" and category(-2) == "against"
     cats = categories()
-    assert list(cats) == ["strongly against", "against", "weakly against", "weakly toward", "toward",
-                          "strongly toward"]
+    assert list(cats) == ["strongly against", "against", "weakly against", "weakly toward", "toward", "strongly toward"]
     assert len(set(cats.values())) == 6
-    for hexes, warm in ((APP_TOWARD, True), (APP_AGAINST, False), ([b for b, _ in TOWARD], True),
-                        ([b for b, _ in AGAINST], False)):
+    for hexes, warm in (
+        (APP_TOWARD, True),
+        (APP_AGAINST, False),
+        ([b for b, _ in TOWARD], True),
+        ([b for b, _ in AGAINST], False),
+    ):
         for h in hexes:  # orange has more red than blue, blue the reverse: never red vs green
             r, b = int(h[1:3], 16), int(h[5:7], 16)
             assert (r > b) == warm, h
@@ -165,23 +186,26 @@ def test_share_links_round_trip():
     iframe = share.iframe_html('https://a/?text="><script>')
     assert "<script>" not in iframe and "&quot;&gt;&lt;script&gt;" in iframe
     wc = share.web_component_html("https://a.hf.space/", '6.31.0"><x')
-    assert '/6.31.0x/gradio.js' in wc and '<gradio-app src="https://a.hf.space/">' in wc
+    assert "/6.31.0x/gradio.js" in wc and '<gradio-app src="https://a.hf.space/">' in wc
 
 
-@pytest.mark.parametrize("env, page, request_url, expected", [
-    ({"EXPLAIN_PUBLIC_URL": "https://example.org/explainer"}, None, None, "https://example.org/explainer/"),
-    ({"SPACE_HOST": "user-space.hf.space"}, "http://10.0.0.1:7860/", None, "https://user-space.hf.space/"),
-    ({"SPACE_HOST": "evil.com/\"><x"}, "http://localhost:7860/?text=a", None, "http://localhost:7860/"),
-    ({}, None, "http://127.0.0.1:9000/sub/gradio_api/queue/join?x=1", "http://127.0.0.1:9000/sub/"),
-    ({}, "javascript:alert(1)", None, "http://127.0.0.1:7860/"),
-])
+@pytest.mark.parametrize(
+    "env, page, request_url, expected",
+    [
+        ({"EXPLAIN_PUBLIC_URL": "https://example.org/explainer"}, None, None, "https://example.org/explainer/"),
+        ({"SPACE_HOST": "user-space.hf.space"}, "http://10.0.0.1:7860/", None, "https://user-space.hf.space/"),
+        ({"SPACE_HOST": 'evil.com/"><x'}, "http://localhost:7860/?text=a", None, "http://localhost:7860/"),
+        ({}, None, "http://127.0.0.1:9000/sub/gradio_api/queue/join?x=1", "http://127.0.0.1:9000/sub/"),
+        ({}, "javascript:alert(1)", None, "http://127.0.0.1:7860/"),
+    ],
+)
 def test_public_base(env, page, request_url, expected):
     assert share.public_base(env, page, request_url) == expected
 
 
 def test_download_area_is_bounded(tmp_path):
     for i in range(5):
-        paths = share.write_files(tmp_path, {"a.json": f"{{\"i\": {i}}}", "b.svg": "<svg/>"}, keep=3)
+        paths = share.write_files(tmp_path, {"a.json": f'{{"i": {i}}}', "b.svg": "<svg/>"}, keep=3)
         assert all(p.startswith(str(tmp_path)) for p in paths)
     assert len(list(tmp_path.iterdir())) == 3
 
@@ -201,8 +225,10 @@ def test_real_explanation_round_trips_through_json(tiny_path):
 def test_pairs_render_both_segments_on_one_scale():
     base = fake("Premise <b>here</b>.")
     pair = "Hypothesis & more"
-    second = [WordScore(m.group(), m.start(), m.end(), 2.0 * (-1) ** i, 1, segment=1)
-              for i, m in enumerate(re.finditer(r"\w+|[^\w\s]", pair))]
+    second = [
+        WordScore(m.group(), m.start(), m.end(), 2.0 * (-1) ** i, 1, segment=1)
+        for i, m in enumerate(re.finditer(r"\w+|[^\w\s]", pair))
+    ]
     expl = base.replace(text_pair=pair, words=base.words + tuple(second))
     assert "".join(p for p, _ in highlighted_levels(expl)) == expl.text
     assert "".join(p for p, _ in highlighted_levels(expl, 1)) == pair
@@ -222,14 +248,28 @@ def test_pairs_render_both_segments_on_one_scale():
 # --- issue 12: what the colours mean, said the same way everywhere -----------------------------------
 
 
-def labelled(text: str = "Not bad at all, not bad.", head: str = "softmax", labels=("negative", "positive"),
-             probs=(0.88, 0.12), target: str = "positive", contrast=None, **changes) -> Explanation:
+def labelled(
+    text: str = "Not bad at all, not bad.",
+    head: str = "softmax",
+    labels=("negative", "positive"),
+    probs=(0.88, 0.12),
+    target: str = "positive",
+    contrast=None,
+    **changes,
+) -> Explanation:
     """A hand-made explanation with the given head, labels, probabilities and target."""
     base = fake(text, labels=labels, source="org/model")
     probabilities = dict(zip(labels, probs))
     predicted = max(probabilities, key=probabilities.get) if head != "regression" else labels[0]
-    return base.replace(head=head, labels=tuple(labels), probabilities=probabilities, predicted=predicted,
-                        target=target, contrast=contrast, **changes)
+    return base.replace(
+        head=head,
+        labels=tuple(labels),
+        probabilities=probabilities,
+        predicted=predicted,
+        target=target,
+        contrast=contrast,
+        **changes,
+    )
 
 
 def _surfaces(expl: Explanation) -> dict:
@@ -237,36 +277,47 @@ def _surfaces(expl: Explanation) -> dict:
     import html as html_lib
 
     strip = lambda s: html_lib.unescape(re.sub(r"<[^>]+>", "", re.sub(r"</(text|div|p)>", " ", s))).replace("\\", "")
-    return {"terminal": ansi(expl, colour=False), "html": strip(to_html(expl)),
-            "svg": strip(to_svg(expl)), "markdown": strip(to_markdown(expl)).replace("**", ""),
-            "app": strip(legend(expl)).replace("**", "")}
+    return {
+        "terminal": ansi(expl, colour=False),
+        "html": strip(to_html(expl)),
+        "svg": strip(to_svg(expl)),
+        "markdown": strip(to_markdown(expl)).replace("**", ""),
+        "app": strip(legend(expl)).replace("**", ""),
+    }
 
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.parametrize("case, sentence, blue", [
-    ("target is the prediction", "Explaining negative, the model's prediction (88%).", "evidence against it"),
-    ("target is not the prediction", "Explaining positive (the model predicts negative, 88%).",
-     "evidence against it"),
-    ("contrast", "Explaining positive rather than negative (the model predicts negative, 88%).",
-     "evidence for negative over positive"),
-    ("sigmoid head", "Explaining insult: present (71%   50%).", "evidence against it"),
-    ("regression head", "Explaining the predicted value of score: 3.25.", "pushes it down"),
-])
+@pytest.mark.parametrize(
+    "case, sentence, blue",
+    [
+        ("target is the prediction", "Explaining negative, the model's prediction (88%).", "evidence against it"),
+        ("target is not the prediction", "Explaining positive (the model predicts negative, 88%).", "evidence against it"),
+        (
+            "contrast",
+            "Explaining positive rather than negative (the model predicts negative, 88%).",
+            "evidence for negative over positive",
+        ),
+        ("sigmoid head", "Explaining insult: present (71%   50%).", "evidence against it"),
+        ("regression head", "Explaining the predicted value of score: 3.25.", "pushes it down"),
+    ],
+)
 def test_one_caption_for_every_surface(case, sentence, blue):
     """The caption names the explained label beside the model's answer, and says what blue
     is; the app, the terminal (CLI), static HTML, SVG and Markdown all carry the same words."""
     from explain.render.caption import caption
 
-    expl = {"target is the prediction": lambda: labelled(target="negative"),
-            "target is not the prediction": lambda: labelled(),
-            "contrast": lambda: labelled(contrast="negative"),
-            "sigmoid head": lambda: labelled(head="sigmoid", labels=("toxic", "insult", "threat"),
-                                             probs=(0.93, 0.71, 0.04), target="insult"),
-            "regression head": lambda: labelled(head="regression", labels=("score",), probs=(3.25,),
-                                                target="score")}[case]()
+    expl = {
+        "target is the prediction": lambda: labelled(target="negative"),
+        "target is not the prediction": lambda: labelled(),
+        "contrast": lambda: labelled(contrast="negative"),
+        "sigmoid head": lambda: labelled(
+            head="sigmoid", labels=("toxic", "insult", "threat"), probs=(0.93, 0.71, 0.04), target="insult"
+        ),
+        "regression head": lambda: labelled(head="regression", labels=("score",), probs=(3.25,), target="score"),
+    }[case]()
     cap = caption(expl)
     plain = cap.text()
     assert plain.startswith(sentence.replace("   ", " > ")), plain
@@ -297,10 +348,19 @@ def test_caption_for_one_output_heads_and_zero_shot():
 
     reranker = labelled(head="sigmoid", labels=("LABEL_0",), probs=(0.97,), target="LABEL_0")
     assert caption(reranker).text().startswith("Explaining LABEL_0: score 97% (the sigmoid of the model's one output).")
-    zero = labelled(labels=("sports", "politics"), probs=(0.2, 0.8), target="politics",
-                    zero_shot=ZeroShot("This text is about {}.", False, ("This text is about sports.",
-                                       "This text is about politics."), "entailment", "contradiction",
-                                       ("contradiction", "neutral", "entailment")))
+    zero = labelled(
+        labels=("sports", "politics"),
+        probs=(0.2, 0.8),
+        target="politics",
+        zero_shot=ZeroShot(
+            "This text is about {}.",
+            False,
+            ("This text is about sports.", "This text is about politics."),
+            "entailment",
+            "contradiction",
+            ("contradiction", "neutral", "entailment"),
+        ),
+    )
     text = caption(zero).text()
     assert text.startswith("Explaining politics among the candidate labels, the model's top pick (80%).")
     assert '"This text is about {}."' in text
@@ -372,17 +432,37 @@ def test_trust_headline_says_one_concrete_thing_first():
     from explain.render.views import trust_headline
     from explain.result import Curves, FaithfulnessReport, RandomReference, TrustCheck
 
-    curve = Curves(k=[0, 1, 2, 3], fraction=[0, 0.25, 0.5, 0.75], deletion=[0.79, 0.3, 0.05, 0.04],
-                   insertion=[0.5, 0.6, 0.7, 0.79], random_deletion=[0.79, 0.75, 0.70, 0.6],
-                   random_insertion=[0.5, 0.5, 0.6, 0.7])
-    report = FaithfulnessReport(measured="p('positive')", ranking="", removal="", head="softmax", n_words=9,
-                                bins=[], bin_k=[], random=RandomReference(5, 0), full=0.79, empty=0.04,
-                                comprehensiveness=0.5, sufficiency=0.1, curve=curve)
+    curve = Curves(
+        k=[0, 1, 2, 3],
+        fraction=[0, 0.25, 0.5, 0.75],
+        deletion=[0.79, 0.3, 0.05, 0.04],
+        insertion=[0.5, 0.6, 0.7, 0.79],
+        random_deletion=[0.79, 0.75, 0.70, 0.6],
+        random_insertion=[0.5, 0.5, 0.6, 0.7],
+    )
+    report = FaithfulnessReport(
+        measured="p('positive')",
+        ranking="",
+        removal="",
+        head="softmax",
+        n_words=9,
+        bins=[],
+        bin_k=[],
+        random=RandomReference(5, 0),
+        full=0.79,
+        empty=0.04,
+        comprehensiveness=0.5,
+        sufficiency=0.1,
+        curve=curve,
+    )
     expl = labelled(target="positive").with_extras(
-        faithfulness=report, trust=(TrustCheck("completeness", "pass", "x"), TrustCheck("faithfulness", "pass", "y")))
+        faithfulness=report, trust=(TrustCheck("completeness", "pass", "x"), TrustCheck("faithfulness", "pass", "y"))
+    )
     head = trust_headline(expl)
-    assert head.startswith("**Can I trust this?** Hiding the 2 words that speak most for positive drops "
-                           "p\\('positive'\\) from 0.79 to 0.05; hiding 2 random words only moves it to 0.70"), head
+    assert head.startswith(
+        "**Can I trust this?** Hiding the 2 words that speak most for positive drops "
+        "p\\('positive'\\) from 0.79 to 0.05; hiding 2 random words only moves it to 0.70"
+    ), head
     assert "✓ the words matter to the model: yes" in head
     plain = trust_headline(labelled())
     assert "Tick **Faithfulness check**" in plain and "AOPC" not in plain and "Kendall" not in plain

@@ -25,9 +25,13 @@ TEXT = "The film was terrible, but the music was wonderful."
 @pytest.fixture(scope="module")
 def folders(tiny_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("answers")
-    return {"bert": tiny_path("bert"), "nli": relabelled(tiny_path("bert"), root / "tiny-nli"),
-            "multi": relabelled(tiny_path("bert"), root / "tiny-multi", ("toxic", "insult", "threat"),
-                                "multi_label_classification")}
+    return {
+        "bert": tiny_path("bert"),
+        "nli": relabelled(tiny_path("bert"), root / "tiny-nli"),
+        "multi": relabelled(
+            tiny_path("bert"), root / "tiny-multi", ("toxic", "insult", "threat"), "multi_label_classification"
+        ),
+    }
 
 
 @pytest.fixture()
@@ -36,21 +40,26 @@ def service(folders, monkeypatch):
     return Service(FolderPolicy(str(folders["bert"])), ServeLimits(max_labels=2))
 
 
-@pytest.mark.parametrize("request_, words", [
-    (Request(TEXT, text_pair=5), "The text pair must be a string, not a number"),
-    (Request(TEXT, text_pair="\u200b "), "The text pair has nothing readable in it"),
-    (Request("x" * 60, text_pair="y" * 50), "have 110 characters together; this server explains at most 100"),
-    (Request(TEXT, candidate_labels=["a", "b"]), "must be one string of comma-separated labels, not a list"),
-    (Request(TEXT, candidate_labels=" , ,"), "The candidate labels are empty"),
-    (Request(TEXT, candidate_labels="a, b, A"), "The candidate labels repeat"),
-    (Request(TEXT, candidate_labels=",".join("abcdefghijk")), "11 candidate labels were given; this server "
-                                                                 "explains at most 10"),
-    (Request(TEXT, candidate_labels="a, b", hypothesis_template="About it."), "must contain '{}' exactly once"),
-    (Request(TEXT, candidate_labels="a, b", hypothesis_template=7), "hypothesis template 7 is not text"),
-    (Request(TEXT, candidate_labels="a, b", multi_label="yes"), "multi-label option must be true or false"),
-    (Request(TEXT, text_pair="Music.", candidate_labels="a, b"), "so it takes no text pair"),
-    (Request(TEXT, candidate_labels="a, b", contrast="a"), "A zero-shot explanation has no contrast label"),
-])
+@pytest.mark.parametrize(
+    "request_, words",
+    [
+        (Request(TEXT, text_pair=5), "The text pair must be a string, not a number"),
+        (Request(TEXT, text_pair="\u200b "), "The text pair has nothing readable in it"),
+        (Request("x" * 60, text_pair="y" * 50), "have 110 characters together; this server explains at most 100"),
+        (Request(TEXT, candidate_labels=["a", "b"]), "must be one string of comma-separated labels, not a list"),
+        (Request(TEXT, candidate_labels=" , ,"), "The candidate labels are empty"),
+        (Request(TEXT, candidate_labels="a, b, A"), "The candidate labels repeat"),
+        (
+            Request(TEXT, candidate_labels=",".join("abcdefghijk")),
+            "11 candidate labels were given; this server explains at most 10",
+        ),
+        (Request(TEXT, candidate_labels="a, b", hypothesis_template="About it."), "must contain '{}' exactly once"),
+        (Request(TEXT, candidate_labels="a, b", hypothesis_template=7), "hypothesis template 7 is not text"),
+        (Request(TEXT, candidate_labels="a, b", multi_label="yes"), "multi-label option must be true or false"),
+        (Request(TEXT, text_pair="Music.", candidate_labels="a, b"), "so it takes no text pair"),
+        (Request(TEXT, candidate_labels="a, b", contrast="a"), "A zero-shot explanation has no contrast label"),
+    ],
+)
 def test_new_fields_are_checked_before_loading(folders, request_, words, monkeypatch):
     service = Service(FolderPolicy(str(folders["bert"])), ServeLimits(max_chars=100))
     monkeypatch.setattr(service, "load", lambda *a, **k: pytest.fail("loaded before the fields were checked"))
@@ -130,12 +139,24 @@ def test_text_pairs_and_zero_shot(service, folders):
     assert {x.target for x in answer.labels} <= {"contradiction", "neutral", "entailment"}
     baselines = next(t for t in e.extras.trust if t.check == "baselines")
     assert baselines.status == "not run" and "not available for text pairs" in baselines.text
-    zero = service.answer(Request("The match went to penalties.", nli, target="sports",
-                                  candidate_labels="sports, politics, cooking", hypothesis_template="It is about {}."),
-                          session="z")
+    zero = service.answer(
+        Request(
+            "The match went to penalties.",
+            nli,
+            target="sports",
+            candidate_labels="sports, politics, cooking",
+            hypothesis_template="It is about {}.",
+        ),
+        session="z",
+    )
     assert zero.explanation.target == "sports" and len(zero.labels) == 3
-    direct = explain_zero_shot("The match went to penalties.", service.load(nli)[0], ["sports", "politics", "cooking"],
-                               hypothesis_template="It is about {}.", target="sports")
+    direct = explain_zero_shot(
+        "The match went to penalties.",
+        service.load(nli)[0],
+        ["sports", "politics", "cooking"],
+        hypothesis_template="It is about {}.",
+        target="sports",
+    )
     assert zero.explanation.probabilities == pytest.approx(direct.probabilities, abs=1e-6)
     link = dict(service.shared("z").link)
     assert link == {"labels": "sports, politics, cooking", "template": "It is about {}."}
@@ -162,8 +183,13 @@ def test_progress_moves_with_the_estimate_and_downloads_report_megabytes(tmp_pat
 
     with progress.ticking(report, 0.1, 0.9, "Explaining", 10.0, every_s=0.01):
         assert four.wait(120)  # the start and four ticks (a hang guard, not a speed claim)
-    assert seen[:5] == [(0.1, "Explaining"), (0.3, "Explaining... about 8 s left"), (0.5, "Explaining... about 5 s left"),
-                        (0.7, "Explaining... about 2 s left"), (0.86, "Explaining... finishing")]  # 95% at most
+    assert seen[:5] == [
+        (0.1, "Explaining"),
+        (0.3, "Explaining... about 8 s left"),
+        (0.5, "Explaining... about 5 s left"),
+        (0.7, "Explaining... about 2 s left"),
+        (0.86, "Explaining... finishing"),
+    ]  # 95% at most
     monkeypatch.undo()
 
     folder = progress.hub_folder(str(tmp_path), "org/name@v1")
@@ -189,8 +215,7 @@ def test_catalog_reads_the_default_models_card_and_the_tasks(folders):
     readme = (ROOT / "examples" / "minilm-rt-sentiment" / "README.md").read_text()
     assert card["accuracy"] in readme and card["accuracy"].endswith("%")
     assert card["summary"].startswith("A small English sentiment classifier")
-    line = catalog.default_line("minilm-rt-sentiment", ROOT / "examples" / "minilm-rt-sentiment",
-                                ["negative", "positive"])
+    line = catalog.default_line("minilm-rt-sentiment", ROOT / "examples" / "minilm-rt-sentiment", ["negative", "positive"])
     assert f"Held-out accuracy {card['accuracy']}" in line and "Labels: negative, positive." in line
     assert catalog.tasks(["CONTRADICTION", "NEUTRAL", "ENTAILMENT"], "softmax").zero_shot
     assert catalog.tasks(["LABEL_0"], "sigmoid") == catalog.Tasks(pair=True, pair_name="Passage")
@@ -204,10 +229,24 @@ def test_catalog_reads_the_default_models_card_and_the_tasks(folders):
 
 
 def test_deep_links_carry_pairs_and_zero_shot_labels():
-    link = share.deep_link("https://a/", "org/nli", "A man plays.", "sports", text_pair=None,
-                           labels="sports, music", template="It is {}.", multi_label="1")
-    assert share.link_params(link) == {"model": "org/nli", "text": "A man plays.", "target": "sports",
-                                       "labels": "sports, music", "template": "It is {}.", "multi_label": "1"}
+    link = share.deep_link(
+        "https://a/",
+        "org/nli",
+        "A man plays.",
+        "sports",
+        text_pair=None,
+        labels="sports, music",
+        template="It is {}.",
+        multi_label="1",
+    )
+    assert share.link_params(link) == {
+        "model": "org/nli",
+        "text": "A man plays.",
+        "target": "sports",
+        "labels": "sports, music",
+        "template": "It is {}.",
+        "multi_label": "1",
+    }
     with pytest.raises(ValueError):
         share.deep_link("https://a/", None, "x", None, evil="1")
 
@@ -226,8 +265,10 @@ def test_zerogpu_wrapper_only_with_spaces(monkeypatch):
             def wrapped(*args, **kwargs):
                 calls.append(duration)
                 return f(*args, **kwargs)
+
             wrapped.__wrapped__, wrapped.__name__ = f, f.__name__
             return wrapped
+
         return wrap(fn) if fn is not None else wrap
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=GPU))

@@ -30,15 +30,16 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def reports(default_model_path, tmp_path_factory):
     """The report service on the bundled model (the default; no other folder allowed)."""
     service = Service(FolderPolicy(str(default_model_path), {}), ServeLimits())
-    return ds.ReportService(service, ds.Folders(keep=8, parent=tmp_path_factory.mktemp("reports")),
-                            today=lambda: "2026-01-02")
+    return ds.ReportService(
+        service, ds.Folders(keep=8, parent=tmp_path_factory.mktemp("reports")), today=lambda: "2026-01-02"
+    )
 
 
 def first_rows(n: int, tmp_path: Path) -> Path:
     """The first ``n`` snippets as a CSV of their own."""
     lines = SNIPPETS.read_text(encoding="utf-8").splitlines(keepends=True)
     out = tmp_path / f"first{n}.csv"
-    out.write_text("".join(lines[:n + 1]), encoding="utf-8")
+    out.write_text("".join(lines[: n + 1]), encoding="utf-8")
     return out
 
 
@@ -56,8 +57,9 @@ def test_the_snippets_file_is_the_held_out_selection_it_says():
 
 
 def test_limits_come_from_the_environment_and_are_said_before_upload():
-    limits = ServeLimits.from_env({"EXPLAIN_REPORT_MAX_ROWS": "7", "EXPLAIN_REPORT_MAX_BYTES": "900000",
-                                   "EXPLAIN_REPORT_DEADLINE_S": "30"})
+    limits = ServeLimits.from_env(
+        {"EXPLAIN_REPORT_MAX_ROWS": "7", "EXPLAIN_REPORT_MAX_BYTES": "900000", "EXPLAIN_REPORT_DEADLINE_S": "30"}
+    )
     assert (limits.report_max_rows, limits.report_max_bytes, limits.report_deadline_s) == (7, 900_000, 30.0)
     assert limits.max_body_bytes >= 900_000 + 64 * 1024  # the upload itself is not cut by the body limit
     line = ds.limits_line(limits)
@@ -90,8 +92,11 @@ def test_parsing_stops_at_the_row_limit(tmp_path, monkeypatch):
     parsed = []
     real = json.loads
     monkeypatch.setattr(ds.json, "loads", lambda s, *a, **k: parsed.append(s) or real(s, *a, **k))
-    with pytest.raises(InvalidInput, match=r"rows\.jsonl has more than 3 rows; this server explains at most 3 per "
-                                           r"report\.") as refused:
+    with pytest.raises(
+        InvalidInput,
+        match=r"rows\.jsonl has more than 3 rows; this server explains at most 3 per "
+        r"report\.",
+    ) as refused:
         ds.read_upload(ServeLimits(report_max_rows=3), str(lines))
     assert len(parsed) == 3  # the fourth row ended it; the other 46 were never parsed
     assert "Upload its first 3 rows" in str(refused.value)
@@ -126,8 +131,7 @@ def test_columns_labels_and_formats(tmp_path):
 
 def test_the_files_labels_are_matched_by_name_case_or_number():
     labels = ["negative", "positive"]
-    assert ds.match_labels({"negative", "positive"}, labels) == ({"negative": "negative", "positive": "positive"},
-                                                                 "by name")
+    assert ds.match_labels({"negative", "positive"}, labels) == ({"negative": "negative", "positive": "positive"}, "by name")
     assert ds.match_labels({"NEGATIVE", "Positive"}, labels)[0] == {"NEGATIVE": "negative", "Positive": "positive"}
     mapping, how = ds.match_labels({"0", "1"}, labels)
     assert mapping == {"0": "negative", "1": "positive"} and how == "as label numbers: 0 = negative, 1 = positive"
@@ -140,8 +144,10 @@ def test_a_report_that_cannot_finish_in_time_is_refused_before_it_starts(reports
     with pytest.raises(ServerBusy) as refused:
         slow.estimate(up)
     message = str(refused.value)
-    assert message.startswith("This report would take about ") and "(60 texts, 1,575 tokens); a report may run " \
-                                                                      "for 0.5 s." in message
+    assert (
+        message.startswith("This report would take about ")
+        and "(60 texts, 1,575 tokens); a report may run for 0.5 s." in message
+    )
     assert "Upload its first " in message and "or run the command line" in message
     line = reports.estimate(up)
     assert line.startswith("snippets.csv: 60 rows, 60 to explain (1,575 tokens) on minilm-rt-sentiment: about ")
@@ -173,9 +179,15 @@ def test_the_report_is_the_command_lines_with_accuracy_and_private_files(reports
     # The card states model, revision, data size, method and date.
     md = done.markdown
     assert md.startswith("## What drives each label\\: minilm\\-rt\\-sentiment on first16\\.csv\n")
-    for fact in ("| Model | minilm\\-rt\\-sentiment |", "| Revision | a folder on this server; weights sha256 ",
-                 "| Data | first16\\.csv\\: 16 rows, 16 explained |", "| Method | layer integrated gradients",
-                 "| Date | 2026\\-01\\-02 |", "### Accuracy and confusion", "### What drives each label"):
+    for fact in (
+        "| Model | minilm\\-rt\\-sentiment |",
+        "| Revision | a folder on this server; weights sha256 ",
+        "| Data | first16\\.csv\\: 16 rows, 16 explained |",
+        "| Method | layer integrated gradients",
+        "| Date | 2026\\-01\\-02 |",
+        "### Accuracy and confusion",
+        "### What drives each label",
+    ):
         assert fact in md, fact
     # Files: one folder per run, random name, private, under the service's own folder.
     files = done.files
@@ -247,9 +259,15 @@ def test_each_chunk_gives_way_to_waiting_visitors(reports, tmp_path, monkeypatch
 
 
 def test_every_output_is_inert_against_formulas_and_html(reports, tmp_path):
-    hostile = ["=HYPERLINK(\"http://x.example\",\"click\") a great film", "<script>alert(1)</script> a dull film",
-               "+cmd|' /C calc'!A0 what a bad film", "@SUM(1+1) a moving film", "-2+3 a boring film",
-               "\tA tab first, then a fine film", "<img src=x onerror=alert(1)> a lovely film"]
+    hostile = [
+        '=HYPERLINK("http://x.example","click") a great film',
+        "<script>alert(1)</script> a dull film",
+        "+cmd|' /C calc'!A0 what a bad film",
+        "@SUM(1+1) a moving film",
+        "-2+3 a boring film",
+        "\tA tab first, then a fine film",
+        "<img src=x onerror=alert(1)> a lovely film",
+    ]
     path = tmp_path / "hostile.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -260,8 +278,11 @@ def test_every_output_is_inert_against_formulas_and_html(reports, tmp_path):
     cells = list(csv.reader(io.StringIO(done.files["csv"].read_text(encoding="utf-8"))))
     assert len(cells) == 1 + len(hostile)
     assert not [c for row in cells for c in row if c.startswith(FORMULA)]
-    assert {row[1] for row in cells[1:]} >= {"'=HYPERLINK(\"http://x.example\",\"click\") a great film",
-                                              "'@SUM(1+1) a moving film", "'\tA tab first, then a fine film"}
+    assert {row[1] for row in cells[1:]} >= {
+        '\'=HYPERLINK("http://x.example","click") a great film',
+        "'@SUM(1+1) a moving film",
+        "'\tA tab first, then a fine film",
+    }
     from explain.render import dataset as card
 
     page = card.page_html(done.facts, done.report, done.evaluation)

@@ -22,10 +22,20 @@ from explain.serving.limits import check_flag, check_steps, check_text
 LIMITS = ServeLimits(max_chars=100, max_steps=64)
 
 
-@pytest.mark.parametrize("value,words", [
-    ("abc", "must be a number, not text 'abc'"), ("5", "must be a number, not text '5'"),
-    ([5], "not a list [5]"), (float("nan"), "whole number from 0 to 64, not nan"), (2.5, "not 2.5"),
-    (True, "not true/false"), (-1, "not -1"), (65, "not 65"), (float("inf"), "not inf")])
+@pytest.mark.parametrize(
+    "value,words",
+    [
+        ("abc", "must be a number, not text 'abc'"),
+        ("5", "must be a number, not text '5'"),
+        ([5], "not a list [5]"),
+        (float("nan"), "whole number from 0 to 64, not nan"),
+        (2.5, "not 2.5"),
+        (True, "not true/false"),
+        (-1, "not -1"),
+        (65, "not 65"),
+        (float("inf"), "not inf"),
+    ],
+)
 def test_steps_are_whole_numbers_never_rounded(value, words):
     with pytest.raises(InvalidInput, match="Integration steps") as info:
         check_steps(LIMITS, value)
@@ -40,12 +50,21 @@ def test_steps_and_flags_that_are_fine():
         check_flag("yes", "compare")
 
 
-@pytest.mark.parametrize("text,words", [
-    ("fine \ud800 text", "not valid Unicode: character 6 is a lone surrogate (U+D800)"),
-    ("\udfff", "lone surrogate (U+DFFF)"),
-    ("\u200b\u200b\u200d", "nothing readable"), ("\x00\x07\x1b", "nothing readable"),
-    ("\u2060\ufeff \t", "nothing readable"), ("   ", "empty"), (5, "must be a string, not a number"),
-    (None, "must be a string, not null"), (["a"], "not a list"), ("x" * 101, "at most 100")])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("fine \ud800 text", "not valid Unicode: character 6 is a lone surrogate (U+D800)"),
+        ("\udfff", "lone surrogate (U+DFFF)"),
+        ("\u200b\u200b\u200d", "nothing readable"),
+        ("\x00\x07\x1b", "nothing readable"),
+        ("\u2060\ufeff \t", "nothing readable"),
+        ("   ", "empty"),
+        (5, "must be a string, not a number"),
+        (None, "must be a string, not null"),
+        (["a"], "not a list"),
+        ("x" * 101, "at most 100"),
+    ],
+)
 def test_texts_that_cannot_be_explained(text, words):
     with pytest.raises(InvalidInput) as info:
         check_text(LIMITS, text)
@@ -60,11 +79,13 @@ def test_readable_texts_pass():
 def test_service_checks_every_field_before_loading(tiny_path, monkeypatch):
     service = Service(FolderPolicy(str(tiny_path("bert"))), LIMITS)
     monkeypatch.setattr(service, "load", lambda *a: pytest.fail("loaded before the fields were checked"))
-    for request, words in [(Request("fine", target=7), "target 7 is not text"),
-                           (Request("fine", checkpoint=["x"]), "checkpoint ['x'] is not text"),
-                           (Request("fine", baseline="\ud800"), "not valid Unicode"),
-                           (Request("fine", faithfulness="no"), "faithfulness option must be true or false"),
-                           (Request("fine", n_steps="8"), "must be a number")]:
+    for request, words in [
+        (Request("fine", target=7), "target 7 is not text"),
+        (Request("fine", checkpoint=["x"]), "checkpoint ['x'] is not text"),
+        (Request("fine", baseline="\ud800"), "not valid Unicode"),
+        (Request("fine", faithfulness="no"), "faithfulness option must be true or false"),
+        (Request("fine", n_steps="8"), "must be a number"),
+    ]:
         with pytest.raises(InvalidInput) as info:
             service.explain(request)
         assert words in str(info.value), str(info.value)
@@ -118,9 +139,16 @@ def test_body_limit_is_sized_from_the_text_limit():
     assert ServeLimits(max_chars=20_000, report_max_bytes=1000).max_body_bytes == 12 * 20_000 + 65_536
     # ... or from a report's file (the "Many texts" tab), whichever is larger.
     assert ServeLimits(max_chars=20_000, report_max_bytes=2**20).max_body_bytes == 2**20 + 65_536
-    text = "\U0001F600" * 20_000  # the worst case: every character a JSON-escaped surrogate pair
-    body = json.dumps({"data": [text, "x" * 256, "y" * 256, "auto", 512, "z" * 256, True, True, "engine"],
-                       "session_hash": "s" * 64, "fn_index": 3, "trigger_id": 12, "event_data": None})
+    text = "\U0001f600" * 20_000  # the worst case: every character a JSON-escaped surrogate pair
+    body = json.dumps(
+        {
+            "data": [text, "x" * 256, "y" * 256, "auto", 512, "z" * 256, True, True, "engine"],
+            "session_hash": "s" * 64,
+            "fn_index": 3,
+            "trigger_id": 12,
+            "event_data": None,
+        }
+    )
     assert len(body.encode()) <= ServeLimits(max_chars=20_000).max_body_bytes
 
 
@@ -196,9 +224,12 @@ def test_messages_show_folder_names_never_server_paths(tmp_path):
     folder = tmp_path / "deep" / "models" / "my-model"
     folder.mkdir(parents=True)
     service = Service(FolderPolicy(str(folder)))
-    for text in (f"{folder} has no config.json", f"{folder.resolve()}/config.json is broken",
-                 "(OSError: /root/.cache/explain/hub/models--a--b/snapshots/abc/model.safetensors)",
-                 "Can't load '/srv/app/weights/tokenizer.json'"):
+    for text in (
+        f"{folder} has no config.json",
+        f"{folder.resolve()}/config.json is broken",
+        "(OSError: /root/.cache/explain/hub/models--a--b/snapshots/abc/model.safetensors)",
+        "Can't load '/srv/app/weights/tokenizer.json'",
+    ):
         shown = service.hide_paths(text)
         assert str(tmp_path) not in shown and "/root" not in shown and "/srv" not in shown, shown
     assert service.hide_paths(f"{folder} has no config.json") == "my-model has no config.json"
@@ -283,8 +314,7 @@ def test_a_request_that_cannot_finish_is_refused_at_once(tiny_path):
     service = Service(FolderPolicy(str(tiny_path("bert"))), ServeLimits(deadline_s=10.0))
     clf, _ = service.load("")
     clf.memo.update({fairness.MEMO_KEY: 3e-5, fairness.SEEN_KEY: 2})
-    heavy = Request("The film was terrible, and the acting was worse. " * 60, n_steps=512, faithfulness=True,
-                    compare=True)
+    heavy = Request("The film was terrible, and the acting was worse. " * 60, n_steps=512, faithfulness=True, compare=True)
     passes, hook = count_passes(clf.model)
     try:
         with pytest.raises(ServerBusy, match="would take about") as info:

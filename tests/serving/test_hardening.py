@@ -48,16 +48,19 @@ def test_client_key_reads_starlette_headers_and_pairs_alike():
 # --- M3: an IPv6 visitor is a /64 --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address,key", [
-    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff:eeee:dddd:cccc", "2001:db8:1:2::/64"),
-    ("[2001:db8:1:2::7]:443", "2001:db8:1:2::/64"),
-    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
-    ("::ffff:203.0.113.9", "203.0.113.9"),
-    ("203.0.113.9", "203.0.113.9"),
-    ("203.0.113.9:5678", "203.0.113.9"),
-    ("not-an-address", "not-an-address"),
-])
+@pytest.mark.parametrize(
+    "address,key",
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:eeee:dddd:cccc", "2001:db8:1:2::/64"),
+        ("[2001:db8:1:2::7]:443", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("203.0.113.9:5678", "203.0.113.9"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
 def test_ipv6_visitors_are_keyed_by_their_64(address, key):
     assert client_key([], address, 0) == key
     assert client_key([("X-Forwarded-For", f"6.6.6.6, {address}")], "10.0.0.1", 1) == key
@@ -84,19 +87,24 @@ def test_zero_shot_on_a_sentiment_model_is_refused(default_model_path):
     assert "'negative', 'positive'" in message and "facebook/bart-large-mnli" in message
 
 
-@pytest.mark.parametrize("labels,expect", [
-    (["contradiction", "neutral", "entailment"], (2, 0)),  # MNLI
-    (["entailment", "neutral", "contradiction"], (0, 2)),
-    (["ENTAILMENT", "NOT_ENTAILMENT"], (0, 1)),  # two-class zero-shot models
-    (["entailment", "not entailment"], (0, 1)),
-    (["Contradiction", "Entailment", "Neutral"], (1, 0)),
-])
+@pytest.mark.parametrize(
+    "labels,expect",
+    [
+        (["contradiction", "neutral", "entailment"], (2, 0)),  # MNLI
+        (["entailment", "neutral", "contradiction"], (0, 2)),
+        (["ENTAILMENT", "NOT_ENTAILMENT"], (0, 1)),  # two-class zero-shot models
+        (["entailment", "not entailment"], (0, 1)),
+        (["Contradiction", "Entailment", "Neutral"], (1, 0)),
+    ],
+)
 def test_nli_labels_as_the_pipeline_picks_them(labels, expect):
     assert nli_labels(labels) == expect
 
 
-@pytest.mark.parametrize("labels", [["negative", "positive"], ["LABEL_0", "LABEL_1", "LABEL_2"],
-                                    ["entailment", "neutral"], ["neutral", "contradiction"]])
+@pytest.mark.parametrize(
+    "labels",
+    [["negative", "positive"], ["LABEL_0", "LABEL_1", "LABEL_2"], ["entailment", "neutral"], ["neutral", "contradiction"]],
+)
 def test_nli_labels_refuse_other_models(labels):
     with pytest.raises(InvalidInput, match="needs an NLI model"):
         nli_labels(labels)
@@ -107,18 +115,21 @@ def test_nli_labels_refuse_other_models(labels):
 LIMITS = ServeLimits()
 
 
-@pytest.mark.parametrize("value,words", [
-    ("\u200b, \u200b\u200b, a\u200b, a", "U+200B ZERO WIDTH SPACE"),  # the four labels that look like two
-    ("sports, poli\u202etics", "U+202E RIGHT-TO-LEFT OVERRIDE"),
-    ("sports, \u2066politics\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
-    ("sports, poli\ttics", "U+0009"),
-    ("sports, \ufeffpolitics", "U+FEFF"),
-    ("sports, Sports", "'sports' and 'Sports' are the same label"),
-    ("ｓｐｏｒｔｓ, sports", "are the same label"),  # full-width forms
-    ("sports  news, sports news", "are the same label"),
-    ("a\u200d, a", "are the same label"),  # a joiner is kept, but does not make another label
-    ("\u200d", "has nothing visible in it"),
-])
+@pytest.mark.parametrize(
+    "value,words",
+    [
+        ("\u200b, \u200b\u200b, a\u200b, a", "U+200B ZERO WIDTH SPACE"),  # the four labels that look like two
+        ("sports, poli\u202etics", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("sports, \u2066politics\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("sports, poli\ttics", "U+0009"),
+        ("sports, \ufeffpolitics", "U+FEFF"),
+        ("sports, Sports", "'sports' and 'Sports' are the same label"),
+        ("ｓｐｏｒｔｓ, sports", "are the same label"),  # full-width forms
+        ("sports  news, sports news", "are the same label"),
+        ("a\u200d, a", "are the same label"),  # a joiner is kept, but does not make another label
+        ("\u200d", "has nothing visible in it"),
+    ],
+)
 def test_candidate_labels_with_hidden_characters_or_repeats_are_refused(value, words):
     for check in (lambda v: check_candidates(LIMITS, v), candidate_list):
         with pytest.raises(InvalidInput) as info:

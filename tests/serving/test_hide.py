@@ -39,12 +39,19 @@ def test_hiding_the_words_for_a_label_lowers_it(bundled):
     assert hidden_words(e, words=[wonderful + 1]) == [wonderful]
 
 
-@pytest.mark.parametrize("words, top, message", [
-    ("", 0, "No words to hide"), ("0", 0, "there is no word 0"), ("99", 0, "there is no word 99"),
-    ("1; drop table", 0, "word numbers separated by commas"), ([True], 0, "must be word numbers"),
-    ("", 65, "top must be a whole number from 1 to 64"), ("", 2.5, "top must be a whole number"),
-    (",".join(["1"] * 65), 0, "at most 64"),
-])
+@pytest.mark.parametrize(
+    "words, top, message",
+    [
+        ("", 0, "No words to hide"),
+        ("0", 0, "there is no word 0"),
+        ("99", 0, "there is no word 99"),
+        ("1; drop table", 0, "word numbers separated by commas"),
+        ([True], 0, "must be word numbers"),
+        ("", 65, "top must be a whole number from 1 to 64"),
+        ("", 2.5, "top must be a whole number"),
+        (",".join(["1"] * 65), 0, "at most 64"),
+    ],
+)
 def test_hostile_word_lists_are_refused_plainly(bundled, words, top, message):
     e = explain(TEXT, bundled)
     with pytest.raises(InvalidInput, match=message):

@@ -49,16 +49,26 @@ def server(tiny_path, xss_model, tmp_path_factory):
     """`python app.py` on a loopback port: bounded queue of 8, concurrency 1, 2000 chars."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1",
-               EXPLAIN_DEFAULT_MODEL=str(tiny_path("bert")), EXPLAIN_LOCAL_MODELS=str(xss_model),
-               EXPLAIN_QUEUE_SIZE=str(QUEUE), EXPLAIN_CONCURRENCY="1", EXPLAIN_MAX_CHARS="2000",
-               # All 60 callers come from 127.0.0.1: no per-visitor cap, so that the queue's own bound is
-               # what is tested here (tests/app/test_public.py tests the cap).
-               EXPLAIN_CLIENT_QUEUE="0",
-               HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", OMP_NUM_THREADS="1")
+    env = dict(
+        os.environ,
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_SERVER_NAME="127.0.0.1",
+        EXPLAIN_DEFAULT_MODEL=str(tiny_path("bert")),
+        EXPLAIN_LOCAL_MODELS=str(xss_model),
+        EXPLAIN_QUEUE_SIZE=str(QUEUE),
+        EXPLAIN_CONCURRENCY="1",
+        EXPLAIN_MAX_CHARS="2000",
+        # All 60 callers come from 127.0.0.1: no per-visitor cap, so that the queue's own bound is
+        # what is tested here (tests/app/test_public.py tests the cap).
+        EXPLAIN_CLIENT_QUEUE="0",
+        HF_HUB_OFFLINE="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        OMP_NUM_THREADS="1",
+    )
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 600  # a hang guard: a busy machine starts slowly
     import httpx
@@ -128,9 +138,11 @@ def test_fifty_plus_concurrent_callers(server):
     wall = time.monotonic() - t0  # printed, never asserted: a busy machine is slower
     rss_after = rss_mib(server.proc.pid)
     counts = {k: sum(1 for o in outcomes if o and o[0] == k) for k in ("ok", "busy", "failed")}
-    print(f"\nload test: callers={CALLERS} accepted={counts['ok']} busy={counts['busy']} "
-          f"failed={counts['failed']} unfinished={outcomes.count(None)} wall={wall:.1f}s "
-          f"server RSS before={rss_before:.0f} MiB after={rss_after:.0f} MiB")
+    print(
+        f"\nload test: callers={CALLERS} accepted={counts['ok']} busy={counts['busy']} "
+        f"failed={counts['failed']} unfinished={outcomes.count(None)} wall={wall:.1f}s "
+        f"server RSS before={rss_before:.0f} MiB after={rss_after:.0f} MiB"
+    )
     assert outcomes.count(None) == 0, "some callers never got an answer"
     assert counts["failed"] == 0, [o for o in outcomes if o[0] == "failed"][:3]
     assert all(ok for kind, ok in outcomes if kind == "ok"), "an accepted request returned a wrong result"
@@ -144,11 +156,13 @@ def test_limits_hold_for_direct_api_calls(server):
     from gradio_client.exceptions import AppError
 
     client = _client(server.url)
-    for kwargs, expect in [(dict(text="word " * 500), "this server explains at most 2,000"),
-                           (dict(text="fine", n_steps=10**6), "512"),
-                           (dict(text="fine", checkpoint="x" * 5000), "too long"),
-                           (dict(text="fine", checkpoint="/etc"), "path on the server"),
-                           (dict(text="fine", checkpoint="../../etc/passwd"), "path on the server")]:
+    for kwargs, expect in [
+        (dict(text="word " * 500), "this server explains at most 2,000"),
+        (dict(text="fine", n_steps=10**6), "512"),
+        (dict(text="fine", checkpoint="x" * 5000), "too long"),
+        (dict(text="fine", checkpoint="/etc"), "path on the server"),
+        (dict(text="fine", checkpoint="../../etc/passwd"), "path on the server"),
+    ]:
         with pytest.raises(AppError) as info:
             _explain(client, **kwargs)
         assert expect in str(info.value), str(info.value)
@@ -225,9 +239,9 @@ def test_one_deadline_for_the_whole_request(tiny_path, monkeypatch):
     def spy_check():
         seen.append(clock.current())
         return real_check()
+
     monkeypatch.setattr(api, "explain", spy_explain)
-    for module in ("explain.engine.clock", "explain.engine.path", "explain.engine.run",
-                   "explain.checks.faithfulness"):
+    for module in ("explain.engine.clock", "explain.engine.path", "explain.engine.run", "explain.checks.faithfulness"):
         mod = __import__(module, fromlist=["_"])
         assert hasattr(mod, "check_deadline"), module
         monkeypatch.setattr(mod, "check_deadline", spy_check)
@@ -249,8 +263,9 @@ def test_model_cache_memory_does_not_grow(tiny_path, tmp_path, monkeypatch):
     from explain.checkpoints import load as loading
 
     bert = tiny_path("bert")
-    cfg = AutoConfig.from_pretrained(bert, hidden_size=256, intermediate_size=1024, num_hidden_layers=4,
-                                     num_attention_heads=4)
+    cfg = AutoConfig.from_pretrained(
+        bert, hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4
+    )
     torch.manual_seed(0)
     base = tmp_path / "m0"
     AutoModelForSequenceClassification.from_config(cfg).save_pretrained(base)
@@ -269,8 +284,10 @@ def test_model_cache_memory_does_not_grow(tiny_path, tmp_path, monkeypatch):
         rss.append(rss_mib(os.getpid()))
     alive = sum(r() is not None for r in refs)
     size = sum(p.numel() * 4 for p in refs[-1]().parameters()) / 2**20
-    print(f"\nmodel cache: 10 models of {size:.1f} MiB, 2 cached, alive={alive}; "
-          f"RSS after each load (MiB): {[round(r) for r in rss]}")
+    print(
+        f"\nmodel cache: 10 models of {size:.1f} MiB, 2 cached, alive={alive}; "
+        f"RSS after each load (MiB): {[round(r) for r in rss]}"
+    )
     assert alive <= 2
     growth = rss[-1] - rss[2]
     assert growth < 3 * size + 40, f"RSS grew {growth:.0f} MiB over 7 further models of {size:.1f} MiB"

@@ -13,6 +13,7 @@ from space.internals import VisitorCap, visitor_of
 class Fn(SimpleNamespace):
     __hash__ = object.__hash__  # a BlockFunction is a dict key of the queue's timings
 
+
 MODEL, OTHER = "model", "other"
 
 
@@ -33,11 +34,18 @@ class Queue:
         self.blocks = SimpleNamespace(fns={0: Fn(concurrency_id=MODEL), 1: Fn(concurrency_id=OTHER)})
         self.n = 0
 
-    def add(self, ip: str, group: str = MODEL, session: str = "s", waiting: bool = True, page: bool = False,
-            at: float = 0.0):
+    def add(
+        self, ip: str, group: str = MODEL, session: str = "s", waiting: bool = True, page: bool = False, at: float = 0.0
+    ):
         self.n += 1
-        e = SimpleNamespace(_id=f"e{self.n}", session_hash=session, fn=self.blocks.fns[0 if group == MODEL else 1],
-                            request=request(ip, page=page), alive=True, enqueue_time=at)
+        e = SimpleNamespace(
+            _id=f"e{self.n}",
+            session_hash=session,
+            fn=self.blocks.fns[0 if group == MODEL else 1],
+            request=request(ip, page=page),
+            alive=True,
+            enqueue_time=at,
+        )
         self.event_ids_to_events[e._id] = e
         if waiting:
             self.event_queue_per_concurrency_id[group].queue.append(e)

@@ -42,8 +42,15 @@ def plain_accuracy() -> tuple:
 def test_the_endpoint_is_named_and_documented(served):
     _, app = served
     info = app.demo.get_api_info()["named_endpoints"]["/report"]
-    assert [p["parameter_name"] for p in info["parameters"]] == ["file", "texts", "model", "text_column",
-                                                                 "label_column", "n_steps", "min_texts"]
+    assert [p["parameter_name"] for p in info["parameters"]] == [
+        "file",
+        "texts",
+        "model",
+        "text_column",
+        "label_column",
+        "n_steps",
+        "min_texts",
+    ]
     assert [r["label"] for r in info["returns"]] == ["report", "files"]
     assert "model-card section" in info["description"]
 
@@ -78,20 +85,26 @@ def test_the_answer_and_its_files_agree(served):
     assert ev["correct"] == sum(p == g for p, g in zip(predicted, gold)) and ev["matched"] == 60
     assert ev["accuracy"] == pytest.approx(ev["correct"] / 60)
     assert sorted(map(tuple, ev["confusion"])) == sorted(
-        (g, p, sum(1 for a, b in zip(gold, predicted) if (a, b) == (g, p))) for g, p in set(zip(gold, predicted)))
+        (g, p, sum(1 for a, b in zip(gold, predicted) if (a, b) == (g, p))) for g, p in set(zip(gold, predicted))
+    )
     labels = {lab["label"]: lab for lab in report["report"]["labels"]}
     assert set(labels) == {"negative", "positive"} and all(lab["toward"] and lab["against"] for lab in labels.values())
     assert sum(lab["texts"] for lab in labels.values()) == 60
     facts = report["facts"]
-    assert (facts["model"], facts["data"], facts["rows"], facts["explained"]) == ("minilm-rt-sentiment",
-                                                                                  "snippets.csv", 60, 60)
+    assert (facts["model"], facts["data"], facts["rows"], facts["explained"]) == (
+        "minilm-rt-sentiment",
+        "snippets.csv",
+        60,
+        60,
+    )
     assert facts["revision"].startswith("a folder on this server; weights sha256 ") and facts["date"]
     csv_rows = list(csv.DictReader(io.StringIO(by_name["rows.csv"].read_text(encoding="utf-8"))))
     assert [r["predicted"] for r in csv_rows] == predicted
     assert "<svg" in by_name["report.svg"].read_text() and "<script" not in by_name["report.html"].read_text()
     # Pasted texts, no labels: no evaluation.
-    pasted, _ = client.predict(None, "A moving, beautiful film.\nA dull, lifeless mess.", "", "text", "label", 8, 1,
-                               api_name="/report")
+    pasted, _ = client.predict(
+        None, "A moving, beautiful film.\nA dull, lifeless mess.", "", "text", "label", 8, 1, api_name="/report"
+    )
     assert pasted["evaluation"] is None and pasted["facts"]["data"] == "pasted texts"
     assert [x["predicted"] for x in pasted["examples"]] == ["negative", "positive"]
 
@@ -105,10 +118,12 @@ def test_a_file_over_the_limits_is_refused_with_the_limit_and_what_to_do(served,
     monkeypatch.setattr(app.SERVICE, "limits", replace(app.SERVICE.limits, report_max_rows=10))
     with pytest.raises(AppError) as refused:
         client.predict(handle_file(str(SNIPPETS)), api_name="/report")
-    assert str(refused.value) == ("snippets.csv has more than 10 rows; this server explains at most 10 per report. "
-                                  "Upload its first 10 rows, or run the command line on your own machine: explain "
-                                  "--input FILE --output rows.jsonl --model MODEL, then explain report rows.jsonl "
-                                  "--output report.md.")
+    assert str(refused.value) == (
+        "snippets.csv has more than 10 rows; this server explains at most 10 per report. "
+        "Upload its first 10 rows, or run the command line on your own machine: explain "
+        "--input FILE --output rows.jsonl --model MODEL, then explain report rows.jsonl "
+        "--output report.md."
+    )
     monkeypatch.undo()
     big = tmp_path / "big.csv"
     big.write_text("text,label\n" + "A long and winding film that goes nowhere at all,negative\n" * 6000)

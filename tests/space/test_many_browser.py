@@ -22,8 +22,13 @@ from test_many_api import plain_accuracy
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("EXPLAIN_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 WAIT_MS = 300_000  # two shared cores: 60 texts can take a while
 SNIPPETS = ROOT / "examples" / "snippets.csv"
 
@@ -34,8 +39,13 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-    why = ("playwright is not installed (pip install playwright)" if sync_playwright is None else
-           f"no Chromium at {CHROMIUM} (apt-get install chromium)" if not Path(CHROMIUM).exists() else None)
+    why = (
+        "playwright is not installed (pip install playwright)"
+        if sync_playwright is None
+        else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if not Path(CHROMIUM).exists()
+        else None
+    )
     if why:
         if os.environ.get("EXPLAIN_REQUIRE_BROWSER") == "1":
             pytest.fail(why)
@@ -81,18 +91,24 @@ def toasts(page) -> str:
 
 def wait_error(page) -> str:
     """Until the inline error shows (or a toast says why it cannot); returns the error."""
-    page.wait_for_function("() => !!document.querySelector('#many-error .explain-error') || "
-                           "!!document.querySelector('.toast-body')", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => !!document.querySelector('#many-error .explain-error') || !!document.querySelector('.toast-body')",
+        timeout=WAIT_MS,
+    )
     assert error(page), toasts(page)
     return error(page)
 
 
 def wait_status(page, *parts: str) -> str:
     """Until the status says one of ``parts`` - or the inline error says why not."""
-    page.wait_for_function("([parts]) => { const s = document.querySelector('#many-status').textContent; "
-                           "return parts.some(p => s.includes(p)) || "
-                           "!!document.querySelector('#many-error .explain-error') || "
-                           "!!document.querySelector('.toast-body'); }", arg=[list(parts)], timeout=WAIT_MS)
+    page.wait_for_function(
+        "([parts]) => { const s = document.querySelector('#many-status').textContent; "
+        "return parts.some(p => s.includes(p)) || "
+        "!!document.querySelector('#many-error .explain-error') || "
+        "!!document.querySelector('.toast-body'); }",
+        arg=[list(parts)],
+        timeout=WAIT_MS,
+    )
     assert not error(page) and not toasts(page), error(page) or toasts(page)
     return status(page)
 
@@ -134,8 +150,11 @@ def test_a_report_on_the_shipped_snippets(browser, served):
     first.click()
     page.locator("#text textarea").wait_for(state="visible", timeout=WAIT_MS)
     assert page.locator("#text textarea").input_value() == text
-    page.wait_for_function("t => [...document.querySelectorAll('#words .textfield .token .text')]"
-                           ".map(e => e.textContent).join('') === t", arg=text, timeout=WAIT_MS)
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#words .textfield .token .text')].map(e => e.textContent).join('') === t",
+        arg=text,
+        timeout=WAIT_MS,
+    )
     page.close()
 
 
@@ -160,6 +179,7 @@ def test_stop_keeps_what_finished(browser, served, monkeypatch):
                 parked.set()
                 return True  # from the second chunk on, someone is always waiting
             return False
+
         return busy
 
     monkeypatch.setattr(space.many, "group_busy", probe)
@@ -195,8 +215,10 @@ def test_files_over_the_limits_and_hostile_files(browser, served, monkeypatch, t
     monkeypatch.setattr(app.SERVICE, "limits", replace(app.SERVICE.limits, report_max_rows=10))
     page = open_tab(browser, url)
     upload(page, SNIPPETS)
-    assert wait_error(page).startswith("This file cannot be explained here. snippets.csv has more than 10 rows; this "
-                                  "server explains at most 10 per report. Upload its first 10 rows"), error(page)
+    assert wait_error(page).startswith(
+        "This file cannot be explained here. snippets.csv has more than 10 rows; this "
+        "server explains at most 10 per report. Upload its first 10 rows"
+    ), error(page)
     page.close()
     monkeypatch.undo()
     # A hostile file name and hostile rows are text, never markup.
@@ -204,9 +226,13 @@ def test_files_over_the_limits_and_hostile_files(browser, served, monkeypatch, t
     with hostile.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["text", "label"])
-        w.writerows([["<script>document.title='pwned'</script> a great film", "<b>positive</b>"],
-                     ["=HYPERLINK(\"http://x.example\") a dull film", "negative"],
-                     ["<img src=y onerror=alert(2)> a moving film", "positive"]])
+        w.writerows(
+            [
+                ["<script>document.title='pwned'</script> a great film", "<b>positive</b>"],
+                ['=HYPERLINK("http://x.example") a dull film', "negative"],
+                ["<img src=y onerror=alert(2)> a moving film", "positive"],
+            ]
+        )
     page = open_tab(browser, url)
     upload(page, hostile)
     # (Gradio drops < and > from an uploaded file's name; the rest of it is shown as text.)

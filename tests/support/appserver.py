@@ -32,15 +32,23 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = Path(log)
-        self.env = dict(os.environ, GRADIO_SERVER_PORT=str(self.port), GRADIO_SERVER_NAME="127.0.0.1",
-                        HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", OMP_NUM_THREADS="1",
-                        PYTHONUNBUFFERED="1", **env)
+        self.env = dict(
+            os.environ,
+            GRADIO_SERVER_PORT=str(self.port),
+            GRADIO_SERVER_NAME="127.0.0.1",
+            HF_HUB_OFFLINE="1",
+            GRADIO_ANALYTICS_ENABLED="False",
+            OMP_NUM_THREADS="1",
+            PYTHONUNBUFFERED="1",
+            **env,
+        )
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 600.0) -> AppServer:  # a hang guard: a busy machine starts slowly
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while True:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -74,8 +82,9 @@ class AppServer:
         self.stop()
 
 
-def submit(url: str, api_name: str, data, session_hash: Optional[str] = None, headers: Optional[dict] = None,
-           timeout: float = 30.0) -> httpx.Response:
+def submit(
+    url: str, api_name: str, data, session_hash: Optional[str] = None, headers: Optional[dict] = None, timeout: float = 30.0
+) -> httpx.Response:
     """Step one of Gradio's /call/ protocol (POST the inputs); the response holds the event id."""
     body = {"data": data}
     if session_hash is not None:
@@ -95,8 +104,9 @@ def result(url: str, api_name: str, event_id: str, timeout: float = 120.0) -> tu
     return kind, None
 
 
-def call(url: str, api_name: str, data, session_hash: Optional[str] = None, headers: Optional[dict] = None,
-         timeout: float = 120.0) -> tuple:
+def call(
+    url: str, api_name: str, data, session_hash: Optional[str] = None, headers: Optional[dict] = None, timeout: float = 120.0
+) -> tuple:
     """Both steps, as the README's curl example does: ("complete", outputs), ("error", message)
     or ("refused", (HTTP status, body text)) when the POST itself is refused."""
     resp = submit(url, api_name, data, session_hash, headers, timeout)
@@ -114,19 +124,34 @@ def fn_index(url: str, name: str) -> int:
     raise KeyError(name)
 
 
-def join(url: str, index: int, data, session_hash: str, headers: Optional[dict] = None, timeout: float = 30.0,
-         raw: Optional[bytes] = None) -> httpx.Response:
+def join(
+    url: str,
+    index: int,
+    data,
+    session_hash: str,
+    headers: Optional[dict] = None,
+    timeout: float = 30.0,
+    raw: Optional[bytes] = None,
+) -> httpx.Response:
     """The page's way in: POST /gradio_api/queue/join (``raw``: a body sent as is)."""
-    body = raw if raw is not None else json.dumps({"data": data, "fn_index": index, "session_hash": session_hash,
-                                                   "event_data": None, "trigger_id": None}).encode()
-    return httpx.post(f"{url}gradio_api/queue/join", content=body, timeout=timeout,
-                      headers={"content-type": "application/json", **(headers or {})})
+    body = (
+        raw
+        if raw is not None
+        else json.dumps(
+            {"data": data, "fn_index": index, "session_hash": session_hash, "event_data": None, "trigger_id": None}
+        ).encode()
+    )
+    return httpx.post(
+        f"{url}gradio_api/queue/join",
+        content=body,
+        timeout=timeout,
+        headers={"content-type": "application/json", **(headers or {})},
+    )
 
 
 def listen(url: str, session_hash: str, timeout: float = 120.0) -> dict:
     """Read the session's stream until an event completes; returns its process_completed message."""
-    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session_hash},
-                      timeout=timeout) as resp:
+    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session_hash}, timeout=timeout) as resp:
         for line in resp.iter_lines():
             if line.startswith("data:"):
                 message = json.loads(line[5:])

@@ -41,8 +41,8 @@ def section(path: Path, heading: str) -> str:
     m = re.search(rf"^(#+) {re.escape(heading)}.*$", text, re.M)
     assert m, f"no heading {heading!r} in {Path(path).name}"
     level = len(m.group(1))
-    end = re.search(rf"^#{{1,{level}}} ", text[m.end():], re.M)
-    return text[m.start():m.end() + end.start() if end else None]
+    end = re.search(rf"^#{{1,{level}}} ", text[m.end() :], re.M)
+    return text[m.start() : m.end() + end.start() if end else None]
 
 
 def table(text: str, header: str) -> list:
@@ -52,7 +52,7 @@ def table(text: str, header: str) -> list:
     for i, line in enumerate(lines):
         if line.startswith(header):
             rows = []
-            for row in lines[i + 2:]:
+            for row in lines[i + 2 :]:
                 if not row.startswith("|"):
                     break
                 rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]])

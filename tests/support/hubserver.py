@@ -46,8 +46,7 @@ def git_repo(mirrors: Path, repo_id: str, files: dict, *, tag: Optional[str] = N
     folder = Path(mirrors) / "models" / repo_id
     fresh = not (folder / ".git").exists()
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
     if fresh:
         subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True, env=env)
     for name, content in files.items():
@@ -65,8 +64,9 @@ def git_repo(mirrors: Path, repo_id: str, files: dict, *, tag: Optional[str] = N
 
 
 def head_commit(repo_folder: Path) -> str:
-    return subprocess.run(["git", "-C", str(repo_folder), "rev-parse", "HEAD"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo_folder), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 class Olah:
@@ -89,10 +89,10 @@ class Olah:
             f'repos-path = "{self.workdir / "repos"}"\n'
             f'mirror-netloc = "{self.public_netloc}"\nmirror-lfs-netloc = "{self.public_netloc}"\n'
             f'mirrors-path = ["{self.mirrors}"]\n'
-            "[accessibility]\noffline = true\n")
+            "[accessibility]\noffline = true\n"
+        )
         log = open(self.workdir / "olah.log", "wb")
-        self.proc = subprocess.Popen([str(cli), "-c", str(cfg)], cwd=self.workdir, stdout=log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([str(cli), "-c", str(cfg)], cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -210,8 +210,15 @@ class FaultProxy:
         conn.close()
 
 
-def repo_rule(repo_id: str, action: dict, *, api_only: bool = False, method: Optional[str] = None,
-              suffix: Optional[str] = None, no_range: bool = False) -> Rule:
+def repo_rule(
+    repo_id: str,
+    action: dict,
+    *,
+    api_only: bool = False,
+    method: Optional[str] = None,
+    suffix: Optional[str] = None,
+    no_range: bool = False,
+) -> Rule:
     """A rule matching requests about one repo (API and file routes)."""
     quoted = urllib.parse.quote(repo_id, safe="/")
 
@@ -228,6 +235,7 @@ def repo_rule(repo_id: str, action: dict, *, api_only: bool = False, method: Opt
         if no_range and "range" in headers:
             return None
         return action
+
     return rule
 
 

@@ -7,6 +7,6 @@ def count_passes(model):
     """Record (rows, with gradient?) of every forward pass of ``model``: (the list, the hook handle)."""
     seen = []
     handle = model.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape[0], torch.is_grad_enabled())),
-        with_kwargs=True)
+        lambda module, args, kwargs: seen.append((kwargs["input_ids"].shape[0], torch.is_grad_enabled())), with_kwargs=True
+    )
     return seen, handle

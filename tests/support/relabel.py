@@ -11,8 +11,9 @@ from typing import Optional
 NLI = ("contradiction", "neutral", "entailment")  # MNLI's order
 
 
-def relabelled(source: Path, folder: Path, labels=NLI, problem_type: Optional[str] = None,
-               bias: Optional[tuple] = None) -> Path:
+def relabelled(
+    source: Path, folder: Path, labels=NLI, problem_type: Optional[str] = None, bias: Optional[tuple] = None
+) -> Path:
     """``source`` copied to ``folder`` (once) with ``labels`` as its id2label (and
     ``problem_type``, if given). ``bias``: the classifier's bias, one value per label - a
     random tiny model's logits are small (every sigmoid near 50%), so e.g. (4, 3, -4) makes the

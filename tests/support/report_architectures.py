@@ -37,8 +37,10 @@ def main() -> None:
             same &= int(mine.argmax()) == int(ref.argmax())
             errs.append(r.completeness_error)
             steps = max(steps, r.steps)
-        print(f"{name:13s} {clf.sites.describe[:58]:58s} {max(diffs):9.1e} {same!s:>6s} {max(errs):9.1e} "
-              f"{steps:5d} {time.perf_counter() - t:5.1f}")
+        print(
+            f"{name:13s} {clf.sites.describe[:58]:58s} {max(diffs):9.1e} {same!s:>6s} {max(errs):9.1e} "
+            f"{steps:5d} {time.perf_counter() - t:5.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -41,15 +41,27 @@ ARCHITECTURES = {
     "deberta-v2": ("deberta-v2", "DebertaV2Tokenizer", {}),
     "mpnet": ("mpnet", "MPNetTokenizer", {}),
     "modernbert": ("modernbert", "BertTokenizer", {"global_attn_every_n_layers": 2, "local_attention": 16}),
-    "funnel": ("funnel", "FunnelTokenizer", {"block_sizes": [1, 1], "num_decoder_layers": 1, "d_head": 8,
-                                              "d_inner": 37}),
+    "funnel": ("funnel", "FunnelTokenizer", {"block_sizes": [1, 1], "num_decoder_layers": 1, "d_head": 8, "d_inner": 37}),
     "longformer": ("longformer", "RobertaTokenizer", {"attention_window": [8, 8]}),
     "big_bird": ("big_bird", "BigBirdTokenizer", {"attention_type": "original_full"}),
-    "mobilebert": ("mobilebert", "MobileBertTokenizer", {"embedding_size": 16, "intra_bottleneck_size": 16,
-                                                         "true_hidden_size": 16, "num_feedforward_networks": 1}),
-    "squeezebert": ("squeezebert", "SqueezeBertTokenizer", {"q_groups": 1, "k_groups": 1, "v_groups": 1,
-                                                            "post_attention_groups": 1, "intermediate_groups": 1,
-                                                            "output_groups": 1, "embedding_size": 32}),
+    "mobilebert": (
+        "mobilebert",
+        "MobileBertTokenizer",
+        {"embedding_size": 16, "intra_bottleneck_size": 16, "true_hidden_size": 16, "num_feedforward_networks": 1},
+    ),
+    "squeezebert": (
+        "squeezebert",
+        "SqueezeBertTokenizer",
+        {
+            "q_groups": 1,
+            "k_groups": 1,
+            "v_groups": 1,
+            "post_attention_groups": 1,
+            "intermediate_groups": 1,
+            "output_groups": 1,
+            "embedding_size": 32,
+        },
+    ),
     "convbert": ("convbert", "ConvBertTokenizer", {"embedding_size": 32}),
     "ernie": ("ernie", "BertTokenizer", {}),
     "bart": ("bart", "BartTokenizer", {}),
@@ -72,17 +84,29 @@ HEADS = {
 
 LABELS = ["negative", "neutral", "positive"]
 
-_SIZES = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
-              max_position_embeddings=128, initializer_range=0.1)
+_SIZES = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=128,
+    initializer_range=0.1,
+)
 # Architectures that name their sizes differently.
 _ALIASES = {
-    "distilbert": dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=128,
-                       initializer_range=0.1),
-    "bart": dict(d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
-                 decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128,
-                 init_std=0.1),
-    "t5": dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=1, num_heads=4,
-               initializer_factor=1.0),
+    "distilbert": dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=128, initializer_range=0.1),
+    "bart": dict(
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=128,
+        init_std=0.1,
+    ),
+    "t5": dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=1, num_heads=4, initializer_factor=1.0),
     "xlnet": dict(d_model=32, n_layer=2, n_head=4, d_inner=37, initializer_range=0.1),
     "gpt2": dict(n_embd=32, n_layer=2, n_head=4, n_positions=128, initializer_range=0.1),
     "funnel": dict(d_model=32, n_head=4, initializer_range=0.1, max_position_embeddings=128),
@@ -132,7 +156,7 @@ def _merges(words: Counter, n: int, prefix: str = "") -> list:
             out, i = [], 0
             while i < len(symbols):
                 if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
-                    out.append(a + b[len(prefix):])
+                    out.append(a + b[len(prefix) :])
                     i += 2
                 else:
                     out.append(symbols[i])
@@ -156,15 +180,17 @@ def _tokenizer(cls_name: str):
     blank = cls()
     spec = json.loads(blank.backend_tokenizer.to_str())
     kind = spec["model"]["type"]
-    specials = [t["content"] for t in sorted(spec["added_tokens"], key=lambda t: t["id"])
-                if t["special"] or kind == "Unigram"]
+    specials = [
+        t["content"] for t in sorted(spec["added_tokens"], key=lambda t: t["id"]) if t["special"] or kind == "Unigram"
+    ]
     words = _words(blank)
     alphabet = sorted({c for w in words for c in w})
     if kind == "WordPiece":
         prefix = spec["model"]["continuing_subword_prefix"]
         vocab = {t: i for i, t in enumerate(specials)}
-        for piece in alphabet + [prefix + c for c in alphabet] + [a + b[len(prefix):]
-                                                                 for a, b in _merges(words, VOCAB_SIZE, prefix)]:
+        for piece in (
+            alphabet + [prefix + c for c in alphabet] + [a + b[len(prefix) :] for a, b in _merges(words, VOCAB_SIZE, prefix)]
+        ):
             if len(vocab) < VOCAB_SIZE:
                 vocab.setdefault(piece, len(vocab))
         tok = cls(vocab=vocab)
@@ -188,8 +214,10 @@ def _tokenizer(cls_name: str):
             pieces.append(a + b)
         counts = {p: sum(n * w.count(p) for w, n in words.items()) for p in pieces}
         total = sum(counts.values())
-        tok = cls(vocab=[(t, 0.0) for t in specials]
-                  + [(p, round(math.log(counts[p] / total), 6)) for p in pieces if p not in specials])
+        tok = cls(
+            vocab=[(t, 0.0) for t in specials]
+            + [(p, round(math.log(counts[p] / total), 6)) for p in pieces if p not in specials]
+        )
     model = json.loads(tok.backend_tokenizer.to_str())["model"]
     if kind == "Unigram":  # some classes fix the unknown piece's id: it must be the unk token's
         assert model["unk_id"] == tok.unk_token_id, (cls_name, model["unk_id"], tok.unk_token_id)
@@ -212,14 +240,24 @@ def build(name: str, folder: Path, spec=None) -> Path:
     sizes = dict(_ALIASES.get(model_type, _SIZES))
     if model_type in ("llama", "mistral", "qwen2", "gemma", "phi"):
         sizes.update(num_key_value_heads=2)
-    specials = {k: getattr(tok, k) for k in ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id",
-                                              "cls_token_id") if getattr(tok, k, None) is not None}
+    specials = {
+        k: getattr(tok, k)
+        for k in ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id")
+        if getattr(tok, k, None) is not None
+    }
     if model_type in ("t5", "mt5"):
         specials["decoder_start_token_id"] = tok.pad_token_id
     labels = LABELS if num_labels == len(LABELS) else ["score"]
-    config = AutoConfig.for_model(model_type, vocab_size=len(tok), num_labels=num_labels,
-                                  id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)},
-                                  **sizes, **specials, **extra)
+    config = AutoConfig.for_model(
+        model_type,
+        vocab_size=len(tok),
+        num_labels=num_labels,
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+        **sizes,
+        **specials,
+        **extra,
+    )
     for attr in ("bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id"):
         value = getattr(config, attr, None)
         if isinstance(value, int) and value >= len(tok):  # a default of the real model's vocabulary
@@ -263,8 +301,7 @@ def _sums(root: Path) -> str:
     import hashlib
 
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != SUMS)
-    return "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n"
-                   for p in files)
+    return "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n" for p in files)
 
 
 def build_cached(parent: Path) -> Path:

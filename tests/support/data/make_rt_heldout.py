@@ -45,21 +45,28 @@ def main() -> None:
     corpora, _ = train.read_vader(Path(args.data))
     _, held = train.split_ids(corpora["movie"], args.seed)
     if args.all:
-        args.out.write_text("".join(json.dumps({"text": t, "label": train.ID2LABEL[y]}, ensure_ascii=False) + "\n"
-                                    for t, y in held), encoding="utf-8")
+        args.out.write_text(
+            "".join(json.dumps({"text": t, "label": train.ID2LABEL[y]}, ensure_ascii=False) + "\n" for t, y in held),
+            encoding="utf-8",
+        )
         print(f"wrote all {len(held)} held-out sentences to {args.out}")
         return
     picked = []
     for label in (0, 1):
-        rows = sorted((t for t, y in held if y == label),
-                      key=lambda t: hashlib.sha256(f"{args.salt}:{t}".encode()).hexdigest())
-        picked.append(rows[:args.per_class])
+        rows = sorted(
+            (t for t, y in held if y == label), key=lambda t: hashlib.sha256(f"{args.salt}:{t}".encode()).hexdigest()
+        )
+        picked.append(rows[: args.per_class])
     sample = [{"text": t, "label": train.ID2LABEL[y]} for pair in zip(*picked) for t, y in zip(pair, (0, 1))]
     digest = hashlib.sha256(Path(args.data).read_bytes()).hexdigest()
-    out = {"source": "vaderSentiment 3.3.2 sdist, movieReviewSnippets_GroundTruth.txt (MIT licence)",
-           "sdist_sha256": digest, "split": f"examples/train_default_model.py split_ids(movie, seed={args.seed}), "
-           "held-out part", "selection": f"first {args.per_class} per class by sha256('{args.salt}:' + text)",
-           "held_out_size": len(held), "sentences": sample}
+    out = {
+        "source": "vaderSentiment 3.3.2 sdist, movieReviewSnippets_GroundTruth.txt (MIT licence)",
+        "sdist_sha256": digest,
+        "split": f"examples/train_default_model.py split_ids(movie, seed={args.seed}), held-out part",
+        "selection": f"first {args.per_class} per class by sha256('{args.salt}:' + text)",
+        "held_out_size": len(held),
+        "sentences": sample,
+    }
     path = args.out
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
