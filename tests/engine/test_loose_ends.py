@@ -34,7 +34,7 @@ def _same(a: Explanation, b: Explanation) -> None:
     def walk(u, v, key=""):
         if isinstance(u, float) and isinstance(v, float):
             # An error is a small difference of large sums: its rounding is relative to those.
-            assert u == pytest.approx(v, rel=1e-5, abs=1e-5 if key.endswith("error") else 1e-7), key
+            assert u == pytest.approx(v, rel=1e-5, abs=5e-5 if key.endswith("error") else 1e-7), key
         elif isinstance(u, dict):
             assert u.keys() == v.keys()
             for k in u:
@@ -59,8 +59,17 @@ def test_zero_width_and_bom_are_never_words(name, tiny_path):
     assert [w.text for w in result.words if set(w.text) <= invisible] == []
     assert all(w.text.strip("".join(invisible)) == w.text for w in result.words)  # none at a word's edge
     visible = "".join(c for c in INVISIBLE if not c.isspace() and c not in invisible)
-    assert "".join(w.text.replace("\u2060", "") for w in result.words) == visible  # every visible character, once
-    assert {"The", "film", "was", "truly", "moving"} <= {w.text for w in result.words}
+    # Every visible character, once. A unit holds a space only where one of the tokenizer's own
+    # offset spans runs over it (the tiny Llama's fast tokenizer maps "\ufeffThe film" to
+    # (0, 1) and (1, 6): its "film" token covers "The f").
+    spaced = [w for w in result.words if " " in w.text]
+    assert all(
+        any(t.start is not None and t.start < w.start + w.text.index(" ") < t.end for t in result.tokens) for w in spaced
+    ), spaced
+    assert "".join(w.text.replace("\u2060", "").replace(" ", "") for w in result.words) == visible
+    # Each visible word is in one unit (a unit can be wider where a token spans a word and its
+    # punctuation, or where a tokenizer's offsets run over a space: "moving." / "The film").
+    assert all(sum(word in w.text for w in result.words) == 1 for word in ("The", "film", "was", "truly", "moving"))
     assert sum(w.score for w in result.words) == pytest.approx(sum(t.score for t in result.tokens), abs=1e-9)
     assert "".join(p for p, _ in segments(INVISIBLE, result.words)) == INVISIBLE
 
