@@ -265,7 +265,9 @@ class VisitorCap:
             self._supersede(session, fn)
         live = [e for e in list(self.queue.event_ids_to_events.values()) if getattr(e, "alive", True)]
         mine = [e for e in live if self.visitor(e.request) == key]
-        mine_model = [e for e in mine if e.fn.concurrency_id == self.group]
+        # An event that has sent its result is counted once, as unread: Gradio drops it from its
+        # running events a moment after the message is queued, and in that moment it is both.
+        mine_model = [e for e in mine if e.fn.concurrency_id == self.group and not self._answered(e)]
         unread = sum(self._unread(s, pg) for s, (k, _, pg) in list(self.sessions.items()) if k == key)
         if model and over_cap(key, [key] * (len(mine_model) + unread), self.limit):
             self.logger(
@@ -342,6 +344,15 @@ class VisitorCap:
                 keyed.append((running.get(k, 0) + seen.get(k, 0), i, e))
                 seen[k] = seen.get(k, 0) + 1
             eq.queue[:] = [e for _, _, e in sorted(keyed, key=lambda t: (t[0], t[1]))]
+
+    def _answered(self, event) -> bool:
+        """Has ``event`` already queued its finished result (so it is no longer running)?"""
+        messages = self.queue.pending_messages_per_session.get(getattr(event, "session_hash", None))
+        ident = getattr(event, "_id", None)
+        return ident is not None and any(
+            getattr(m, "msg", None) == "process_completed" and getattr(m, "event_id", None) == ident
+            for m in list(getattr(messages, "_queue", ()))
+        )
 
     def _unread(self, session: str, page: bool = False) -> int:
         """Finished results waiting unread in the session's message queue (a page's: for over GRACE_S)."""

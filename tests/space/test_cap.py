@@ -123,6 +123,25 @@ def test_unread_results_count_for_api_clients_and_for_a_page_after_a_grace():
     assert c2.admit(request("4.4.4.4", page=True), body()) is None and not c2.queue.pending_messages_per_session
 
 
+def test_a_result_just_sent_counts_once():
+    """The race CI caught: Gradio queues an event's finished result a moment before it drops
+    the event from its running ones. In that moment it is one request, not a running one and
+    an unread one (which made a visitor's second request a refusal)."""
+    q = Queue()
+    c = cap(q)
+    e = q.add("9.9.9.9", waiting=False, session="api-1")
+    c._seen("api-1", "9.9.9.9")
+    q.pending_messages_per_session["api-1"] = SimpleNamespace(
+        _queue=[SimpleNamespace(msg="process_completed", event_id=e._id)]
+    )
+    assert c.admit(request("9.9.9.9"), body()) is None
+    # Another event's result in the same session does not hide a running one.
+    q.pending_messages_per_session["api-1"] = SimpleNamespace(
+        _queue=[SimpleNamespace(msg="process_completed", event_id="x")]
+    )
+    assert "2 requests" in c.admit(request("9.9.9.9"), body())
+
+
 def test_visitors_take_turns():
     """M1: one visitor's second and third waiting events go behind another's first."""
     q = Queue()
