@@ -277,7 +277,7 @@ class Page:
                 raise user_error(exc, request) from None
             message = plain_message(exc)
             self.service.forget(session)
-            forget_session(request)
+            forget_session(request, keep_state=True)  # the tab's loaded model and chosen label stay
             return panels.failed(message, kept)
         if page_call:
             return panels.for_page(answer.explanation, answer.labels)
@@ -321,14 +321,6 @@ class Page:
             if _fatal(exc):
                 raise
             raise user_error(exc, request) from None
-
-    def switch_label(self, label, request: gr.Request = None):
-        """Show another label explained with the last result (no model runs)."""
-        shown = self.service.show(session_of(request), label)
-        if shown is None:
-            return tuple(Panels.unchanged())
-        out = panels.for_page(shown.explanation, shown.labels)
-        return tuple(out._replace(labels=gr.skip(), switch=gr.skip()))
 
     def choose_label(
         self,

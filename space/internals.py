@@ -24,7 +24,7 @@ from fastapi import HTTPException
 from gradio.blocks import BlockFunction
 from gradio.queueing import Event, EventQueue, Queue
 from gradio.routes import App
-from gradio.state_holder import StateHolder
+from gradio.state_holder import SessionState, StateHolder
 
 from explain import logbook
 from explain.serving import client_key, over_cap
@@ -53,6 +53,8 @@ _QUEUE_STATE = (
 # Attributes of a queued event (gradio.queueing.Event) this module reads.
 _EVENT_STATE = ("session_hash", "fn", "request", "alive", "enqueue_time", "_id")
 _HOLDER_STATE = ("lock", "session_data", "time_last_used")
+# What a session (gradio.state_holder.SessionState) holds that forget_session keeps.
+_SESSION_STATE = ("state_data", "_state_ttl")
 # Attributes of a concurrency group's queue (gradio.queueing.EventQueue) this module reads.
 _GROUP_STATE = ("queue", "current_concurrency")
 
@@ -67,6 +69,10 @@ def check(queue: Optional[Any] = None, holder: Optional[Any] = None) -> list[str
     missing += [f"Event.{name}" for name in _EVENT_STATE if f"self.{name}" not in made]
     grouped = inspect.getsource(EventQueue.__init__)
     missing += [f"EventQueue.{name}" for name in _GROUP_STATE if f"self.{name}" not in grouped]
+    kept = inspect.getsource(SessionState.__init__)
+    missing += [f"SessionState.{name}" for name in _SESSION_STATE if f"self.{name}" not in kept]
+    if "blocks" not in inspect.getsource(StateHolder.set_blocks):
+        missing.append("StateHolder.blocks")
     if queue is not None:
         missing += [f"Queue.{name}" for name in _QUEUE_STATE if not hasattr(queue, name)]
         messages = getattr(queue, "pending_messages_per_session", None)
@@ -103,14 +109,21 @@ def _defaults(block_fn) -> list:
     return [None if p.default is inspect.Parameter.empty else p.default for p in params]
 
 
-def forget_session(request) -> None:
+def forget_session(request, keep_state: bool = False) -> None:
     """Drop what Gradio stored for this session (a refused request's inputs among it):
-    nothing a refused request sent outlives it. The page's own values live in the page."""
+    nothing a refused request sent outlives it. ``keep_state`` (a page tab): the tab's
+    ``gr.State`` values stay (the model it loaded, the label it wants); only the values
+    its components sent are dropped, as if the tab had just opened."""
     try:
         holder = request.request.app.state_holder
         with holder.lock:
-            holder.session_data.pop(request.session_hash, None)
-            holder.time_last_used.pop(request.session_hash, None)
+            old = holder.session_data.pop(request.session_hash, None)
+            if keep_state and old is not None and old.state_data:
+                fresh = type(old)(holder.blocks)
+                fresh.state_data, fresh._state_ttl = old.state_data, old._state_ttl
+                holder.session_data[request.session_hash] = fresh
+            else:
+                holder.time_last_used.pop(request.session_hash, None)
     except Exception:  # noqa: BLE001 - no session to forget (a direct call, another Gradio)
         pass
 

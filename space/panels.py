@@ -75,14 +75,6 @@ class Sharing(NamedTuple):
 
 
 @_named
-class Starting(NamedTuple):
-    """What a new run clears: the last run's share panel and its error."""
-
-    sharing: Any
-    error: Any
-
-
-@_named
 class ModelPanels(NamedTuple):
     """What loading a checkpoint fills: the label boxes, what the model reads, its card."""
 

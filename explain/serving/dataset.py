@@ -445,7 +445,8 @@ class Shown:
 
 @dataclass
 class Sessions:
-    """Per visitor session: the stop flag of its running report and what its last one showed."""
+    """Per visitor session: the stop flags of its reports (waiting or running) and what its
+    last one showed."""
 
     limits: ServeLimits
     stops: dict = field(default_factory=dict)
@@ -458,36 +459,46 @@ class Sessions:
                 self.limits.sessions, self.limits.sessions * EXAMPLES * 64, weight=lambda shown: max(1, len(shown.texts))
             )
 
-    def start(self, session: Optional[str]) -> threading.Event:
-        """A new run's stop flag (a session's earlier flag is replaced)."""
+    def start(self, session: Optional[str], claimed: bool = False) -> threading.Event:
+        """A new run's stop flag, kept beside the session's other runs (waiting or running)."""
         flag = threading.Event()
         if session:
             with self.lock:
-                self.stops[session] = flag
+                runs = self.stops.pop(session, [])
+                runs.append([flag, claimed])
+                self.stops[session] = runs[-8:]
                 while len(self.stops) > 4 * self.limits.sessions:
                     self.stops.pop(next(iter(self.stops)))
         return flag
 
     def current(self, session: Optional[str]) -> threading.Event:
-        """The stop flag of a run about to start: the one ``start`` made for the session (set
-        already when the visitor pressed stop while it waited), else a new one."""
-        with self.lock:
-            flag = self.stops.get(session) if session else None
-        return flag if flag is not None else self.start(session)
+        """The stop flag of a run about to start: the oldest one ``start`` made for the session
+        that no run has taken yet (set already when the visitor pressed stop while it waited),
+        else a new one."""
+        if session:
+            with self.lock:
+                for run in self.stops.get(session, ()):
+                    if not run[1]:
+                        run[1] = True
+                        return run[0]
+        return self.start(session, claimed=True)
 
     def stop(self, session: Optional[str]) -> bool:
-        """Ask the session's running report to stop after its current chunk."""
+        """Ask every report of the session, running or waiting, to stop (a running one after
+        its current chunk)."""
         with self.lock:
-            flag = self.stops.get(session) if session else None
-        if flag is None:
-            return False
-        flag.set()
-        return True
+            runs = list(self.stops.get(session, ())) if session else []
+        for flag, _ in runs:
+            flag.set()
+        return bool(runs)
 
     def done(self, session: Optional[str], flag: threading.Event, result: Optional[Finished]) -> None:
         with self.lock:
-            if session and self.stops.get(session) is flag:
-                self.stops.pop(session)
+            runs = self.stops.get(session) if session else None
+            if runs is not None:
+                runs[:] = [run for run in runs if run[0] is not flag]
+                if not runs:
+                    self.stops.pop(session)
         if session and result is not None:
             self.finished.put(session, Shown(result.model, tuple(x.explanation.text for x in result.examples)))
 

@@ -318,3 +318,24 @@ def test_the_packed_rate_is_learnt_from_chunks_without_compounding():
     ds._learn(clf, [SimpleNamespace(cache="hit")], 0.001, 1.0, 0.01)
     ds._learn(clf, [fresh, InvalidInput("no", "fix")], 0.001, 1.0, 0.01)  # a failed row: not a clean timing
     assert clf.memo[ds.RATE_KEY] == pytest.approx(0.02)
+
+
+def test_stop_reaches_every_report_of_the_session():
+    """Run pressed twice (the second waits behind the first), then Stop: both stop - the
+    running one after its chunk, the waiting one as it starts. Each run takes its own flag,
+    in the order the presses came; a finished run's flag is gone."""
+    sessions = ds.Sessions(ServeLimits())
+    assert sessions.stop("tab") is False
+    sessions.start("tab")  # first press
+    running = sessions.current("tab")  # the first run starts
+    sessions.start("tab")  # second press, while it runs
+    assert sessions.stop("tab") is True
+    waiting = sessions.current("tab")
+    assert running is not waiting and running.is_set() and waiting.is_set()
+    sessions.done("tab", running, None)
+    sessions.done("tab", waiting, None)
+    assert sessions.stop("tab") is False and "tab" not in sessions.stops
+    # An API call without a press gets a fresh flag of its own; another session is untouched.
+    api = sessions.current("api")
+    other = sessions.current("other")
+    assert sessions.stop("api") and api.is_set() and not other.is_set()

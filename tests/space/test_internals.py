@@ -10,9 +10,10 @@ def test_what_the_glue_reads_is_there(app_module):
     demo = app_module.build_demo()
     assert internals.check(demo._queue, demo.state_holder) == []
     # The per-visitor cap is installed on the queue the app made, once.
-    assert demo._queue.push.__name__ == "capped_push"
+    capped = demo._queue.push
+    assert capped.__name__ == "capped_push"
     internals.VisitorCap(demo._queue, 2, 0, app_module.MODEL_GROUP).install()
-    assert demo._queue.push.__name__ == "capped_push"
+    assert demo._queue.push is capped  # not wrapped a second time
 
 
 def test_a_moved_internal_is_reported(monkeypatch):
@@ -64,3 +65,32 @@ def test_a_report_sees_when_single_text_visitors_wait(app_module):
     assert internals.group_busy(SimpleNamespace(), app_module.MODEL_GROUP)() is False
     reports = [f for f in demo.fns.values() if f.api_name in ("report", "run_report")]
     assert len(reports) == 2 and {(f.concurrency_id, f.concurrency_limit) for f in reports} == {("report", 1)}
+
+
+def test_a_page_failure_forgets_what_the_tab_sent_not_what_it_chose(app_module):
+    """A refused request's inputs never outlive it; a page tab's gr.State (the model it
+    loaded, the label it wants) does - a refused run must not reset the tab's choices. An
+    API caller's session goes whole."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    demo = app_module.build_demo()
+    holder = demo.state_holder
+    holder.set_blocks(demo)
+    chosen = next(b for b in demo.blocks.values() if isinstance(b, gr.State))
+    box = next(b for b in demo.blocks.values() if isinstance(b, gr.Textbox))
+    sent = "x" * 30_000
+    for session in ("tab", "api"):
+        state = holder[session]
+        state[chosen._id] = "the label this tab wants"
+        state._update_value_in_config(box._id, sent)
+    call = lambda session: SimpleNamespace(
+        request=SimpleNamespace(app=SimpleNamespace(state_holder=holder)), session_hash=session
+    )
+    internals.forget_session(call("tab"), keep_state=True)
+    internals.forget_session(call("api"))
+    kept = holder.session_data["tab"]
+    assert kept.state_data[chosen._id] == "the label this tab wants"
+    assert kept.config_values[box._id]["props"].get("value") != sent
+    assert "api" not in holder.session_data
