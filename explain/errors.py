@@ -76,3 +76,9 @@ class ServerBusy(ExplainError):
     """Too many requests, or the request ran past its deadline."""
 
     code = "busy"
+
+
+class Abandoned(ExplainError):
+    """Nobody waits for the run any more (the page that asked was closed): it stopped."""
+
+    code = "abandoned"

@@ -21,7 +21,7 @@ import gradio as gr
 from explain import logbook
 from explain.errors import ExplainError
 from explain.render import escape, page
-from explain.serving import Request, Service, catalog, share
+from explain.serving import Request, Service, abandoned_when, catalog, share
 
 from . import panels
 from .internals import forget_session
@@ -245,18 +245,23 @@ class Page:
         this context: Gradio's progress needs it); this generator hands on what it sends."""
         sent: queue.Queue = queue.Queue()
         done: dict = {}
+        gone = threading.Event()  # Gradio closed this generator: the tab went, nobody reads on
 
         def work() -> None:
             try:
-                done["panels"] = self.explain_form(r, progress, request, draft=sent.put)
+                with abandoned_when(gone):
+                    done["panels"] = self.explain_form(r, progress, request, draft=sent.put)
             except BaseException as exc:  # noqa: BLE001 - handed to the generator, raised in Gradio's thread
                 done["error"] = exc
             finally:
                 sent.put(None)
 
         threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True, name="explain-page-run").start()
-        while (first := sent.get()) is not None:
-            yield tuple(panels.draft(first))
+        try:
+            while (first := sent.get()) is not None:
+                yield tuple(panels.draft(first))
+        finally:
+            gone.set()  # after the last answer, a no-op; when closed at the draft, the run stops at its next round
         if "error" in done:
             raise done["error"]
         yield tuple(done["panels"])

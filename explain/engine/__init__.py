@@ -8,7 +8,7 @@ and ``run.explain_loaded``, which puts them together."""
 
 from ..options import Options
 from .classifier import Classifier
-from .clock import check_deadline, deadline
+from .clock import abandoned_when, check_deadline, deadline
 from .reference import BASELINE_KINDS, reference_token
 from .run import check_text, explain_loaded
 
@@ -16,6 +16,7 @@ __all__ = [
     "BASELINE_KINDS",
     "Classifier",
     "Options",
+    "abandoned_when",
     "check_deadline",
     "check_text",
     "deadline",

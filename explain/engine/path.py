@@ -473,6 +473,7 @@ def integrate(
                 ready, drafts[:] = list(drafts), [None] * len(drafts)
                 if all(d is not None for d in ready):
                     draft(ready)
+                    check_deadline()  # the draft may have been the last thing anyone read (a closed tab)
 
         return quadrature.drive(
             plans, lambda asks: runner.evaluate(asks, grad=True, chunk=grad_chunk), between_rounds=between_rounds

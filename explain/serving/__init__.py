@@ -7,6 +7,7 @@ as ASGI middleware (``bodylimit``), a fair share of the server per visitor
 ZeroGPU wrapper (``gpu``)."""
 
 from ..checkpoints.sizing import warm
+from ..engine.clock import abandoned_when
 from ..engine.device import configure_threads
 from ..engine.reference import BASELINE_KINDS
 from .bodylimit import BodyLimit
@@ -25,6 +26,7 @@ __all__ = [
     "ServeLimits",
     "Service",
     "Shared",
+    "abandoned_when",
     "check_tokens",
     "client_key",
     "configure_threads",

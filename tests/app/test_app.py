@@ -137,3 +137,44 @@ def test_the_page_gets_a_first_answer_early_then_the_final_one(app_module, tiny_
     assert "Refining" not in last[7] and last[3]["draft"] is False and last[3]["text"] == text
     api = list(app_module.run_explain(text + " Again.", tiny_path("bert").name, "", "auto", 0))
     assert len(api) == 1 and api[0][3]["draft"] is False
+
+
+def test_a_page_run_nobody_waits_for_stops(app_module, tiny_path, monkeypatch):
+    """A closed tab: Gradio closes the page's generator (at its first answer, the draft) and
+    counts the slot as free, so the run must stop too - at its next round, not at the
+    deadline. The worker is held after the draft until the generator is closed (an order,
+    not a sleep)."""
+    import threading
+    from types import SimpleNamespace
+
+    from explain.engine import cost, run
+    from space import handlers
+
+    monkeypatch.setattr(cost, "estimated_seconds", lambda clf, row_tokens: run.DRAFT_AFTER_S + 1.0)
+    closed, failed = threading.Event(), []
+    explain_form, failed_panels = handlers.Page.explain_form, handlers.panels.failed
+
+    def held(self, r, progress, request, draft=None):
+        def then_wait(first):
+            draft(first)
+            assert closed.wait(60)
+
+        return explain_form(self, r, progress, request, draft=then_wait if draft else None)
+
+    def recorded(message, kept):
+        failed.append(message)
+        return failed_panels(message, kept)
+
+    monkeypatch.setattr(handlers.Page, "explain_form", held)
+    monkeypatch.setattr(handlers.panels, "failed", recorded)
+    page = SimpleNamespace(headers={"x-gradio-user": "app"}, session_hash=None)
+    text = "Nobody stayed to the end: long, loud and rather dull."  # not in the result cache
+    sent = app_module.run_explain(text, tiny_path("bert").name, "", "auto", 0, request=page)
+    first = next(sent)
+    assert "Refining..." in first[7]
+    workers = [t for t in threading.enumerate() if t.name == "explain-page-run"]
+    sent.close()
+    closed.set()
+    for t in workers:
+        t.join(60)
+    assert failed and failed[0].startswith("Nobody waits for this explanation any more"), failed
