@@ -143,14 +143,6 @@ def set_contrast(page, name: str) -> None:
     box.press("Enter")
 
 
-def axe_serious(page) -> list:
-    """axe-core's serious and critical findings on the page as it is: (rule, nodes)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
-
-
 def share_link(page) -> str:
     """The Share / embed panel's link (the panel opened), once it is there."""
     if not page.locator("#share-link").is_visible():

@@ -10,6 +10,7 @@ import re
 from urllib.parse import quote, urlencode
 
 import pytest
+from axe import axe_serious
 from paths import ROOT
 from relabel import relabelled
 from serve import serving
@@ -18,7 +19,6 @@ from test_browser import (
     DESKTOP,
     PHONE,
     WAIT_MS,
-    axe_serious,
     browser,  # noqa: F401 - the module's browser fixture
     caption_text,
     effect_text,

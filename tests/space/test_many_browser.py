@@ -4,7 +4,8 @@ shown before upload, the cost before it starts, a finished report (accuracy agai
 plain forward pass, confusion, words per label, example rows, the card's Markdown and the
 downloads), an example row opened in the One text tab, the stop button keeping what
 finished, files over the limits refused with what the limits are, and hostile file names
-and rows shown as text. Screenshots go to tests/artifacts/ (many-*.png).
+and rows shown as text, and no serious axe-core finding in light, dark or on a phone.
+Screenshots go to tests/artifacts/ (many-*.png).
 
 Skipped when Playwright or Chromium is missing, unless EXPLAIN_REQUIRE_BROWSER=1 (CI)."""
 
@@ -16,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from axe import axe_serious
 from paths import ARTIFACTS, ROOT
 from serve import serving
 from test_many_api import plain_accuracy
@@ -156,6 +158,37 @@ def test_a_report_on_the_shipped_snippets(browser, served):
         timeout=WAIT_MS,
     )
     page.close()
+
+
+@pytest.mark.parametrize("view", ["light", "dark", "phone"])
+def test_axe_finds_no_serious_violation_with_a_report_shown(browser, served, tmp_path, view):
+    """axe-core on the tab with a finished report (accuracy, confusion, words per label,
+    example rows, the Markdown and the downloads): light, dark and a 390 px phone."""
+    url, _ = served
+    rows = list(csv.DictReader(io.StringIO(SNIPPETS.read_text(encoding="utf-8"))))
+    few = tmp_path / "few.csv"
+    with few.open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows[:4] + rows[-4:])  # both labels
+    phone = view == "phone"
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    page.goto(url + ("?__theme=dark" if view == "dark" else ""))
+    page.get_by_role("tab", name="Many texts").click()
+    page.locator("#many-limits").wait_for(timeout=WAIT_MS)
+    upload(page, few)
+    wait_status(page, "to explain")
+    page.locator("#many-run").click()
+    assert wait_status(page, "Done:", "Stopped:") == "Done: 8 of 8 rows explained."
+    found = axe_serious(page)
+    print(f"\naxe (Many texts, {view}, a report shown): {len(found)} serious or critical rule(s) {found}")
+    page.screenshot(path=str(ARTIFACTS / f"many-report-{view}.png"), full_page=True)
+    page.close()
+    assert found == []
 
 
 def test_stop_keeps_what_finished(browser, served, monkeypatch):
