@@ -53,8 +53,9 @@ _QUEUE_STATE = (
 # Attributes of a queued event (gradio.queueing.Event) this module reads.
 _EVENT_STATE = ("session_hash", "fn", "request", "alive", "enqueue_time", "_id")
 _HOLDER_STATE = ("lock", "session_data", "time_last_used")
-# What a session (gradio.state_holder.SessionState) holds that forget_session keeps.
-_SESSION_STATE = ("state_data", "_state_ttl")
+# What a session (gradio.state_holder.SessionState) holds that forget_session keeps, and
+# whether its tab has gone (VisitorCap).
+_SESSION_STATE = ("state_data", "_state_ttl", "is_closed")
 # Attributes of a concurrency group's queue (gradio.queueing.EventQueue) this module reads.
 _GROUP_STATE = ("queue", "current_concurrency")
 
@@ -78,6 +79,8 @@ def check(queue: Optional[Any] = None, holder: Optional[Any] = None) -> list[str
         messages = getattr(queue, "pending_messages_per_session", None)
         if messages is not None and not hasattr(messages, "get"):
             missing.append("Queue.pending_messages_per_session.get")
+        if hasattr(queue, "blocks") and not hasattr(queue.blocks, "state_holder"):
+            missing.append("Blocks.state_holder")
     if holder is not None:
         missing += [f"StateHolder.{name}" for name in _HOLDER_STATE if not hasattr(holder, name)]
     return missing
@@ -367,8 +370,21 @@ class VisitorCap:
             for m in list(getattr(messages, "_queue", ()))
         )
 
+    def _closed(self, session: str) -> bool:
+        """Has the page tab of ``session`` gone? (Gradio marks its state closed when the tab's
+        heartbeat stream ends; results queued for it in the moment before are never read.)"""
+        holder = getattr(getattr(self.queue, "blocks", None), "state_holder", None)
+        try:
+            state = holder.session_data.get(session) if holder is not None else None
+        except Exception:  # noqa: BLE001 - another Gradio's holder
+            return False
+        return bool(getattr(state, "is_closed", False))
+
     def _unread(self, session: str, page: bool = False) -> int:
-        """Finished results waiting unread in the session's message queue (a page's: for over GRACE_S)."""
+        """Finished results waiting unread in the session's message queue (a page's: for over
+        GRACE_S, and never once its tab has gone - it would count against the visitor's next tab)."""
+        if page and self._closed(session):
+            return 0
         messages = self.queue.pending_messages_per_session.get(session)
         n = sum(1 for m in list(getattr(messages, "_queue", ())) if getattr(m, "msg", None) == "process_completed")
         if not n:

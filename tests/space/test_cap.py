@@ -142,6 +142,30 @@ def test_a_result_just_sent_counts_once():
     assert "2 requests" in c.admit(request("9.9.9.9"), body())
 
 
+def test_a_closed_tab_leaves_no_unread_results_behind():
+    """A result Gradio queued for a tab in the moment before its close was noticed is never
+    read; once the tab's state is marked closed it must not count against the visitor's next
+    tab (the refusal a loaded CI run showed a new page). A live tab's still counts after the grace."""
+    now = [100.0]
+    q = Queue()
+    states = {}
+    q.blocks.state_holder = SimpleNamespace(session_data=states)
+    c = cap(q, now=lambda: now[0])
+    done = SimpleNamespace(msg="process_completed", event_id="gone")
+    for s in ("closed-1", "closed-2"):
+        c._seen(s, "6.6.6.6", True)
+        q.pending_messages_per_session[s] = SimpleNamespace(_queue=[done])
+        states[s] = SimpleNamespace(is_closed=False)
+    assert c.admit(request("6.6.6.6", page=True), body()) is None  # within the grace
+    for s in ("closed-1", "closed-2"):
+        states[s].is_closed = True  # both tabs went
+    now[0] += VisitorCap.GRACE_S
+    assert c.admit(request("6.6.6.6", page=True), body()) is None
+    states["closed-2"].is_closed = False  # had it stayed open, its unread result would count
+    q.add("6.6.6.6", waiting=False, session="tab-3", page=True)
+    assert c.admit(request("6.6.6.6", page=True), body()) is not None
+
+
 def test_visitors_take_turns():
     """M1: one visitor's second and third waiting events go behind another's first."""
     q = Queue()
