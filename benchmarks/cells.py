@@ -159,6 +159,34 @@ def repeats_for(cell: Cell, repeats: int) -> int:
     return max(1, min(repeats, repeats if cost < 1500 else (2 if cost < 4000 else 1)))
 
 
+def captum_lig(clf: Classifier, text: str, ref_id: int, steps: int, internal_batch_size=None) -> tuple:
+    """What a Captum user writes: a prediction pass, then LayerIntegratedGradients on the word
+    embeddings (Gauss-Legendre, ``steps`` nodes) -> (the predicted target, per-token scores)."""
+    from captum.attr import LayerIntegratedGradients
+
+    model = clf.model
+    enc = clf.tokenizer(text, return_tensors="pt", return_special_tokens_mask=True)
+    special = enc.pop("special_tokens_mask").bool()
+    with torch.no_grad():
+        target = int(model(**enc).logits[0].argmax())
+    keys = list(enc)
+
+    def fwd(input_ids, *rest):
+        return model(input_ids=input_ids, **dict(zip(keys[1:], rest))).logits[:, target]
+
+    lig = LayerIntegratedGradients(fwd, model.get_input_embeddings())
+    ids = enc["input_ids"]
+    attr = lig.attribute(
+        ids,
+        baselines=reference_ids(ids, special, ref_id),
+        additional_forward_args=tuple(enc[k] for k in keys[1:]),
+        n_steps=steps,
+        method="gausslegendre",
+        internal_batch_size=internal_batch_size,
+    )
+    return target, attr.sum(-1)[0]
+
+
 def runner(cell: Cell, method: str) -> Callable:
     clf, model = cell.clf, cell.clf.model
     if method == "forward":
@@ -171,31 +199,7 @@ def runner(cell: Cell, method: str) -> Callable:
     if method == "explain":
         return lambda: explain(cell.text, clf, cache=False)
     if method == "captum50":
-        from captum.attr import LayerIntegratedGradients
-
-        def captum50():
-            enc = clf.tokenizer(cell.text, return_tensors="pt", return_special_tokens_mask=True)
-            special = enc.pop("special_tokens_mask").bool()
-            with torch.no_grad():
-                target = int(model(**enc).logits[0].argmax())
-            keys = list(enc)
-
-            def fwd(input_ids, *rest):
-                return model(input_ids=input_ids, **dict(zip(keys[1:], rest))).logits[:, target]
-
-            lig = LayerIntegratedGradients(fwd, model.get_input_embeddings())
-            ids = enc["input_ids"]
-            attr = lig.attribute(
-                ids,
-                baselines=reference_ids(ids, special, cell.ref_id),
-                additional_forward_args=tuple(enc[k] for k in keys[1:]),
-                n_steps=50,
-                method="gausslegendre",
-                internal_batch_size=cell.ibs,
-            )
-            return target, attr.sum(-1)[0]
-
-        return captum50
+        return lambda: captum_lig(clf, cell.text, cell.ref_id, 50, cell.ibs)
     if method == "ti":
         from transformers_interpret import SequenceClassificationExplainer
 

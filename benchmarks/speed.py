@@ -313,37 +313,13 @@ def captum_words(m: Model, text: str, attr: torch.Tensor) -> torch.Tensor:
 
 
 def captum_runner(m: Model, text: str, steps: int):
-    """What a Captum user writes: predict, then LIG on the word embeddings (one batch)."""
-    from captum.attr import LayerIntegratedGradients
-
+    """What a Captum user writes (``benchmarks.cells.captum_lig``): predict, then LIG on the
+    word embeddings (one batch)."""
+    from benchmarks.cells import captum_lig
     from explain.engine import reference_token
-    from explain.engine.reference import reference_ids
 
-    clf, model = m.clf, m.clf.model
-    _, _, ref_id = reference_token(clf, "auto")
-
-    def run():
-        enc = clf.tokenizer(text, return_tensors="pt", return_special_tokens_mask=True)
-        special = enc.pop("special_tokens_mask").bool()
-        with torch.no_grad():
-            target = int(model(**enc).logits[0].argmax())
-        keys = list(enc)
-
-        def fwd(input_ids, *rest):
-            return model(input_ids=input_ids, **dict(zip(keys[1:], rest))).logits[:, target]
-
-        lig = LayerIntegratedGradients(fwd, model.get_input_embeddings())
-        ids = enc["input_ids"]
-        attr = lig.attribute(
-            ids,
-            baselines=reference_ids(ids, special, ref_id),
-            additional_forward_args=tuple(enc[k] for k in keys[1:]),
-            n_steps=steps,
-            method="gausslegendre",
-        )
-        return attr.sum(-1)[0].detach()
-
-    return run
+    _, _, ref_id = reference_token(m.clf, "auto")
+    return lambda: captum_lig(m.clf, text, ref_id, steps)[1].detach()
 
 
 # --- timing ---------------------------------------------------------------------------------
