@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # tiny, hu
 import pytest  # noqa: E402
 import tiny  # noqa: E402
 import torch  # noqa: E402
+from browsing import browser  # noqa: E402, F401 - Chromium for the page's tests, one per module
 from paths import DEFAULT_MODEL  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("EXPLAIN_TEST_THREADS", "2")))
@@ -44,3 +45,12 @@ def default_model_path() -> Path:
     if not (path / "config.json").is_file():
         pytest.skip("bundled model not built yet")
     return path
+
+
+@pytest.fixture(scope="session")
+def app_module(tiny_path):
+    """The app module, importable with the tiny BERT among the operator's allowed folders."""
+    os.environ["EXPLAIN_LOCAL_MODELS"] = str(tiny_path("bert"))
+    import app
+
+    return app

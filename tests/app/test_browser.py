@@ -18,43 +18,11 @@ from paths import ROOT
 from serve import serving
 
 pytestmark = pytest.mark.browser  # deselect with -m "not browser"
-CHROMIUM = os.environ.get("EXPLAIN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("EXPLAIN_ARTIFACTS", ROOT / "tests" / "artifacts"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-dev-shm-usage",
-]
 WAIT_MS = 120_000  # two shared cores: model loading can be slow
 ERROR = "#error .explain-error"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def browser_or_skip():
-    why = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        why, sync_playwright = "playwright is not installed (pip install playwright)", None
-    if why is None and not Path(CHROMIUM).exists():
-        why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if why:
-        if os.environ.get("EXPLAIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = browser_or_skip()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

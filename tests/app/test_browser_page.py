@@ -10,7 +10,7 @@ import re
 from urllib.parse import quote, urlencode
 
 import pytest
-from axe import axe_serious
+from browsing import axe_serious
 from paths import ROOT
 from relabel import relabelled
 from serve import serving
@@ -19,7 +19,6 @@ from test_browser import (
     DESKTOP,
     PHONE,
     WAIT_MS,
-    browser,  # noqa: F401 - the module's browser fixture
     caption_text,
     effect_text,
     shown_result,
@@ -54,7 +53,7 @@ def mixed_review() -> str:
     return " ".join(out)
 
 
-def test_the_first_screen_leads(browser, served):  # noqa: F811
+def test_the_first_screen_leads(browser, served):
     """1280x800: the Explain button right under the text box, above the fold, with the
     answer and its effect beside it; Ctrl+Enter in the text runs it (Enter is a newline)."""
     url, app = served
@@ -80,7 +79,7 @@ def test_the_first_screen_leads(browser, served):  # noqa: F811
     page.close()
 
 
-def test_the_readme_example_says_where_the_label_starts(browser, served):  # noqa: F811
+def test_the_readme_example_says_where_the_label_starts(browser, served):
     """With every word hidden the bundled model already says positive ~95%; the words bring it
     down to 79%: the caption says so in probabilities, so blue 'dull' is no contradiction."""
     url, app = served
@@ -100,7 +99,7 @@ def test_the_readme_example_says_where_the_label_starts(browser, served):  # noq
     page.close()
 
 
-def test_a_mixed_review_leads_with_its_effect(browser, served, monkeypatch):  # noqa: F811
+def test_a_mixed_review_leads_with_its_effect(browser, served, monkeypatch):
     """About 3,000 characters (two windows of the bundled model): the effect first, then how
     the windows combine. (The deadline is lifted: a busy test machine must not refuse it.)"""
     from dataclasses import replace
@@ -118,7 +117,7 @@ def test_a_mixed_review_leads_with_its_effect(browser, served, monkeypatch):  # 
     page.close()
 
 
-def test_words_that_barely_matter_are_said_so_and_stay_faint(browser, served):  # noqa: F811
+def test_words_that_barely_matter_are_said_so_and_stay_faint(browser, served):
     """A zero-shot query on a random tiny NLI model: the candidates tie and the words move the
     score by millionths. The caption says they barely matter; no word is strong or medium."""
     url, app = served
@@ -146,7 +145,7 @@ def test_words_that_barely_matter_are_said_so_and_stay_faint(browser, served):  
     page.close()
 
 
-def test_check_the_colours_yourself(browser, served):  # noqa: F811
+def test_check_the_colours_yourself(browser, served):
     """A click on a word (or Enter on it) shows what the model says without it, beside what
     the scores claimed; 'Hide the top 3 words' hides the three that speak most for the label."""
     url, app = served
@@ -178,7 +177,7 @@ def test_check_the_colours_yourself(browser, served):  # noqa: F811
 
 
 @pytest.mark.parametrize("view", ["light", "dark", "phone"])
-def test_axe_finds_no_serious_contrast_or_other_violation(browser, served, view):  # noqa: F811
+def test_axe_finds_no_serious_contrast_or_other_violation(browser, served, view):
     url, app = served
     page = browser.new_page(
         viewport=PHONE if view == "phone" else DESKTOP, is_mobile=view == "phone", has_touch=view == "phone"

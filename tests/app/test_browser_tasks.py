@@ -15,7 +15,6 @@ from test_browser import (
     DESKTOP,
     ERROR,
     WAIT_MS,
-    browser,  # noqa: F401 - the module's browser fixture
     caption_text,
     read_words,
     share_link,
@@ -60,7 +59,7 @@ def _load_model(page, name: str) -> None:
     page.get_by_label("Text", exact=True).click()  # the checkpoint box loses focus
 
 
-def test_text_pair_form(browser, served, models):  # noqa: F811
+def test_text_pair_form(browser, served, models):
     url, app = served
     page = browser.new_page(viewport=DESKTOP)
     page.goto(url)
@@ -89,7 +88,7 @@ def test_text_pair_form(browser, served, models):  # noqa: F811
     page.close()
 
 
-def test_zero_shot_form_and_a_switch_without_recomputing(browser, served, monkeypatch):  # noqa: F811
+def test_zero_shot_form_and_a_switch_without_recomputing(browser, served, monkeypatch):
     url, app = served
     calls = []
     real = app.SERVICE.answer
@@ -138,7 +137,7 @@ def test_zero_shot_form_and_a_switch_without_recomputing(browser, served, monkey
     page.close()
 
 
-def test_multi_label_head_lists_the_labels_present(browser, served, models):  # noqa: F811
+def test_multi_label_head_lists_the_labels_present(browser, served, models):
     url, app = served
     text = "You are a wonderful and terrible person."
     page = browser.new_page(viewport=DESKTOP)
@@ -157,7 +156,7 @@ def test_multi_label_head_lists_the_labels_present(browser, served, models):  # 
     page.close()
 
 
-def test_a_model_that_does_not_load_says_so_once(browser, served):  # noqa: F811
+def test_a_model_that_does_not_load_says_so_once(browser, served):
     url, app = served
     page = browser.new_page(viewport=DESKTOP)
     page.goto(url)

@@ -11,51 +11,19 @@ Skipped when Playwright or Chromium is missing, unless EXPLAIN_REQUIRE_BROWSER=1
 
 import csv
 import io
-import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from axe import axe_serious
+from browsing import axe_serious
 from paths import ARTIFACTS, ROOT
 from serve import serving
 from test_many_api import plain_accuracy
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("EXPLAIN_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-dev-shm-usage",
-]
 WAIT_MS = 300_000  # two shared cores: 60 texts can take a while
 SNIPPETS = ROOT / "examples" / "snippets.csv"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    why = (
-        "playwright is not installed (pip install playwright)"
-        if sync_playwright is None
-        else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if not Path(CHROMIUM).exists()
-        else None
-    )
-    if why:
-        if os.environ.get("EXPLAIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
